@@ -1,0 +1,1 @@
+"""genimg: five families of image generators, side by side, on MNIST and Fashion-MNIST."""

@@ -1,0 +1,74 @@
+"""What the GAN and VAE tabs offer beyond sampling: interpolation, reconstruction, the latent
+map and encoding a drawing. Same rules as ``pipeline``: checked arguments, uint8 out.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from . import drawing, metrics, pipeline
+from .data import dataset_info, to_uint8
+
+MAX_STEPS = 32  # interpolation frames
+MAP_SIZES = (3, 15)  # latent map side, min..max
+MAX_POSTERIOR = 16
+
+
+def _label(label, n: int = 1) -> torch.Tensor:
+    return pipeline.labels_for(pipeline.check_label(label) or 0, n)
+
+
+def interpolate(dataset: str, label, seed_a, seed_b, steps=9, truncation=1.0) -> np.ndarray:
+    """GAN: ``steps`` images along the great circle between the noise of two seeds."""
+    steps = pipeline._as_int("steps", steps, 2, MAX_STEPS)
+    seed_a, seed_b = pipeline.check_seed(seed_a), pipeline.check_seed(seed_b)
+    psi = pipeline.check_options("gan", {"truncation": truncation})["truncation"]
+    model = pipeline.load_model("gan", dataset)
+    z_a = model.latent(1, torch.Generator().manual_seed(seed_a)) * psi
+    z_b = model.latent(1, torch.Generator().manual_seed(seed_b)) * psi
+    with torch.inference_mode():
+        return to_uint8(model.interpolate(z_a, z_b, _label(label), steps))
+
+
+def reconstruct(dataset: str, count=10, seed=0) -> tuple[np.ndarray, np.ndarray]:
+    """VAE: ``count`` example test images picked by ``seed`` and their reconstructions."""
+    count = pipeline._as_int("count", count, 1, 20)
+    images, labels = pipeline.examples(dataset)
+    pick = torch.randperm(len(images), generator=torch.Generator().manual_seed(pipeline.check_seed(seed)))[:count]
+    x = torch.from_numpy(images[pick.numpy()]).float().div(255).unsqueeze(1)
+    model = pipeline.load_model("vae", dataset)
+    with torch.inference_mode():
+        recon = model.reconstruct(x, torch.from_numpy(labels[pick.numpy()]))
+    return images[pick.numpy()], to_uint8(recon)
+
+
+def latent_map(dataset: str, label, size=9) -> np.ndarray:
+    """VAE: a size x size grid decoded over the two leading principal directions of z."""
+    size = pipeline._as_int("size", size, *MAP_SIZES)
+    model = pipeline.load_model("vae", dataset)
+    with torch.inference_mode():
+        return to_uint8(model.latent_map(_label(label), size))
+
+
+def encode_drawing(dataset: str, image, label=None, k=8, seed=0) -> dict:
+    """VAE: a drawing -> the 28x28 input, its reconstruction and k posterior samples.
+
+    ``label`` None or -1 lets the shipped classifier decide what was drawn.
+    """
+    k = pipeline._as_int("k", k, 1, MAX_POSTERIOR)
+    seed = pipeline.check_seed(seed)
+    label = pipeline.check_label(label)
+    x28 = drawing.prepare(image, dataset)
+    x = torch.from_numpy(x28).float().div(255)[None, None]
+    if label is None:
+        pred, conf = metrics.classify(dataset, x)
+        label, how = int(pred[0]), f"the classifier sees {dataset_info(dataset).classes[pred[0]]} ({conf[0]:.0%})"
+    else:
+        how = "as you chose"
+    y = torch.tensor([label])
+    model = pipeline.load_model("vae", dataset)
+    with torch.inference_mode():
+        recon = model.reconstruct(x, y)
+        samples = model.posterior_samples(x, y, k, torch.Generator().manual_seed(seed))
+    return {"input": x28, "reconstruction": to_uint8(recon)[0], "samples": to_uint8(samples),
+            "label": label, "how": how}

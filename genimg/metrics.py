@@ -1,0 +1,97 @@
+"""Measurements of generated images, with the shipped classifier as the judge.
+
+``sample_quality``: the share of samples the classifier recognises as the class asked for, and
+diversity as the mean pairwise distance between samples of one class next to the same figure
+for real test images of that class (a collapsed generator scores far below the real data).
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import torch
+
+from . import checkpoint
+from .data import NUM_CLASSES, load_tensors
+
+
+@lru_cache(maxsize=None)
+def classifier(dataset: str):
+    """The shipped classifier of ``dataset`` (eval mode, read-only)."""
+    from .models import classifier as clf
+
+    model, _ = checkpoint.load("classifier", dataset, clf.Config, clf.Model)
+    return model
+
+
+@torch.no_grad()
+def classify(dataset: str, x01: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (B,1,28,28) in [0,1] -> (predicted class, its probability), each (B,)."""
+    model = classifier(dataset)
+    probs = torch.cat([model(x01[i:i + 1000] * 2 - 1).softmax(1) for i in range(0, len(x01), 1000)])
+    conf, pred = probs.max(1)
+    return pred, conf
+
+
+@torch.no_grad()
+def features(dataset: str, x01: torch.Tensor) -> torch.Tensor:
+    """The classifier's penultimate features (B, F): the embedding for FID and precision/recall."""
+    model = classifier(dataset)
+    return torch.cat([model.features(x01[i:i + 1000] * 2 - 1) for i in range(0, len(x01), 1000)])
+
+
+def mean_pairwise_distance(x: torch.Tensor) -> float:
+    """Mean L2 distance between distinct images of a batch (B,1,28,28), in [0,1] pixel units."""
+    flat = x.flatten(1)
+    d = torch.cdist(flat, flat)
+    n = len(flat)
+    return (d.sum() / (n * (n - 1))).item()
+
+
+@torch.no_grad()
+def sample_batches(model, labels: torch.Tensor, generator: torch.Generator, batch: int = 500, **opts):
+    return torch.cat([model.sample(labels[i:i + batch], generator, **opts)
+                      for i in range(0, len(labels), batch)])
+
+
+@torch.no_grad()
+def sample_quality(model, dataset: str, n_per_class: int = 100, seed: int = 0, data_dir=None,
+                   **opts) -> dict:
+    """Class accuracy and diversity of ``n_per_class`` samples per class at the given options."""
+    labels = torch.arange(NUM_CLASSES).repeat_interleave(n_per_class)
+    x = sample_batches(model, labels, torch.Generator().manual_seed(seed), **opts)
+    pred, _ = classify(dataset, x)
+    per_class = [(pred[labels == c] == c).float().mean().item() for c in range(NUM_CLASSES)]
+    out = {
+        "n_samples": len(labels),
+        "class_accuracy": round((pred == labels).float().mean().item(), 4),
+        "class_accuracy_per_class": [round(a, 3) for a in per_class],
+        "diversity": round(sum(mean_pairwise_distance(x[labels == c])
+                               for c in range(NUM_CLASSES)) / NUM_CLASSES, 3),
+    }
+    try:
+        real, real_y = load_tensors(dataset, "test", data_dir)
+    except FileNotFoundError:
+        return out
+    real = (real + 1) / 2
+    out["diversity_real"] = round(sum(mean_pairwise_distance(real[real_y == c][:n_per_class])
+                                      for c in range(NUM_CLASSES)) / NUM_CLASSES, 3)
+    return out
+
+
+@torch.no_grad()
+def vae_bits_per_dim(model, dataset: str, data_dir=None, seed: int = 0) -> dict:
+    """Test-set negative ELBO (one z sample per image) in nats and in bits per dimension.
+
+    The likelihood is a Bernoulli per pixel on grey levels in [0,1], as is usual for MNIST VAEs;
+    it is a bound for that model, not a discrete likelihood of the 256-level images.
+    """
+    x, y = load_tensors(dataset, "test", data_dir)
+    gen = torch.Generator().manual_seed(seed)
+    nelbo = []
+    for i in range(0, len(x), 1000):
+        rec, kl = model.elbo((x[i:i + 1000] + 1) / 2, y[i:i + 1000], gen)
+        nelbo.append(kl - rec)
+    nats = torch.cat(nelbo).mean().item()
+    return {"test_neg_elbo_nats": round(nats, 2),
+            "test_bits_per_dim": round(nats / (x[0].numel() * math.log(2)), 4)}

@@ -1,0 +1,49 @@
+"""The registry: family name -> the module that defines its Config, Model and Trainer.
+
+A family module holds a ``@dataclass Config``, ``Model(config)`` with ``sample`` and ``frames``,
+a ``Trainer``, ``TITLE`` / ``SUMMARY`` for the UI, and ``OPTIONS``: the sampling options the UI,
+the CLI and the pipeline build their controls and checks from. Nothing outside a family's file
+branches on its name.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+# In the order the app shows them. A family appears once its module is listed here and its
+# checkpoints exist.
+FAMILIES: tuple[str, ...] = ("gan", "vae")
+# Everything `python -m genimg train` can build: the families plus the helper classifier.
+TRAINABLE: tuple[str, ...] = FAMILIES + ("classifier",)
+
+
+@dataclass(frozen=True)
+class Option:
+    """A numeric sampling option (e.g. temperature) with its allowed range."""
+
+    name: str  # keyword passed to Model.sample / frames, and the CLI flag --name
+    label: str  # what the UI shows
+    default: float
+    minimum: float
+    maximum: float
+    step: float
+    info: str  # one line the UI shows under the slider
+
+    def check(self, value) -> float:
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name} must be a number between {self.minimum} and "
+                             f"{self.maximum}, got {value!r}") from None
+        if not (self.minimum <= v <= self.maximum):  # also rejects NaN
+            raise ValueError(f"{self.name} must be between {self.minimum} and {self.maximum}, "
+                             f"got {value!r}")
+        return v
+
+
+def get(name: str) -> ModuleType:
+    """Return the module of a family (or of the classifier)."""
+    if name not in TRAINABLE:
+        raise ValueError(f"unknown family {name!r}; choose one of {', '.join(FAMILIES)}")
+    return importlib.import_module(f"{__name__}.{name}")

@@ -1,0 +1,204 @@
+"""The thin inference layer that the app, the CLI and the tests share.
+
+It turns plain arguments (dataset, family, class, n, seed, options) into model calls, checks
+them (a ValueError naming the allowed range; nothing is silently clamped), converts to uint8,
+labels images with the shipped classifier, and measures wall time and network evaluations.
+Loaded models are cached read-only; every call makes its own ``torch.Generator``, so the same
+seed and arguments give the same images whatever else runs at the time.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import checkpoint, metrics, models
+from .data import IMAGE_SIZE, NUM_CLASSES, dataset_info, to_uint8
+
+UI_MAX_N = 64  # per click in the app
+API_MAX_N = 10_000  # per call from the CLI or Python (batched internally)
+BATCH = 500
+MAX_SEED = 2**32 - 1
+_lock = threading.Lock()
+_models: dict[tuple[str, str], torch.nn.Module] = {}
+
+
+@dataclass
+class Result:
+    """Generated images and what was measured about them."""
+
+    images: np.ndarray  # uint8 (N, 28, 28)
+    labels: np.ndarray  # int64 (N,): the class asked for
+    predicted: np.ndarray  # int64 (N,): what the shipped classifier sees
+    confidence: np.ndarray  # float (N,): the classifier's probability of `predicted`
+    seconds: float  # wall time of sampling (not of the classifier)
+    nfe: int  # network evaluations per image
+    family: str = ""
+    dataset: str = ""
+    seed: int = 0
+    options: dict = field(default_factory=dict)
+
+    @property
+    def accuracy(self) -> float:
+        return float((self.predicted == self.labels).mean())
+
+    def captions(self) -> list[str]:
+        names = dataset_info(self.dataset).classes
+        return [f"{names[p]} {c:.0%}" for p, c in zip(self.predicted, self.confidence)]
+
+
+# --- checks ---------------------------------------------------------------------------
+
+def _as_int(name: str, value, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating, str)):
+        raise ValueError(f"{name} must be a whole number between {lo} and {hi}, got {value!r}")
+    try:
+        v = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number between {lo} and {hi}, got {value!r}") from None
+    if not v.is_integer() or not lo <= v <= hi:
+        raise ValueError(f"{name} must be a whole number between {lo} and {hi}, got {value!r}")
+    return int(v)
+
+
+def check_family(family: str) -> str:
+    if family not in models.FAMILIES:
+        raise ValueError(f"unknown family {family!r}; choose one of {', '.join(models.FAMILIES)}")
+    return family
+
+
+def check_n(n, max_n: int = UI_MAX_N) -> int:
+    return _as_int("n", n, 1, max_n)
+
+
+def check_seed(seed) -> int:
+    return _as_int("seed", seed, 0, MAX_SEED)
+
+
+def check_label(label) -> int | None:
+    """A class id 0-9, or None / -1 for "all classes" (image i gets class i % 10)."""
+    if label is None or (isinstance(label, (int, np.integer)) and not isinstance(label, bool) and label == -1):
+        return None
+    return _as_int("label", label, 0, NUM_CLASSES - 1)
+
+
+def check_options(family: str, opts: dict) -> dict:
+    """Fill defaults and check every option against the family's allowed range."""
+    allowed = {o.name: o for o in models.get(family).OPTIONS}
+    unknown = set(opts) - set(allowed)
+    if unknown:
+        raise ValueError(f"{family} has no option {sorted(unknown)[0]!r}; its options are "
+                         f"{', '.join(allowed) or 'none'}")
+    return {name: o.check(opts.get(name, o.default)) for name, o in allowed.items()}
+
+
+def labels_for(label: int | None, n: int) -> torch.Tensor:
+    if label is None:
+        return torch.arange(n) % NUM_CLASSES
+    return torch.full((n,), label, dtype=torch.long)
+
+
+# --- models ---------------------------------------------------------------------------
+
+def available(dataset: str) -> list[str]:
+    """The families whose checkpoint for ``dataset`` exists, in display order."""
+    dataset_info(dataset)
+    return [f for f in models.FAMILIES if checkpoint.exists(f, dataset)]
+
+
+def load_model(family: str, dataset: str) -> torch.nn.Module:
+    """The family's model for ``dataset``, loaded once and shared read-only."""
+    check_family(family)
+    dataset_info(dataset)
+    key = (family, dataset)
+    with _lock:
+        if key not in _models:
+            mod = models.get(family)
+            _models[key], _ = checkpoint.load(family, dataset, mod.Config, mod.Model)
+        return _models[key]
+
+
+def card(family: str, dataset: str) -> dict:
+    return checkpoint.read_card(family, dataset)
+
+
+def class_names(dataset: str) -> tuple[str, ...]:
+    return dataset_info(dataset).classes
+
+
+# --- generation -----------------------------------------------------------------------
+
+def generate(family: str, dataset: str, label=None, n=16, seed=0, max_n: int = UI_MAX_N,
+             **opts) -> Result:
+    """Sample ``n`` images of class ``label`` (None: i % 10) with ``seed`` and the family's options.
+
+    Raises:
+        ValueError: naming the argument and its allowed values.
+    """
+    check_family(family)
+    dataset_info(dataset)
+    n, seed, label = check_n(n, max_n), check_seed(seed), check_label(label)
+    opts = check_options(family, opts)
+    model = load_model(family, dataset)
+    labels = labels_for(label, n)
+    gen = torch.Generator().manual_seed(seed)
+    t0 = time.perf_counter()
+    with torch.inference_mode():
+        x = torch.cat([model.sample(labels[i:i + BATCH], gen, **opts) for i in range(0, n, BATCH)])
+    seconds = time.perf_counter() - t0
+    pred, conf = metrics.classify(dataset, x)
+    nfe = getattr(model, "nfe", lambda **_: 1)(**opts)
+    return Result(to_uint8(x), labels.numpy(), pred.numpy(), conf.numpy(), seconds, nfe,
+                  family, dataset, seed, opts)
+
+
+def frames(family: str, dataset: str, label=None, n=16, seed=0, **opts):
+    """Yield the family's intermediate canvases as uint8 (N,28,28) arrays, the last one final."""
+    check_family(family)
+    dataset_info(dataset)
+    n, seed, label = check_n(n), check_seed(seed), check_label(label)
+    opts = check_options(family, opts)
+    model = load_model(family, dataset)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.inference_mode():
+        for x in model.frames(labels_for(label, n), gen, **opts):
+            yield to_uint8(x)
+
+
+def check_out_path(path: str) -> Path:
+    out = Path(path)
+    if out.suffix not in (".png", ".npz"):
+        raise ValueError(f"--out must end in .png or .npz, got {path!r}")
+    return out
+
+
+def write_output(result: Result, path: str) -> Path:
+    """``.png``: a captioned grid; ``.npz``: ``images`` uint8 (N,28,28) and ``labels`` int64."""
+    from . import render
+
+    out = check_out_path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".npz":
+        np.savez_compressed(out, images=result.images, labels=result.labels.astype(np.int64))
+    else:
+        render.grid(result.images, result.captions(), cols=min(len(result.images), 10),
+                    marks=list(result.predicted == result.labels)).save(out)
+    return out
+
+
+def examples(dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    """The shipped example sheet: 100 test images (10 per class) and their labels."""
+    from PIL import Image
+
+    from . import render
+
+    path = checkpoint.examples_path(dataset)
+    if not path.exists():
+        raise checkpoint.CheckpointError(f"example sheet {path} is missing; rebuild it with "
+                                         f"`{checkpoint.rebuild_command('classifier', dataset)}`")
+    images = render.from_grid(Image.open(path), IMAGE_SIZE)
+    return images, np.repeat(np.arange(NUM_CLASSES), len(images) // NUM_CLASSES)

@@ -1,0 +1,105 @@
+"""One training loop for every family: data, progress bar, resume, the card.
+
+The family's ``Trainer`` owns its networks, losses and optimizers (a GAN has two); this loop
+only feeds it batches, records the loss curve, writes resumable state under ``runs/`` every
+few minutes and, at the end, the inference weights and card under ``checkpoints/``.
+"""
+from __future__ import annotations
+
+import platform
+import shlex
+import sys
+import time
+
+import torch
+from tqdm import tqdm
+
+from . import checkpoint, models
+from .data import dataset_info, load_tensors
+
+SAVE_EVERY_S = 120  # resumable state at most this stale when a session ends
+CURVE_EVERY = 50  # steps per loss-curve point (mean over those steps)
+
+
+def hardware() -> str:
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}"
+
+
+def _state_path(family: str, dataset: str):
+    return checkpoint.RUNS_DIR / dataset / f"{family}.state.safetensors"
+
+
+def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, resume: bool = True,
+          seed: int = 0, max_steps: int | None = None, root=None, quiet: bool = False) -> dict:
+    """Train ``family`` on ``dataset`` and write its checkpoint; return the card.
+
+    Args:
+        epochs: passes over the 60,000 training images (default: the family's recipe).
+        resume: continue from ``runs/<dataset>/<family>.state.safetensors`` if it exists.
+        max_steps: stop early after this many steps (tests, smoke runs).
+    """
+    dataset_info(dataset)
+    fam = models.get(family)
+    x, y = load_tensors(dataset, "train", data_dir)
+    epochs = epochs or fam.Trainer.epochs
+    bs = fam.Trainer.batch_size
+    per_epoch = len(x) // bs
+    total = epochs * per_epoch if max_steps is None else min(max_steps, epochs * per_epoch)
+    config = fam.Config()
+    model = fam.Model(config)
+    trainer = fam.Trainer(model, total_steps=total)
+    gen = torch.Generator().manual_seed(seed)
+    step, curve, elapsed = 0, [], 0.0
+    state_path = _state_path(family, dataset)
+    if resume and state_path.exists():
+        state = checkpoint.load_state(state_path)
+        trainer.load_state_dict(state["trainer"])
+        step, curve, elapsed = state["step"], state["curve"], state["elapsed"]
+        gen.set_state(state["rng"])
+        print(f"resuming {family}/{dataset} from step {step} ({state_path})", file=sys.stderr)
+
+    def save_state():
+        checkpoint.save_state(state_path, {"trainer": trainer.state_dict(), "step": step,
+                                           "curve": curve, "elapsed": elapsed + time.time() - t0,
+                                           "rng": gen.get_state()})
+
+    t0 = last_save = time.time()
+    window: dict[str, list[float]] = {}
+    bar = tqdm(total=total, initial=step, desc=f"{family}/{dataset}", disable=quiet, mininterval=5)
+    while step < total:
+        # the order of an epoch depends only on (seed, epoch), so a resumed run sees the same data
+        epoch, offset = divmod(step, per_epoch)
+        order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed * 1000 + epoch))
+        idx = order[offset * bs:(offset + 1) * bs]
+        logs = trainer.step(x[idx], y[idx], gen)
+        step += 1
+        for k, v in logs.items():
+            window.setdefault(k, []).append(v)
+        if step % CURVE_EVERY == 0 or step == total:
+            point = {"step": step, **{k: round(sum(v) / len(v), 5) for k, v in window.items()}}
+            curve.append(point)
+            window = {}
+            bar.set_postfix({k: v for k, v in point.items() if k != "step"}, refresh=False)
+        bar.update(1)
+        if time.time() - last_save > SAVE_EVERY_S:
+            save_state()
+            last_save = time.time()
+    bar.close()
+    save_state()
+    wall = elapsed + time.time() - t0
+    final = trainer.inference_model(x, y)
+    command = ["python", "-m", "genimg", "train", "--family", family, "--dataset", dataset]
+    if epochs != fam.Trainer.epochs:
+        command += ["--epochs", str(epochs)]
+    card = {
+        "recipe": {"command": shlex.join(command), "epochs": epochs, "steps": step,
+                   "batch_size": bs, "seed": seed, "wall_time_s": round(wall, 1),
+                   "hardware": hardware(), "trainer": fam.Trainer.__doc__.strip()},
+        "parameters": sum(p.numel() for p in final.parameters()),
+        "loss_curve": curve,
+    }
+    checkpoint.save(final, config, family, dataset, card, root)
+    final.eval().requires_grad_(False)
+    metrics = fam.Trainer.evaluate(final, dataset, data_dir)
+    return checkpoint.update_card(family, dataset, root, metrics=metrics)

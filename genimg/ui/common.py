@@ -1,0 +1,102 @@
+"""Controls every tab shares: class picker, seed with dice, option sliders, the sample panel."""
+from __future__ import annotations
+
+import functools
+import secrets
+
+import gradio as gr
+import numpy as np
+
+from .. import models, pipeline, render
+from ..data import DATASETS
+
+DEFAULT_DATASET = "mnist"
+ALL = -1  # the class value meaning "all classes" (image i gets class i % 10)
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
+MODEL_QUEUE = "models"  # one concurrency group for everything that runs a network
+
+
+def dataset_choices() -> list[tuple[str, str]]:
+    return [(info.title, key) for key, info in DATASETS.items()]
+
+
+def class_choices(dataset: str, all_label: str | None = "All classes") -> list[tuple[str, int]]:
+    names = [(name, i) for i, name in enumerate(pipeline.class_names(dataset))]
+    return ([(all_label, ALL)] if all_label else []) + names
+
+
+def class_dropdown(dataset: gr.Radio, all_label: str | None = "All classes", value: int | None = None,
+                   label: str = "Class") -> gr.Dropdown:
+    """A class picker whose names follow the dataset choice ("7" or "Sneaker")."""
+    value = value if value is not None else (ALL if all_label else 0)
+    dd = gr.Dropdown(class_choices(DEFAULT_DATASET, all_label), value=value, label=label)
+    dataset.change(lambda d: gr.Dropdown(choices=class_choices(d, all_label)), dataset, dd,
+                   queue=False, api_visibility="private", show_progress="hidden")
+    return dd
+
+
+def seed_input(value: int = 0, label: str = "Seed") -> gr.Number:
+    """A seed box with a dice button next to it."""
+    with gr.Row(equal_height=True):
+        seed = gr.Number(value=value, precision=0, minimum=0, maximum=pipeline.MAX_SEED, label=label,
+                         scale=4)
+        dice = gr.Button("🎲", size="sm", scale=1, min_width=40)
+    dice.click(lambda: secrets.randbelow(2**31), None, seed, queue=False, api_visibility="private")
+    return seed
+
+
+def option_sliders(family: str) -> list[gr.Slider]:
+    return [gr.Slider(o.minimum, o.maximum, value=o.default, step=o.step, label=o.label, info=o.info)
+            for o in models.get(family).OPTIONS]
+
+
+def user_errors(fn):
+    """Show ValueErrors (bad input, missing checkpoints) as a message; the server keeps serving."""
+    @functools.wraps(fn)
+    def wrapper(*args):
+        try:
+            return fn(*args)
+        except ValueError as e:
+            raise gr.Error(str(e), print_exception=False) from None
+    return wrapper
+
+
+def how_it_works(text: str) -> None:
+    with gr.Accordion("How it works", open=False):
+        gr.Markdown(text, latex_delimiters=LATEX)
+
+
+def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
+    """Class, n, seed, the family's options -> a labelled grid, the process, and timings.
+
+    Registers the public endpoint ``/generate_<family>``.
+    """
+    names = [o.name for o in models.get(family).OPTIONS]
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            label = class_dropdown(dataset)
+            n = gr.Slider(1, pipeline.UI_MAX_N, value=16, step=1, label="Number of images")
+            seed = seed_input()
+            opts = option_sliders(family)
+            go = gr.Button("Generate", variant="primary")
+        with gr.Column(scale=2):
+            grid = gr.Image(label="Samples (caption: what the classifier sees, red if not the class asked)",
+                            format="png", type="pil", interactive=False, show_label=True)
+            stats = gr.Markdown()
+            process = gr.Image(label=process_label, format="png", type="pil", interactive=False)
+
+    @user_errors
+    def generate(dataset_key, label_value, n_value, seed_value, *opt_values):
+        options = dict(zip(names, opt_values))
+        r = pipeline.generate(family, dataset_key, label_value, n_value, seed_value, **options)
+        first = [f[0] for f in pipeline.frames(family, dataset_key, label_value, n_value, seed_value, **options)]
+        agree = int((r.predicted == r.labels).sum())
+        text = (f"**{len(r.images)} images in {r.seconds * 1000:.1f} ms** "
+                f"({r.seconds * 1000 / len(r.images):.2f} ms each) · {r.nfe} network evaluation"
+                f"{'s' if r.nfe != 1 else ''} per image · the classifier agrees on {agree}/{len(r.images)} · "
+                f"seed {r.seed}")
+        sheet = render.grid(r.images, r.captions(), marks=list(r.predicted == r.labels))
+        return sheet, text, render.strip(np.stack(first), scale=5)
+
+    go.click(generate, [dataset, label, n, seed, *opts], [grid, stats, process],
+             api_name=f"generate_{family}", concurrency_id=MODEL_QUEUE)

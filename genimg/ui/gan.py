@@ -1,0 +1,64 @@
+"""The GAN tab: sample, look inside the generator, and walk between two seeds."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from .. import explore, render
+from ..models import gan
+from .common import MODEL_QUEUE, class_dropdown, how_it_works, option_sliders, sample_panel, seed_input, user_errors
+
+HOW = r"""
+A **generator** $G$ turns noise $z \sim \mathcal{N}(0, I)$ and a class $y$ into an image; a
+**discriminator** $D$ scores how real an image of class $y$ looks. They play a min-max game
+(Goodfellow et al. 2014):
+
+$$\min_G \max_D \; \mathbb{E}_{x}\big[\log D(x \mid y)\big] + \mathbb{E}_{z}\big[\log\big(1 - D(G(z \mid y) \mid y)\big)\big]$$
+
+genimg trains its hinge form, which is steadier: `Trainer.d_loss` pushes $D(x)\ge 1$ on real
+images and $D(G(z))\le -1$ on fakes, and `Trainer.g_loss` $= -\,\mathbb{E}[D(G(z))]$ pushes the
+generator to raise the score of its fakes. $G$ never sees a real image: it learns only from
+$D$'s gradient. What keeps the game stable here:
+
+- **Projection discriminator** (`Discriminator.forward`): $D(x, y) = \psi(h) + \langle e_y, h\rangle$ —
+  the class enters as an inner product with the image features $h$.
+- **Spectral normalisation** of every layer of $D$, so its scores cannot change abruptly.
+- **Class-conditional batch norm** in $G$ (`CondBatchNorm`): the class sets each layer's gain and bias.
+- **EMA generator**: samples come from a running average of $G$'s weights, smoother than any one step.
+
+*Truncation* $\psi$ scales $z$: $\psi = 0$ gives the class's "average" image, $\psi = 1$ its full
+variety. *Interpolation* walks the great circle between two noise vectors (`slerp`), since
+Gaussian noise in 64 dimensions lives near a sphere — a straight line would pass through its
+unlikely centre.
+"""
+
+
+def build(dataset: gr.Radio) -> None:
+    gr.Markdown(f"**{gan.SUMMARY}** One forward pass of the generator per image.")
+    sample_panel("gan", dataset, process_label="Inside the generator (first image): mean activation "
+                                               "at 7×7, 14×14, 28×28, then the output")
+    with gr.Accordion("Interpolate between two seeds", open=True):
+        with gr.Row():
+            with gr.Column(scale=1, min_width=260):
+                label = class_dropdown(dataset, all_label=None, value=3)
+                seed_a = seed_input(0, "Seed A")
+                seed_b = seed_input(1, "Seed B")
+                steps = gr.Slider(2, explore.MAX_STEPS, value=10, step=1, label="Images along the path")
+                (truncation,) = option_sliders("gan")
+                go = gr.Button("Interpolate", variant="primary")
+            with gr.Column(scale=2):
+                path_strip = gr.Image(label="From seed A to seed B", format="png", type="pil",
+                                      interactive=False)
+                animation = gr.Image(label="Animated", type="filepath", interactive=False, height=200)
+
+    @user_errors
+    def interpolate(dataset_key, label_value, a, b, k, psi):
+        frames = explore.interpolate(dataset_key, label_value, a, b, k, psi)
+        out = Path(tempfile.mkdtemp(prefix="genimg-")) / f"gan-{dataset_key}-{label_value}-seeds{a}-{b}.gif"
+        return render.strip(frames, scale=3), str(render.gif(frames, out))
+
+    go.click(interpolate, [dataset, label, seed_a, seed_b, steps, truncation], [path_strip, animation],
+             api_name="interpolate_gan", concurrency_id=MODEL_QUEUE)
+    how_it_works(HOW)

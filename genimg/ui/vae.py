@@ -1,0 +1,92 @@
+"""The VAE tab: sample, reconstruct real images, explore the latent map, encode a drawing."""
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+
+from .. import explore, render
+from ..models import vae
+from .common import (ALL, MODEL_QUEUE, class_dropdown, how_it_works, sample_panel, seed_input,
+                     user_errors)
+
+HOW = r"""
+An **encoder** maps an image $x$ (and its class $y$) to a Gaussian $q(z \mid x, y)$ over a
+16-number code $z$; a **decoder** maps $z$ and $y$ back to pixel probabilities $p(x \mid z, y)$.
+Both are trained together by maximising the evidence lower bound (`Model.elbo`):
+
+$$\log p(x \mid y) \;\ge\; \underbrace{\mathbb{E}_{q(z \mid x, y)}\big[\log p(x \mid z, y)\big]}_{\text{reconstruct well}} \;-\; \underbrace{\mathrm{KL}\big(q(z \mid x, y)\,\|\,\mathcal{N}(0, I)\big)}_{\text{keep codes near the prior}}$$
+
+The expectation is estimated with one sample drawn by the **reparameterisation trick**
+(`Model.reparameterise`): $z = \mu + \sigma \odot \varepsilon$, $\varepsilon \sim \mathcal{N}(0, I)$,
+so the randomness sits outside the network and gradients flow through $\mu$ and $\sigma$.
+
+Because the KL term pulls every code towards $\mathcal{N}(0, I)$, **sampling** is just decoding
+$z \sim \mathcal{N}(0, I)$ (`Model.sample`); *temperature* scales that $z$. The class is given to
+both networks, so $z$ is free to hold *style* — slant, thickness, width — which the latent map
+shows along the two directions in which the codes of real images vary most. VAE samples are
+smoother than a GAN's: the decoder predicts each pixel's mean, averaging over what it is unsure of.
+"""
+
+
+def _pair_rows(top: np.ndarray, bottom: np.ndarray):
+    return render.grid(np.concatenate([top, bottom]), cols=len(top), scale=3)
+
+
+def build(dataset: gr.Radio) -> None:
+    gr.Markdown(f"**{vae.SUMMARY}** One forward pass of the decoder per image.")
+    sample_panel("vae", dataset, process_label="From the class's average (z = 0) out to the sample "
+                                               "(first image): z × 0, 0.2, …, 1")
+    with gr.Accordion("Reconstructions of real test images", open=False):
+        with gr.Row():
+            with gr.Column(scale=1, min_width=260):
+                rec_seed = seed_input(0, "Which images (seed)")
+                rec_go = gr.Button("Encode and decode", variant="primary")
+            rec_out = gr.Image(label="Top: originals · bottom: reconstructions", format="png",
+                               type="pil", interactive=False, scale=2)
+    with gr.Accordion("Latent map", open=False):
+        with gr.Row():
+            with gr.Column(scale=1, min_width=260):
+                map_label = class_dropdown(dataset, all_label=None, value=2)
+                map_size = gr.Slider(*explore.MAP_SIZES, value=9, step=1, label="Grid size")
+                map_go = gr.Button("Decode the map", variant="primary")
+            map_out = gr.Image(label="Rows: 1st principal direction · columns: 2nd (±2 std)",
+                               format="png", type="pil", interactive=False, scale=2)
+    with gr.Accordion("Draw something", open=True):
+        with gr.Row():
+            with gr.Column(scale=1, min_width=300):
+                pad = gr.Sketchpad(label="Draw with the mouse", canvas_size=(280, 280), type="numpy",
+                                   image_mode="RGBA", format="png", layers=False,
+                                   brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"))
+                draw_label = class_dropdown(dataset, all_label="Let the classifier decide",
+                                            label="What did you draw?")
+                draw_go = gr.Button("Encode my drawing", variant="primary")
+            with gr.Column(scale=2):
+                draw_out = gr.Image(label="Your drawing at 28×28 · its reconstruction", format="png",
+                                    type="pil", interactive=False)
+                draw_samples = gr.Image(label="Samples from q(z | your drawing)", format="png",
+                                        type="pil", interactive=False)
+                draw_text = gr.Markdown()
+
+    @user_errors
+    def reconstruct(dataset_key, seed):
+        originals, recon = explore.reconstruct(dataset_key, 10, seed)
+        return _pair_rows(originals, recon)
+
+    @user_errors
+    def latent_map(dataset_key, label, size):
+        return render.grid(explore.latent_map(dataset_key, label, size), cols=int(size), scale=2, pad=0)
+
+    @user_errors
+    def encode(dataset_key, sketch, label):
+        image = sketch.get("composite") if isinstance(sketch, dict) else sketch
+        out = explore.encode_drawing(dataset_key, image, None if label == ALL else label)
+        pair = render.strip(np.stack([out["input"], out["reconstruction"]]), scale=5)
+        return pair, render.strip(out["samples"], scale=3), f"Encoded as class **{out['label']}** ({out['how']})."
+
+    rec_go.click(reconstruct, [dataset, rec_seed], rec_out, api_name="reconstruct_vae",
+                 concurrency_id=MODEL_QUEUE)
+    map_go.click(latent_map, [dataset, map_label, map_size], map_out, api_name="latent_map_vae",
+                 concurrency_id=MODEL_QUEUE)
+    draw_go.click(encode, [dataset, pad, draw_label], [draw_out, draw_samples, draw_text],
+                  api_name="encode_drawing_vae", concurrency_id=MODEL_QUEUE)
+    how_it_works(HOW)
