@@ -38,7 +38,7 @@ def class_dropdown(dataset: gr.Radio, all_label: str | None = "All classes", val
 def seed_input(value: int = 0, label: str = "Seed") -> gr.Number:
     """A seed box with a dice button next to it."""
     with gr.Row(equal_height=True):
-        seed = gr.Number(value=value, precision=0, minimum=0, maximum=pipeline.MAX_SEED, label=label,
+        seed = gr.Number(value=value, minimum=0, maximum=pipeline.MAX_SEED, label=label,
                          scale=4)
         dice = gr.Button("🎲", size="sm", scale=1, min_width=40)
     dice.click(lambda: secrets.randbelow(2**31), None, seed, queue=False, api_visibility="private")

@@ -1,0 +1,44 @@
+import gzip
+import os
+import struct
+import tempfile
+
+import numpy as np
+import pytest
+import torch
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="genimg-gradio-"))
+
+# Small configs per family: tests exercise the real code at a size that runs in milliseconds.
+TINY = {
+    "gan": dict(z_dim=8, width=8, d_width=4),
+    "vae": dict(z_dim=2, width=4, hidden=16),
+    "classifier": dict(width=4, features=8),
+}
+
+
+@pytest.fixture(autouse=True)
+def _threads():
+    torch.set_num_threads(2)
+
+
+def write_idx(path, array: np.ndarray) -> None:
+    """Write a gzipped idx file of unsigned bytes, as MNIST ships."""
+    with gzip.open(path, "wb") as f:
+        f.write(struct.pack(">HBB", 0, 0x08, array.ndim))
+        f.write(struct.pack(">" + "I" * array.ndim, *array.shape))
+        f.write(np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+
+
+@pytest.fixture
+def synthetic_data(tmp_path):
+    """A data dir with mnist/ and fashion/ idx files: 256 train and 100 test random images."""
+    rng = np.random.default_rng(0)
+    for sub in ("mnist", "fashion"):
+        d = tmp_path / "data" / sub
+        d.mkdir(parents=True)
+        for split, n in (("train", 256), ("t10k", 100)):
+            write_idx(d / f"{split}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)))
+            write_idx(d / f"{split}-labels-idx1-ubyte.gz", np.arange(n) % 10)
+    return tmp_path / "data"

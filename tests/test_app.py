@@ -1,0 +1,95 @@
+"""The app, launched for real and called through gradio_client, as a user's browser would."""
+import socket
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+import app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def client():
+    demo = app.build_demo()
+    _, url, _ = app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1",
+                           server_port=free_port(), quiet=True)
+    c = Client(url, verbose=False)
+    yield c
+    c.close()
+    demo.close()
+
+
+def png(path) -> Image.Image:
+    img = Image.open(path)
+    assert img.format == "PNG"
+    return img
+
+
+def sketch(tmp_path, blank=False):
+    a = np.full((280, 280, 4), 255, np.uint8)
+    if not blank:
+        a[60:220, 130:150, :3] = 0
+    path = tmp_path / ("blank.png" if blank else "one.png")
+    Image.fromarray(a).save(path)
+    return {"background": handle_file(str(path)), "layers": [], "composite": handle_file(str(path))}
+
+
+def test_every_family_has_a_stable_endpoint(client):
+    names = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    for name in ("/generate_gan", "/generate_vae", "/interpolate_gan", "/reconstruct_vae",
+                 "/latent_map_vae", "/encode_drawing_vae"):
+        assert name in names
+
+
+@pytest.mark.parametrize("api, option", [("/generate_gan", 0.8), ("/generate_vae", 1.0)])
+def test_generate(client, api, option):
+    grid, stats, process = client.predict("fashion", 7, 9, 3, option, api_name=api)
+    assert png(grid).size[0] > 28 * 3 and "9 images in" in stats and "seed 3" in stats
+    assert png(process).size[1] > 28
+
+
+def test_interpolate_gives_strip_and_gif(client):
+    strip, gif = client.predict("mnist", 3, 0, 1, 6, 1.0, api_name="/interpolate_gan")
+    assert png(strip).size[0] > png(strip).size[1]
+    anim = Image.open(gif)
+    assert anim.format == "GIF" and anim.n_frames == 10  # 6 forward, 4 back
+
+
+def test_vae_extras(client, tmp_path):
+    assert png(client.predict("mnist", 0, api_name="/reconstruct_vae")).size[0] > 28 * 10
+    assert png(client.predict("fashion", 7, 5, api_name="/latent_map_vae")).size == (5 * 56, 5 * 56)
+    pair, samples, text = client.predict("mnist", sketch(tmp_path), -1, api_name="/encode_drawing_vae")
+    assert png(pair) and png(samples) and "classifier sees" in text
+    _, _, text = client.predict("mnist", sketch(tmp_path), 4, api_name="/encode_drawing_vae")
+    assert "class **4**" in text
+
+
+@pytest.mark.parametrize("api, args, message", [
+    ("/generate_gan", ("mnist", 3, 65, 0, 1.0), "maximum"),
+    ("/generate_gan", ("mnist", 3, 4, -5, 1.0), "minimum"),
+    ("/generate_gan", ("mnist", 3, 4, 2.5, 1.0), "seed must be a whole number"),
+    ("/generate_gan", ("mnist", 3, 4, 0, 1.5), "maximum"),
+    ("/generate_vae", ("mnist", 3, 4, 0, -1.0), "minimum"),
+    ("/generate_vae", ("svhn", 3, 4, 0, 1.0), "svhn"),
+    ("/interpolate_gan", ("mnist", 3, 0, 1, 99, 1.0), "maximum"),
+    ("/latent_map_vae", ("mnist", 12, 5), "not in the list of choices"),
+])
+def test_bad_input_is_a_message_and_the_server_keeps_serving(client, api, args, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(*args, api_name=api)
+    _, stats, _ = client.predict("mnist", -1, 2, 0, 1.0, api_name="/generate_gan")
+    assert "2 images in" in stats
+
+
+def test_empty_drawing_is_refused(client, tmp_path):
+    with pytest.raises(Exception, match="empty"):
+        client.predict("mnist", sketch(tmp_path, blank=True), -1, api_name="/encode_drawing_vae")
+    with pytest.raises(Exception, match="empty"):
+        client.predict("mnist", None, -1, api_name="/encode_drawing_vae")

@@ -1,0 +1,82 @@
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from genimg import checkpoint
+from genimg.__main__ import main
+
+
+def run(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "genimg", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=600)
+
+
+def test_sample_png_and_npz(tmp_path):
+    png, npz = tmp_path / "grid.png", tmp_path / "x.npz"
+    r = run("sample", "--family", "gan", "--dataset", "mnist", "-n", "12", "--label", "3", "--seed", "0",
+            "--out", str(png))
+    assert r.returncode == 0, r.stderr
+    assert Image.open(png).format == "PNG"
+    r = run("sample", "--family", "vae", "--dataset", "fashion", "-n", "23", "--seed", "1",
+            "--temperature", "0.8", "--out", str(npz))
+    assert r.returncode == 0, r.stderr
+    data = np.load(npz)
+    assert data["images"].shape == (23, 28, 28) and data["images"].dtype == np.uint8
+    assert data["labels"].dtype == np.int64 and data["labels"].tolist() == [i % 10 for i in range(23)]
+
+
+def test_sample_matches_the_api(tmp_path):
+    from genimg import pipeline
+
+    r = run("sample", "--family", "gan", "--dataset", "mnist", "-n", "5", "--seed", "4",
+            "--truncation", "0.7", "--out", str(tmp_path / "a.npz"))
+    assert r.returncode == 0, r.stderr
+    api = pipeline.generate("gan", "mnist", None, 5, 4, truncation=0.7)
+    assert np.array_equal(np.load(tmp_path / "a.npz")["images"], api.images)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-n", "0"], "n must be a whole number between 1 and 10000"),
+    (["-n", "10001"], "between 1 and 10000"),
+    (["--label", "10"], "label must be a whole number between 0 and 9"),
+    (["--seed", "-3"], "seed must be"),
+    (["--truncation", "2"], "truncation must be between 0.0 and 1.0"),
+    (["--temperature", "1"], "--temperature does not apply to gan"),
+    (["--out", "x.gif"], ".png or .npz"),
+])
+def test_bad_arguments_exit_2_with_one_line(args, message, tmp_path, capsys):
+    base = ["sample", "--family", "gan", "--dataset", "mnist", "--out", str(tmp_path / "x.npz")]
+    assert main([*base, *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("family, dataset, message", [
+    ("flow", "mnist", "choose one of gan, vae"), ("gan", "cifar", "choose one of mnist, fashion")])
+def test_unknown_family_and_dataset(family, dataset, message, tmp_path, capsys):
+    assert main(["sample", "--family", family, "--dataset", dataset, "--out", str(tmp_path / "x.npz")]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_bad_argument_in_a_real_process(tmp_path):
+    r = run("sample", "--family", "vae", "--dataset", "mnist", "-n", "-4", "--out", str(tmp_path / "x.png"))
+    assert r.returncode == 2 and r.stderr.strip() == "error: n must be a whole number between 1 and 10000, got -4"
+
+
+@pytest.mark.slow
+def test_train_writes_a_card_and_resumes(tmp_path, synthetic_data):
+    env = {"GENIMG_CHECKPOINTS": str(tmp_path / "ck"), "GENIMG_RUNS": str(tmp_path / "runs")}
+    common = ["--dataset", "mnist", "--data-dir", str(synthetic_data)]
+    r = run("train", "--family", "classifier", *common, "--max-steps", "2", env=env)
+    assert r.returncode == 0, r.stderr
+    r = run("train", "--family", "vae", *common, "--max-steps", "1", env=env)
+    assert r.returncode == 0, r.stderr
+    r = run("train", "--family", "vae", *common, "--max-steps", "2", env=env)
+    assert r.returncode == 0 and "resuming vae/mnist from step 1" in r.stderr
+    card = checkpoint.read_card("vae", "mnist", root=tmp_path / "ck")
+    assert card["recipe"]["steps"] == 2 and card["sha256"] and "class_accuracy" in card["metrics"]
+    assert (tmp_path / "ck" / "mnist" / "examples.png").exists()

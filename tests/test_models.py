@@ -1,0 +1,89 @@
+"""The family contract, checked for every registered family on a tiny config."""
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from genimg import checkpoint, models
+from tests.conftest import TINY
+
+
+def tiny(family: str):
+    mod = models.get(family)
+    config = mod.Config(**TINY[family])
+    return mod, config, mod.Model(config)
+
+
+def batch(n=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 1, 28, 28, generator=g) * 2 - 1, torch.arange(n) % 10
+
+
+@pytest.mark.parametrize("family", models.TRAINABLE)
+def test_one_training_step_updates_weights(family):
+    mod, _, model = tiny(family)
+    trainer = mod.Trainer(model, total_steps=10)
+    before = [p.detach().clone() for p in model.parameters()]
+    x, y = batch()
+    logs = trainer.step(x, y, torch.Generator().manual_seed(0))
+    assert logs and all(torch.isfinite(torch.tensor(v)) for v in logs.values())
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+@pytest.mark.parametrize("family", models.TRAINABLE)
+def test_trainer_state_roundtrip(family, tmp_path):
+    mod, config, model = tiny(family)
+    trainer = mod.Trainer(model, total_steps=10)
+    x, y = batch()
+    trainer.step(x, y, torch.Generator().manual_seed(0))
+    checkpoint.save_state(tmp_path / "s.safetensors", {"trainer": trainer.state_dict()})
+    other = mod.Trainer(mod.Model(config), total_steps=10)
+    other.load_state_dict(checkpoint.load_state(tmp_path / "s.safetensors")["trainer"])
+    checkpoint.save_state(tmp_path / "t.safetensors", {"trainer": other.state_dict()})
+    first = load_file(str(tmp_path / "s.safetensors"))
+    second = load_file(str(tmp_path / "t.safetensors"))
+    assert first.keys() == second.keys() and len(first) > 0
+    assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+@pytest.mark.parametrize("family", models.FAMILIES)
+def test_sample_shape_range_determinism(family):
+    _, _, model = tiny(family)
+    model.eval()
+    labels = torch.tensor([0, 3, 9, 9])
+    a = model.sample(labels, torch.Generator().manual_seed(5))
+    b = model.sample(labels, torch.Generator().manual_seed(5))
+    c = model.sample(labels, torch.Generator().manual_seed(6))
+    assert a.shape == (4, 1, 28, 28) and a.dtype == torch.float32
+    assert a.min() >= 0 and a.max() <= 1
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+@pytest.mark.parametrize("family", models.FAMILIES)
+def test_frames_end_with_the_sample(family):
+    _, _, model = tiny(family)
+    model.eval()
+    labels = torch.tensor([1, 2])
+    frames = list(model.frames(labels, torch.Generator().manual_seed(2)))
+    assert len(frames) >= 2 and all(f.shape == (2, 1, 28, 28) for f in frames)
+    assert all(f.min() >= 0 and f.max() <= 1 for f in frames)
+    assert torch.allclose(frames[-1], model.sample(labels, torch.Generator().manual_seed(2)))
+
+
+@pytest.mark.parametrize("family", models.FAMILIES)
+def test_every_option_has_a_sane_range(family):
+    mod = models.get(family)
+    assert mod.TITLE and mod.SUMMARY
+    for opt in mod.OPTIONS:
+        assert opt.minimum <= opt.default <= opt.maximum
+        assert opt.check(opt.default) == opt.default
+        with pytest.raises(ValueError, match=f"{opt.name} must be between"):
+            opt.check(opt.maximum + 1)
+        with pytest.raises(ValueError, match=opt.name):
+            opt.check(float("nan"))
+        with pytest.raises(ValueError, match=opt.name):
+            opt.check("much")
+
+
+def test_unknown_family():
+    with pytest.raises(ValueError, match="choose one of gan, vae"):
+        models.get("flow")

@@ -1,0 +1,59 @@
+"""The shipped checkpoints: they load, and generate what they claim."""
+import numpy as np
+import pytest
+import torch
+
+from genimg import checkpoint, metrics, models, pipeline
+from genimg.data import DATASETS
+
+# Share of samples the shipped classifier recognises as the class asked for (issue #2).
+BARS = {
+    ("gan", "mnist"): 0.97, ("vae", "mnist"): 0.93,
+    ("gan", "fashion"): 0.85, ("vae", "fashion"): 0.80,
+}
+CLASSIFIER_BARS = {"mnist": 0.99, "fashion": 0.91}
+SHIPPED = [(f, d) for f in models.FAMILIES for d in DATASETS]
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_classifier_is_accurate(dataset):
+    card = checkpoint.read_card("classifier", dataset)
+    assert card["metrics"]["test_accuracy"] >= CLASSIFIER_BARS[dataset]
+    images, labels = pipeline.examples(dataset)  # real test images shipped with the app
+    pred, _ = metrics.classify(dataset, torch.from_numpy(images).float().div(255)[:, None])
+    assert (pred.numpy() == labels).mean() >= CLASSIFIER_BARS[dataset] - 0.05
+
+
+@pytest.mark.parametrize("family, dataset", SHIPPED)
+def test_checkpoint_is_small_and_carded(family, dataset):
+    weights, card_path = checkpoint.paths(family, dataset)
+    assert weights.stat().st_size < checkpoint.MAX_FILE_BYTES
+    card = checkpoint.read_card(family, dataset)
+    assert card["recipe"]["command"].startswith("python -m genimg train")
+    assert len(card["loss_curve"]) > 10 and card["metrics"]["class_accuracy"] >= BARS[(family, dataset)]
+
+
+@pytest.mark.parametrize("family, dataset", SHIPPED)
+def test_samples_are_the_class_asked_for(family, dataset):
+    """300 samples (30 per class) at the default options, judged by the shipped classifier."""
+    result = pipeline.generate(family, dataset, None, 300, seed=123, max_n=pipeline.API_MAX_N)
+    assert result.accuracy >= BARS[(family, dataset)], f"{family}/{dataset}: {result.accuracy:.3f}"
+
+
+@pytest.mark.parametrize("family, dataset", SHIPPED)
+def test_no_mode_collapse(family, dataset):
+    """Samples of one class from different seeds differ about as much as real images do."""
+    card = checkpoint.read_card(family, dataset)["metrics"]
+    assert card["diversity"] >= 0.5 * card["diversity_real"]
+    images = pipeline.generate(family, dataset, 5, 32, seed=7).images.astype(np.float32) / 255
+    flat = images.reshape(32, -1)
+    d = np.sqrt(((flat[:, None] - flat[None]) ** 2).sum(-1))
+    assert d[~np.eye(32, dtype=bool)].min() > 0.5  # no two samples (nearly) identical
+
+
+@pytest.mark.parametrize("family, dataset", SHIPPED)
+def test_same_seed_same_images(family, dataset):
+    a = pipeline.generate(family, dataset, 2, 8, seed=99)
+    b = pipeline.generate(family, dataset, 2, 8, seed=99)
+    c = pipeline.generate(family, dataset, 2, 8, seed=100)
+    assert np.array_equal(a.images, b.images) and not np.array_equal(a.images, c.images)
