@@ -120,6 +120,23 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return torch.sin((1 - t) * omega) / so * a + torch.sin(t * omega) / so * b
 
 
+class MinibatchStd(nn.Module):
+    """Append the spread of features across a group of images as one more channel (Karras et
+    al. 2018), so the discriminator can see a generator that makes the same image every time."""
+
+    def __init__(self, group: int = 4):
+        super().__init__()
+        self.group = group
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = x.shape
+        g = self.group if b % self.group == 0 else 1
+        if g == 1:
+            return torch.cat([x, x.new_zeros(b, 1, h, w)], 1)
+        std = x.view(g, b // g, c, h, w).std(0, unbiased=False).mean((1, 2, 3))  # (b/g,)
+        return torch.cat([x, std.repeat(g)[:, None, None, None].expand(b, 1, h, w)], 1)
+
+
 class Discriminator(nn.Module):
     """D(x, y) = psi(h) + <embed(y), h>, h = sum-pooled CNN features (projection head)."""
 
@@ -132,7 +149,8 @@ class Discriminator(nn.Module):
             sn(nn.Conv2d(w, 2 * w, 4, 2, 1)), nn.LeakyReLU(0.1),  # 14x14
             sn(nn.Conv2d(2 * w, 2 * w, 3, padding=1)), nn.LeakyReLU(0.1),
             sn(nn.Conv2d(2 * w, 4 * w, 4, 2, 1)), nn.LeakyReLU(0.1),  # 7x7
-            sn(nn.Conv2d(4 * w, 4 * w, 3, padding=1)), nn.LeakyReLU(0.1),
+            MinibatchStd(),
+            sn(nn.Conv2d(4 * w + 1, 4 * w, 3, padding=1)), nn.LeakyReLU(0.1),
         )
         self.linear = sn(nn.Linear(4 * w, 1))
         self.embed = sn(nn.Embedding(config.num_classes, 4 * w))
@@ -143,8 +161,9 @@ class Discriminator(nn.Module):
 
 
 class Trainer:
-    """Hinge loss, spectral-norm projection discriminator, Adam (2e-4, betas 0.5/0.999), one D
-    step per G step, EMA generator (decay 0.999) with batch-norm statistics re-estimated."""
+    """Hinge loss, spectral-norm projection discriminator with minibatch std, Adam (betas 0/0.9;
+    lr 2e-4 for G, 4e-4 for D), one D step per G step, EMA generator (decay 0.999) whose
+    batch-norm statistics are re-estimated at the end."""
 
     epochs = 5
     batch_size = 64
@@ -154,8 +173,9 @@ class Trainer:
         self.g = model
         self.d = Discriminator(model.config)
         self.ema = copy.deepcopy(model).requires_grad_(False)
-        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=lr, betas=(0.5, 0.999))
-        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=lr, betas=(0.5, 0.999))
+        # two time-scale update rule (Heusel et al. 2017): the discriminator learns faster
+        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=lr, betas=(0.0, 0.9))
+        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=2 * lr, betas=(0.0, 0.9))
         self.steps = 0
 
     def d_loss(self, real, fake, y):

@@ -1,0 +1,113 @@
+"""Sampling speed against the machine's own limit.
+
+For every shipped family x dataset: wall time for 16 images after warm-up (median of repeats),
+FLOPs per image (counted by torch's FlopCounterMode), and the share of this machine's measured
+float32 matmul throughput that sampling reaches. Also: how long `python app.py` takes to answer
+its first page.
+
+    python benchmarks/speed.py [--threads 2] [--out benchmarks/results/speed.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from genimg import pipeline  # noqa: E402
+from genimg.data import DATASETS  # noqa: E402
+
+
+def median_seconds(fn, repeats: int = 30, warmup: int = 5) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def matmul_gflops(size: int = 2048) -> float:
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    return 2 * size**3 / median_seconds(lambda: a @ b, repeats=10, warmup=3) / 1e9
+
+
+def sampling(family: str, dataset: str, n: int = 16) -> dict:
+    model = pipeline.load_model(family, dataset)
+    labels = torch.arange(n) % 10
+
+    def run():
+        with torch.inference_mode():
+            model.sample(labels, torch.Generator().manual_seed(0))
+
+    with FlopCounterMode(display=False) as counter:
+        run()
+    flops = counter.get_total_flops() / n
+    seconds = median_seconds(run)
+    return {"family": family, "dataset": dataset, "n": n, "ms": round(seconds * 1000, 2),
+            "mflops_per_image": round(flops / 1e6, 1), "achieved_gflops": round(flops * n / seconds / 1e9, 2)}
+
+
+def first_page_seconds(timeout: float = 60) -> float:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while time.perf_counter() - t0 < timeout:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as r:
+                    if r.status == 200:
+                        return time.perf_counter() - t0
+            except OSError:
+                time.sleep(0.1)
+        return float("nan")
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "speed.json"))
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    peak = matmul_gflops()
+    rows = [sampling(f, d) for d in DATASETS for f in pipeline.available(d)]
+    for r in rows:
+        r["share_of_matmul_peak"] = round(r["achieved_gflops"] / peak, 4)
+    page = first_page_seconds()
+    result = {"date": time.strftime("%Y-%m-%d"), "threads": a.threads,
+              "cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
+              "matmul_gflops": round(peak, 1), "first_page_s": round(page, 2), "sampling": rows}
+    print(f"float32 matmul peak on {a.threads} threads: {peak:.1f} GFLOP/s; "
+          f"`python app.py` first page in {page:.2f} s")
+    print(f"{'family':8}{'dataset':9}{'16 images':>11}{'MFLOP/img':>11}{'GFLOP/s':>9}{'of peak':>9}")
+    for r in rows:
+        print(f"{r['family']:8}{r['dataset']:9}{r['ms']:>9.1f}ms{r['mflops_per_image']:>11.1f}"
+              f"{r['achieved_gflops']:>9.2f}{r['share_of_matmul_peak']:>9.1%}")
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
