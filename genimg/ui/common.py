@@ -40,7 +40,7 @@ def seed_input(value: int = 0, label: str = "Seed") -> gr.Number:
     with gr.Row(equal_height=True):
         seed = gr.Number(value=value, minimum=0, maximum=pipeline.MAX_SEED, label=label,
                          scale=4)
-        dice = gr.Button("🎲", size="sm", scale=1, min_width=40)
+        dice = gr.Button("🎲 Random", size="sm", scale=1, min_width=60)
     dice.click(lambda: secrets.randbelow(2**31), None, seed, queue=False, api_visibility="private")
     return seed
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gradio as gr
 import numpy as np
+from PIL import Image
 
 from .. import explore, render
 from ..models import vae
@@ -36,14 +37,14 @@ def build(dataset: gr.Radio) -> None:
     gr.Markdown(f"**{vae.SUMMARY}** One forward pass of the decoder per image.")
     sample_panel("vae", dataset, process_label="From the class's average (z = 0) out to the sample "
                                                "(first image): z × 0, 0.2, …, 1")
-    with gr.Accordion("Reconstructions of real test images", open=False):
+    with gr.Accordion("Reconstructions of real test images", open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 rec_seed = seed_input(0, "Which images (seed)")
                 rec_go = gr.Button("Encode and decode", variant="primary")
             rec_out = gr.Image(label="Top: originals · bottom: reconstructions", format="png",
                                type="pil", interactive=False, scale=2)
-    with gr.Accordion("Latent map", open=False):
+    with gr.Accordion("Latent map", open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 map_label = class_dropdown(dataset, all_label=None, value=2)
@@ -54,7 +55,9 @@ def build(dataset: gr.Radio) -> None:
     with gr.Accordion("Draw something", open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
-                pad = gr.Sketchpad(label="Draw with the mouse", canvas_size=(280, 280), type="numpy",
+                paper = Image.new("RGBA", (280, 280), "white")  # a background puts the brush in hand
+                pad = gr.Sketchpad(value={"background": paper, "layers": [], "composite": paper},
+                                   label="Draw with the mouse (or a finger)", canvas_size=(280, 280), type="numpy",
                                    image_mode="RGBA", format="png", layers=False,
                                    brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"))
                 draw_label = class_dropdown(dataset, all_label="Let the classifier decide",
