@@ -5,7 +5,9 @@ FLOPs per image (counted by torch's FlopCounterMode), and the share of this mach
 float32 matmul throughput that sampling reaches. Also: how long `python app.py` takes to answer
 its first page.
 
-    python benchmarks/speed.py [--threads 2] [--out benchmarks/results/speed.json]
+    python benchmarks/speed.py [--threads 2] [--out benchmarks/results/speed.json] [--write]
+
+``--write`` also puts the table into README.md between the speed markers.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import socket
 import statistics
 import subprocess
@@ -89,6 +92,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "speed.json"))
+    p.add_argument("--write", action="store_true", help="update the table in README.md")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     peak = matmul_gflops()
@@ -99,14 +103,28 @@ def main() -> None:
     result = {"date": time.strftime("%Y-%m-%d"), "threads": a.threads,
               "cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
               "matmul_gflops": round(peak, 1), "first_page_s": round(page, 2), "sampling": rows}
-    print(f"float32 matmul peak on {a.threads} threads: {peak:.1f} GFLOP/s; "
-          f"`python app.py` first page in {page:.2f} s")
-    print(f"{'family':8}{'dataset':9}{'16 images':>11}{'MFLOP/img':>11}{'GFLOP/s':>9}{'of peak':>9}")
-    for r in rows:
-        print(f"{r['family']:8}{r['dataset']:9}{r['ms']:>9.1f}ms{r['mflops_per_image']:>11.1f}"
-              f"{r['achieved_gflops']:>9.2f}{r['share_of_matmul_peak']:>9.1%}")
+    table = markdown(result)
+    print(table)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
+    if a.write:
+        readme = ROOT / "README.md"
+        text = readme.read_text()
+        readme.write_text(re.sub(r"<!-- speed:begin -->.*?<!-- speed:end -->",
+                                 f"<!-- speed:begin -->\n{table}\n<!-- speed:end -->", text, flags=re.S))
+
+
+def markdown(result: dict) -> str:
+    lines = ["| family | dataset | 16 images | MFLOP / image | GFLOP/s reached | share of matmul peak |",
+             "|---|---|---:|---:|---:|---:|"]
+    for r in result["sampling"]:
+        lines.append(f"| {r['family']} | {r['dataset']} | {r['ms']:.1f} ms | {r['mflops_per_image']:.1f} | "
+                     f"{r['achieved_gflops']:.2f} | {r['share_of_matmul_peak']:.1%} |")
+    lines.append(f"\nMeasured {result['date']} on {result['cpu']}, {result['threads']} threads, torch "
+                 f"{result['torch']}: float32 matmul peak {result['matmul_gflops']} GFLOP/s; "
+                 f"`python app.py` answered its first page in {result['first_page_s']} s. "
+                 f"Regenerate with `python benchmarks/speed.py --write`.")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 """What only the GAN or only the VAE does."""
 import math
-
 import torch
 
 from genimg.models import gan, vae
@@ -46,14 +45,25 @@ def test_reparameterisation_passes_gradients():
     assert torch.allclose(mu.grad, torch.ones(3, 2)) and logvar.grad.abs().sum() > 0
 
 
-def test_latent_map_axes_from_training_data():
+def test_class_priors_fitted_to_the_codes():
     model = vae.Model(vae.Config(**TINY["vae"]))
     trainer = vae.Trainer(model, total_steps=1)
-    x = torch.rand(1000, 1, 28, 28) * 2 - 1
-    m = trainer.inference_model(x, torch.arange(1000) % 10, n=1000)
-    assert torch.allclose(m.pca_axes @ m.pca_axes.T, torch.eye(2), atol=1e-4)
-    grid = m.latent_map(torch.tensor([3]), 5)
-    assert grid.shape == (25, 1, 28, 28)
+    x = torch.rand(500, 1, 28, 28) * 2 - 1
+    y = torch.arange(500) % 10
+    m = trainer.inference_model(x, y)
+    mu, _ = m.encode((x[y == 3] + 1) / 2, y[y == 3])
+    assert torch.allclose(m.prior_mean[3], mu.mean(0), atol=1e-5)
+    assert torch.allclose(m.prior_cov, m.prior_cov.transpose(1, 2))
+    assert (torch.linalg.eigvalsh(m.prior_cov) > 0).all()
+    z = m.prior_sample(torch.tensor([3, 3]), torch.Generator().manual_seed(0), temperature=0.0)
+    assert torch.allclose(z, m.prior_mean[[3, 3]])
+    assert m.latent_map(torch.tensor([3]), 5).shape == (25, 1, 28, 28)
+
+
+def test_unfitted_prior_is_the_standard_normal():
+    model = vae.Model(vae.Config(**TINY["vae"]))
+    z = model.prior_sample(torch.zeros(4000, dtype=torch.long), torch.Generator().manual_seed(0))
+    assert z.mean().abs() < 0.05 and (z.std() - 1).abs() < 0.05
 
 
 def test_posterior_samples_vary():

@@ -6,11 +6,13 @@ Bernoulli per pixel. Training maximises the evidence lower bound (``Model.elbo``
     log p(x|y) >= E_{q(z|x,y)}[log p(x|z,y)] - KL(q(z|x,y) || N(0, I))
 
 with the reparameterisation z = mu + sigma * eps, eps ~ N(0, I) (``Model.reparameterise``),
-so the gradient flows through the sample. Sampling draws z ~ N(0, I) and decodes it.
+so the gradient flows through the sample. Sampling decodes z drawn from a Gaussian fitted to
+the codes of the class's training images (``Model.prior_sample``), which avoids the holes that
+N(0, I) leaves between them (Ghosh et al. 2020, "From Variational to Deterministic Autoencoders").
 """
 from __future__ import annotations
 
-import math
+import copy
 from dataclasses import dataclass
 
 import torch
@@ -23,13 +25,13 @@ TITLE = "VAE"
 SUMMARY = "An encoder squeezes each image into a few numbers; a decoder learns to rebuild it."
 OPTIONS = (
     Option("temperature", "Temperature", 1.0, 0.0, 2.0, 0.05,
-           "scales the latent z ~ N(0, I): 0 = the class's average, >1 = wilder"),
+           "scales the spread of z: 0 = the centre of the class, >1 = wilder"),
 )
 
 
 @dataclass
 class Config:
-    z_dim: int = 16  # latent size: small enough to stay smooth, large enough for style
+    z_dim: int = 8  # latent size: a larger z starts to hold the class too, and samples drift
     width: int = 32  # conv channels at 14x14 (twice that at 7x7)
     hidden: int = 256  # fully connected layer between the convs and the latent
     num_classes: int = 10
@@ -47,16 +49,15 @@ class Model(nn.Module):
         )
         self.enc_fc = nn.Sequential(nn.Linear(2 * w * 49 + k, h), nn.SiLU(), nn.Linear(h, 2 * config.z_dim))
         self.dec_fc = nn.Sequential(nn.Linear(config.z_dim + k, h), nn.SiLU(), nn.Linear(h, 2 * w * 49), nn.SiLU())
-        self.decoder = nn.Sequential(
-            nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.SiLU(),  # 14x14
-            nn.ConvTranspose2d(w, w // 2, 4, 2, 1), nn.SiLU(),  # 28x28
-            nn.Conv2d(w // 2, 1, 3, padding=1),
-        )
-        # Two leading principal directions of the encoded training set (for the latent map),
-        # measured by Trainer.inference_model.
-        self.register_buffer("pca_mean", torch.zeros(config.z_dim))
-        self.register_buffer("pca_axes", torch.eye(2, config.z_dim))
-        self.register_buffer("pca_std", torch.ones(2))
+        # the class is also fed to every decoder stage as constant channels, so the decoder
+        # leans on y for "which digit" and z is left to hold style
+        self.up1 = nn.ConvTranspose2d(2 * w + k, w, 4, 2, 1)  # 14x14
+        self.up2 = nn.ConvTranspose2d(w + k, w // 2, 4, 2, 1)  # 28x28
+        self.out = nn.Conv2d(w // 2, 1, 3, padding=1)
+        # Where the codes of each class's real images lie: a Gaussian per class fitted to the
+        # aggregate posterior by Trainer.inference_model (N(0, I) until then).
+        self.register_buffer("prior_mean", torch.zeros(k, config.z_dim))
+        self.register_buffer("prior_cov", torch.eye(config.z_dim).repeat(k, 1, 1))
 
     def _onehot(self, y: torch.Tensor) -> torch.Tensor:
         return F.one_hot(y, self.config.num_classes).float()
@@ -68,8 +69,15 @@ class Model(nn.Module):
         return mu, logvar.clamp(-12, 6)
 
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        h = self.dec_fc(torch.cat([z, self._onehot(y)], 1)).view(len(z), -1, 7, 7)
-        return self.decoder(h)  # (B,1,28,28) Bernoulli logits
+        onehot = self._onehot(y)
+        h = self.dec_fc(torch.cat([z, onehot], 1)).view(len(z), -1, 7, 7)  # (B, 2w, 7, 7)
+
+        def with_class(h):
+            return torch.cat([h, onehot[:, :, None, None].expand(-1, -1, *h.shape[2:])], 1)
+
+        h = F.silu(self.up1(with_class(h)))  # (B, w, 14, 14)
+        h = F.silu(self.up2(with_class(h)))  # (B, w/2, 28, 28)
+        return self.out(h)  # (B,1,28,28) Bernoulli logits
 
     def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The decoder's mean image, (B,1,28,28) in [0, 1]."""
@@ -90,18 +98,30 @@ class Model(nn.Module):
         kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1)
         return rec, kl
 
+    def prior_sample(self, labels: torch.Tensor, generator: torch.Generator, temperature: float = 1.0):
+        """z = m_y + temperature * L_y eps, eps ~ N(0, I), with L_y L_y^T the class's fitted covariance.
+
+        Sampling from N(0, I) lands, for some z, where no real image of the class was encoded
+        (the "holes" of the prior) and decodes to another class or a blend; a Gaussian fitted
+        to the codes of real images of the class avoids them (Ghosh et al. 2020, ex-post density
+        estimation). With the fit left at N(0, I) this is the textbook sampler.
+        """
+        eps = torch.randn(len(labels), self.config.z_dim, generator=generator) * temperature
+        chol = torch.linalg.cholesky(self.prior_cov[labels])  # (B, z, z)
+        return self.prior_mean[labels] + (chol @ eps.unsqueeze(-1)).squeeze(-1)
+
     @torch.no_grad()
     def sample(self, labels: torch.Tensor, generator: torch.Generator, temperature: float = 1.0):
-        z = torch.randn(len(labels), self.config.z_dim, generator=generator) * temperature
-        return self.decode(z, labels)
+        return self.decode(self.prior_sample(labels, generator, temperature), labels)
 
     @torch.no_grad()
     def frames(self, labels: torch.Tensor, generator: torch.Generator, temperature: float = 1.0,
                steps: int = 6):
-        """From the class's average (z = 0) out along z to the sample: what z encodes."""
-        z = torch.randn(len(labels), self.config.z_dim, generator=generator) * temperature
+        """From the class's centre (eps = 0) out along z to the sample: what z encodes."""
+        z = self.prior_sample(labels, generator, temperature)
+        centre = self.prior_mean[labels]
         for t in torch.linspace(0, 1, steps):
-            yield self.decode(z * t, labels)
+            yield self.decode(centre + t * (z - centre), labels)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -118,11 +138,13 @@ class Model(nn.Module):
 
     @torch.no_grad()
     def latent_map(self, label: torch.Tensor, size: int, span: float = 2.0) -> torch.Tensor:
-        """Decode a size x size grid over the two leading principal directions of z, +-span std."""
+        """Decode a size x size grid around the class's centre along the two directions in which
+        its codes vary most (principal axes of the fitted covariance), +-span standard deviations."""
+        var, axes = torch.linalg.eigh(self.prior_cov[label[0]])  # ascending eigenvalues
+        top = axes[:, -2:].flip(1) * var[-2:].flip(0).sqrt()  # (z, 2), scaled to one std
         t = torch.linspace(-span, span, size)
         a, b = torch.meshgrid(t, t, indexing="ij")
-        coords = torch.stack([a.flatten(), b.flatten()], 1) * self.pca_std  # (size^2, 2)
-        z = self.pca_mean + coords @ self.pca_axes
+        z = self.prior_mean[label[0]] + torch.stack([a.flatten(), b.flatten()], 1) @ top.T
         return self.decode(z, label.expand(len(z)))
 
 
@@ -159,19 +181,26 @@ class Trainer:
         self.sched.T_max = self.total_steps
 
     @torch.no_grad()
-    def inference_model(self, x: torch.Tensor, y: torch.Tensor, n: int = 10_000) -> Model:
-        """The trained model with the latent map's axes: PCA of posterior means of n images."""
+    def inference_model(self, x: torch.Tensor, y: torch.Tensor) -> Model:
+        """The trained model with each class's prior fitted to the codes of its training images:
+        the aggregate posterior's mean and covariance, Cov(mu) + E[sigma^2]."""
         m = self.model.eval()
-        mu = torch.cat([m.encode((x[i:i + 1000] + 1) / 2, y[i:i + 1000])[0] for i in range(0, n, 1000)])
-        m.pca_mean.copy_(mu.mean(0))
-        _, s, v = torch.linalg.svd(mu - mu.mean(0), full_matrices=False)
-        m.pca_axes.copy_(v[:2])
-        m.pca_std.copy_(s[:2] / math.sqrt(len(mu) - 1))
+        mu, logvar = zip(*[m.encode((x[i:i + 1000] + 1) / 2, y[i:i + 1000]) for i in range(0, len(x), 1000)])
+        mu, var = torch.cat(mu), torch.cat(logvar).exp()
+        for c in range(m.config.num_classes):
+            mc = mu[y == c]
+            m.prior_mean[c] = mc.mean(0)
+            m.prior_cov[c] = torch.cov(mc.T) + torch.diag(var[y == c].mean(0))
         return m
 
     @staticmethod
     def evaluate(model: Model, dataset: str, data_dir=None) -> dict:
         from ..metrics import sample_quality, vae_bits_per_dim
 
+        textbook = copy.deepcopy(model)  # the same decoder, sampled from N(0, I)
+        textbook.prior_mean.zero_()
+        textbook.prior_cov.copy_(torch.eye(model.config.z_dim))
+        plain = sample_quality(textbook, dataset, data_dir=data_dir)["class_accuracy"]
         return {**sample_quality(model, dataset, data_dir=data_dir),
+                "class_accuracy_standard_normal_prior": plain,
                 **vae_bits_per_dim(model, dataset, data_dir=data_dir)}

@@ -21,10 +21,14 @@ The expectation is estimated with one sample drawn by the **reparameterisation t
 (`Model.reparameterise`): $z = \mu + \sigma \odot \varepsilon$, $\varepsilon \sim \mathcal{N}(0, I)$,
 so the randomness sits outside the network and gradients flow through $\mu$ and $\sigma$.
 
-Because the KL term pulls every code towards $\mathcal{N}(0, I)$, **sampling** is just decoding
-$z \sim \mathcal{N}(0, I)$ (`Model.sample`); *temperature* scales that $z$. The class is given to
-both networks, so $z$ is free to hold *style* — slant, thickness, width — which the latent map
-shows along the two directions in which the codes of real images vary most. VAE samples are
+Because the KL term pulls every code towards $\mathcal{N}(0, I)$, the textbook way to **sample**
+is to decode $z \sim \mathcal{N}(0, I)$. In practice the codes of real images do not fill that
+Gaussian: some regions ("holes") hold no image of the class and decode to another digit or a
+blend. genimg therefore samples from a Gaussian fitted to the codes of each class's training
+images, $z = m_y + L_y\,\varepsilon$ (`Model.prior_sample`; Ghosh et al. 2020) — the card
+reports the class accuracy of both samplers. *Temperature* scales $\varepsilon$. The class is
+given to both networks, so $z$ is free to hold *style* — slant, thickness, width — which the
+latent map shows along the two directions in which the class's codes vary most. VAE samples are
 smoother than a GAN's: the decoder predicts each pixel's mean, averaging over what it is unsure of.
 """
 
@@ -35,8 +39,8 @@ def _pair_rows(top: np.ndarray, bottom: np.ndarray):
 
 def build(dataset: gr.Radio) -> None:
     gr.Markdown(f"**{vae.SUMMARY}** One forward pass of the decoder per image.")
-    sample_panel("vae", dataset, process_label="From the class's average (z = 0) out to the sample "
-                                               "(first image): z × 0, 0.2, …, 1")
+    sample_panel("vae", dataset, process_label="From the centre of the class's codes out to the sample "
+                                               "(first image): ε × 0, 0.2, …, 1")
     with gr.Accordion("Reconstructions of real test images", open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
@@ -50,7 +54,7 @@ def build(dataset: gr.Radio) -> None:
                 map_label = class_dropdown(dataset, all_label=None, value=2)
                 map_size = gr.Slider(*explore.MAP_SIZES, value=9, step=1, label="Grid size")
                 map_go = gr.Button("Decode the map", variant="primary")
-            map_out = gr.Image(label="Rows: 1st principal direction · columns: 2nd (±2 std)",
+            map_out = gr.Image(label="Around the class centre: rows move along the 1st principal direction, columns the 2nd (±2 std)",
                                format="png", type="pil", interactive=False, scale=2)
     with gr.Accordion("Draw something", open=True):
         with gr.Row():
