@@ -1,9 +1,9 @@
-"""Command line: ``python -m genimg sample | train | eval | bench``.
+"""Command line: ``python -m genimg sample | train``.
 
     python -m genimg sample --family F --dataset D -n N [--label L] [--seed S] [options] --out PATH
     python -m genimg train  --family F --dataset D [--data-dir DIR] [--epochs E] [--no-resume]
-    python -m genimg eval   [--family F] [--dataset D] [--n-per-class K]
-    python -m genimg bench  [--family F] [--dataset D]
+
+Speed and quality measurements live in ``benchmarks/``.
 
 Bad arguments exit with status 2 and one line naming the allowed values.
 """
