@@ -1,7 +1,7 @@
 """Command line: ``python -m genimg sample | train``.
 
     python -m genimg sample --family F --dataset D -n N [--label L] [--seed S] [options] --out PATH
-    python -m genimg train  --family F --dataset D [--data-dir DIR] [--epochs E] [--no-resume]
+    python -m genimg train  --family F --dataset D [--data-dir DIR] [--epochs E] [--set KEY=VALUE]
 
 Speed and quality measurements live in ``benchmarks/``.
 
@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     t.add_argument("--no-resume", action="store_true", help="start from scratch")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="change a Config default, e.g. --set beta=0.5 (repeatable)")
     return p
 
 
@@ -80,7 +82,7 @@ def cmd_train(a) -> None:
     if a.threads:
         torch.set_num_threads(a.threads)
     card = train(a.family, a.dataset, data_dir=a.data_dir, epochs=a.epochs,
-                 resume=not a.no_resume, seed=a.seed, max_steps=a.max_steps)
+                 resume=not a.no_resume, seed=a.seed, max_steps=a.max_steps, overrides=a.set)
     print(json.dumps({"metrics": card.get("metrics"), "recipe": card["recipe"]}, indent=1))
 
 

@@ -6,6 +6,8 @@ few minutes and, at the end, the inference weights and card under ``checkpoints/
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 import platform
 import shlex
 import sys
@@ -30,14 +32,32 @@ def _state_path(family: str, dataset: str):
     return checkpoint.RUNS_DIR / dataset / f"{family}.state.safetensors"
 
 
+def parse_overrides(config_cls, pairs: list[str]) -> dict:
+    """``["z_dim=16", "beta=0.5"]`` -> typed values for the family's Config fields."""
+    fields = {f.name: f for f in dataclasses.fields(config_cls)}
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in fields:
+            raise ValueError(f"--set takes KEY=VALUE with KEY one of {', '.join(fields)}, got {pair!r}")
+        kind = type(getattr(config_cls(), key))
+        try:
+            out[key] = kind(value)
+        except ValueError:
+            raise ValueError(f"--set {key} needs a {kind.__name__}, got {value!r}") from None
+    return out
+
+
 def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, resume: bool = True,
-          seed: int = 0, max_steps: int | None = None, root=None, quiet: bool = False) -> dict:
+          seed: int = 0, max_steps: int | None = None, root=None, quiet: bool = False,
+          overrides: list[str] | None = None) -> dict:
     """Train ``family`` on ``dataset`` and write its checkpoint; return the card.
 
     Args:
         epochs: passes over the 60,000 training images (default: the family's recipe).
         resume: continue from ``runs/<dataset>/<family>.state.safetensors`` if it exists.
         max_steps: stop early after this many steps (tests, smoke runs).
+        overrides: ``KEY=VALUE`` changes to the family's Config defaults (recorded in the card).
     """
     dataset_info(dataset)
     fam = models.get(family)
@@ -46,7 +66,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
     bs = fam.Trainer.batch_size
     per_epoch = len(x) // bs
     total = epochs * per_epoch if max_steps is None else min(max_steps, epochs * per_epoch)
-    config = fam.Config()
+    config = fam.Config(**parse_overrides(fam.Config, overrides or []))
     model = fam.Model(config)
     trainer = fam.Trainer(model, total_steps=total)
     gen = torch.Generator().manual_seed(seed)
@@ -54,6 +74,9 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
     state_path = _state_path(family, dataset)
     if resume and state_path.exists():
         state = checkpoint.load_state(state_path)
+        if state.get("config", dataclasses.asdict(config)) != json.loads(json.dumps(dataclasses.asdict(config))):
+            raise ValueError(f"{state_path} was trained with config {state['config']}; repeat its --set "
+                             f"options to resume it, or pass --no-resume to start over")
         trainer.load_state_dict(state["trainer"])
         step, curve, elapsed = state["step"], state["curve"], state["elapsed"]
         gen.set_state(state["rng"])
@@ -61,6 +84,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
 
     def save_state():
         checkpoint.save_state(state_path, {"trainer": trainer.state_dict(), "step": step,
+                                           "config": dataclasses.asdict(config),
                                            "curve": curve, "elapsed": elapsed + time.time() - t0,
                                            "rng": gen.get_state()})
 
@@ -92,6 +116,8 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
     command = ["python", "-m", "genimg", "train", "--family", family, "--dataset", dataset]
     if epochs != fam.Trainer.epochs:
         command += ["--epochs", str(epochs)]
+    for pair in overrides or []:
+        command += ["--set", pair]
     card = {
         "recipe": {"command": shlex.join(command), "epochs": epochs, "steps": step,
                    "batch_size": bs, "seed": seed, "wall_time_s": round(wall, 1),

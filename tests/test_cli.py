@@ -79,4 +79,17 @@ def test_train_writes_a_card_and_resumes(tmp_path, synthetic_data):
     assert r.returncode == 0 and "resuming vae/mnist from step 1" in r.stderr
     card = checkpoint.read_card("vae", "mnist", root=tmp_path / "ck")
     assert card["recipe"]["steps"] == 2 and card["sha256"] and "class_accuracy" in card["metrics"]
+    r = run("train", "--family", "vae", *common, "--max-steps", "3", "--set", "beta=0.5", env=env)
+    assert r.returncode == 2 and "--no-resume" in r.stderr  # a different config does not resume
     assert (tmp_path / "ck" / "mnist" / "examples.png").exists()
+
+
+def test_config_overrides_are_typed_and_checked():
+    from genimg.models import vae
+    from genimg.train import parse_overrides
+
+    assert parse_overrides(vae.Config, ["beta=0.5", "z_dim=16"]) == {"beta": 0.5, "z_dim": 16}
+    with pytest.raises(ValueError, match="KEY one of z_dim, width"):
+        parse_overrides(vae.Config, ["depth=3"])
+    with pytest.raises(ValueError, match="needs a int"):
+        parse_overrides(vae.Config, ["z_dim=big"])
