@@ -25,6 +25,8 @@ $D$'s gradient. What keeps the game stable here:
 - **Projection discriminator** (`Discriminator.forward`): $D(x, y) = \psi(h) + \langle e_y, h\rangle$ —
   the class enters as an inner product with the image features $h$.
 - **Spectral normalisation** of every layer of $D$, so its scores cannot change abruptly.
+- **Minibatch standard deviation** (`MinibatchStd`): $D$ also sees how much a group of images
+  differ, so a generator that draws the same digit for every $z$ (mode collapse) is caught.
 - **Class-conditional batch norm** in $G$ (`CondBatchNorm`): the class sets each layer's gain and bias.
 - **EMA generator**: samples come from a running average of $G$'s weights, smoother than any one step.
 
