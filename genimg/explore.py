@@ -14,8 +14,11 @@ MAP_SIZES = (3, 15)  # latent map side, min..max
 MAX_POSTERIOR = 16
 
 
-def _label(label, n: int = 1) -> torch.Tensor:
-    return pipeline.labels_for(pipeline.check_label(label) or 0, n)
+def _label(label) -> torch.Tensor:
+    """One class id 0-9 (these views show a single class; "all classes" is not an option)."""
+    if label is None or label == -1:
+        raise ValueError("label must be one class between 0 and 9 here, not all classes")
+    return pipeline.labels_for(pipeline.check_label(label), 1)
 
 
 def interpolate(dataset: str, label, seed_a, seed_b, steps=9, truncation=1.0) -> np.ndarray:
