@@ -19,23 +19,27 @@ from genimg.data import DATASETS  # noqa: E402
 BEGIN, END = "<!-- model-table:begin -->", "<!-- model-table:end -->"
 
 
+def cards() -> list[tuple[str, str, dict]]:
+    return [(name, dataset, checkpoint.read_card(name, dataset))
+            for name in (*models.FAMILIES, "classifier") for dataset in DATASETS
+            if checkpoint.exists(name, dataset)]
+
+
 def rows() -> list[str]:
     out = ["| model | dataset | parameters | file | training | class accuracy | diversity (real) |",
            "|---|---|---:|---:|---|---:|---:|"]
-    for name in (*models.FAMILIES, "classifier"):
-        for dataset in DATASETS:
-            if not checkpoint.exists(name, dataset):
-                continue
-            card = checkpoint.read_card(name, dataset)
-            r, m = card["recipe"], card.get("metrics", {})
-            acc = m.get("class_accuracy", m.get("test_accuracy"))
-            what = "samples" if "class_accuracy" in m else "test set"
-            div = f"{m['diversity']:.2f} ({m['diversity_real']:.2f})" if "diversity_real" in m else "–"
-            out.append(
-                f"| {name} | {dataset} | {card['parameters']:,} | {card['file_bytes'] / 2**20:.2f} MB | "
-                f"{r['steps']:,} steps, {r['wall_time_s'] / 60:.0f} min on {r['hardware'].split(',')[1].strip()} "
-                f"| {acc:.1%} ({what}) | {div} |")
-    return out
+    for name, dataset, card in cards():
+        r, m = card["recipe"], card.get("metrics", {})
+        acc = m.get("class_accuracy", m.get("test_accuracy"))
+        what = "samples" if "class_accuracy" in m else "test set"
+        div = f"{m['diversity']:.2f} ({m['diversity_real']:.2f})" if "diversity_real" in m else "–"
+        out.append(
+            f"| {name} | {dataset} | {card['parameters']:,} | {card['file_bytes'] / 2**20:.2f} MB | "
+            f"{r['steps']:,} steps, {r['wall_time_s'] / 60:.0f} min on {r['hardware'].split(',')[1].strip()} "
+            f"| {acc:.1%} ({what}) | {div} |")
+    out += ["", "The command behind each checkpoint (from its card):", "", "```bash"]
+    out += [card["recipe"]["command"] for _, _, card in cards()]
+    return out + ["```"]
 
 
 def main() -> None:

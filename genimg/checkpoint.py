@@ -102,9 +102,9 @@ def load(family: str, dataset: str, config_cls, model_cls, root: Path | None = N
                               f"(truncated or modified); {fix}")
     fields = {f.name for f in dataclasses.fields(config_cls)}
     stored = card.get("config", {})
-    if set(stored) != fields:
-        raise CheckpointError(f"checkpoint card {card_path} has config keys {sorted(stored)}, but "
-                              f"{config_cls.__name__} expects {sorted(fields)}; {fix}")
+    if not set(stored) <= fields:  # a field added later takes its default; an unknown one is refused
+        raise CheckpointError(f"checkpoint card {card_path} has config keys {sorted(set(stored) - fields)} "
+                              f"that {config_cls.__name__} does not know; {fix}")
     config = config_cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()})
     model = model_cls(config)
     try:

@@ -72,3 +72,13 @@ def test_posterior_samples_vary():
     s = model.posterior_samples(x, torch.tensor([1]), 4, torch.Generator().manual_seed(0))
     assert s.shape == (4, 1, 28, 28) and not torch.allclose(s[0], s[1])
     assert math.isfinite(model.reconstruct(x, torch.tensor([1])).sum().item())
+
+
+def test_classifier_blur_augmentation_keeps_mass():
+    from genimg.models.classifier import gaussian_blur
+
+    x = torch.zeros(2, 1, 9, 9)
+    x[:, 0, 4, 4] = 1
+    y = gaussian_blur(x, 1.0)
+    assert torch.allclose(y.sum((1, 2, 3)), torch.ones(2)) and y[0, 0, 4, 4] < 0.5
+    assert torch.equal(gaussian_blur(x, 0.0), x)

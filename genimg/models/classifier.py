@@ -16,6 +16,8 @@ class Config:
     width: int = 32  # channels of the first conv block; the second has twice as many
     features: int = 128  # penultimate width: the embedding FID and precision/recall use
     dropout: float = 0.3  # before the last layer; enough to reach 91%+ on Fashion-MNIST
+    blur: float = 0.0  # training blurs half of each batch with a Gaussian of std up to this many
+    # pixels, so the judge reads shape, not sharpness (a blurry coat is still a coat)
     num_classes: int = 10
 
 
@@ -47,8 +49,20 @@ class Model(nn.Module):
         return self.head(self.drop(self.features(x)))  # (B, classes) logits
 
 
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Blur (B,1,H,W) images with a 5x5 Gaussian of std ``sigma`` pixels (edges replicated)."""
+    if sigma < 1e-3:
+        return x
+    t = torch.arange(-2, 3, dtype=x.dtype)
+    k = torch.exp(-t**2 / (2 * sigma**2))
+    k = k / k.sum()
+    x = F.pad(x, (2, 2, 2, 2), mode="replicate")
+    return F.conv2d(F.conv2d(x, k.view(1, 1, 1, 5)), k.view(1, 1, 5, 1))
+
+
 class Trainer:
-    """Cross-entropy with Adam and a one-cycle learning rate; light shift augmentation."""
+    """Cross-entropy with AdamW and a one-cycle learning rate; shifts of up to 2 pixels and,
+    with config.blur, Gaussian blur on half of each batch."""
 
     epochs = 8
     batch_size = 128
@@ -63,6 +77,10 @@ class Trainer:
         self.model.train()
         dx, dy = torch.randint(-2, 3, (2,), generator=generator).tolist()
         x = torch.roll(x, shifts=(dx, dy), dims=(2, 3))  # translation invariance for drawings
+        if self.model.config.blur > 0:
+            sigma = self.model.config.blur * torch.rand((), generator=generator).item()
+            half = len(x) // 2
+            x = torch.cat([gaussian_blur(x[:half], sigma), x[half:]])
         loss = F.cross_entropy(self.model(x), y)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
