@@ -45,8 +45,8 @@ def build(dataset: gr.Radio) -> None:
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 label = class_dropdown(dataset, all_label=None, value=3)
-                seed_a = seed_input(0, "Seed A")
-                seed_b = seed_input(1, "Seed B")
+                seed_a = seed_input(6, "Seed A")
+                seed_b = seed_input(8, "Seed B")
                 steps = gr.Slider(2, explore.MAX_STEPS, value=10, step=1, label="Images along the path")
                 (truncation,) = option_sliders("gan")
                 go = gr.Button("Interpolate", variant="primary")
