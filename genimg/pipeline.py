@@ -125,10 +125,6 @@ def load_model(family: str, dataset: str) -> torch.nn.Module:
         return _models[key]
 
 
-def card(family: str, dataset: str) -> dict:
-    return checkpoint.read_card(family, dataset)
-
-
 def class_names(dataset: str) -> tuple[str, ...]:
     return dataset_info(dataset).classes
 
