@@ -23,7 +23,7 @@ def _label(label) -> torch.Tensor:
 
 def interpolate(dataset: str, label, seed_a, seed_b, steps=9, truncation=1.0) -> np.ndarray:
     """GAN: ``steps`` images along the great circle between the noise of two seeds."""
-    steps = pipeline._as_int("steps", steps, 2, MAX_STEPS)
+    steps = pipeline.check_int("steps", steps, 2, MAX_STEPS)
     seed_a, seed_b = pipeline.check_seed(seed_a), pipeline.check_seed(seed_b)
     psi = pipeline.check_options("gan", {"truncation": truncation})["truncation"]
     model = pipeline.load_model("gan", dataset)
@@ -35,7 +35,7 @@ def interpolate(dataset: str, label, seed_a, seed_b, steps=9, truncation=1.0) ->
 
 def reconstruct(dataset: str, count=10, seed=0) -> tuple[np.ndarray, np.ndarray]:
     """VAE: ``count`` example test images picked by ``seed`` and their reconstructions."""
-    count = pipeline._as_int("count", count, 1, 20)
+    count = pipeline.check_int("count", count, 1, 20)
     images, labels = pipeline.examples(dataset)
     pick = torch.randperm(len(images), generator=torch.Generator().manual_seed(pipeline.check_seed(seed)))[:count]
     x = torch.from_numpy(images[pick.numpy()]).float().div(255).unsqueeze(1)
@@ -47,7 +47,7 @@ def reconstruct(dataset: str, count=10, seed=0) -> tuple[np.ndarray, np.ndarray]
 
 def latent_map(dataset: str, label, size=9) -> np.ndarray:
     """VAE: a size x size grid decoded over the two leading principal directions of z."""
-    size = pipeline._as_int("size", size, *MAP_SIZES)
+    size = pipeline.check_int("size", size, *MAP_SIZES)
     model = pipeline.load_model("vae", dataset)
     with torch.inference_mode():
         return to_uint8(model.latent_map(_label(label), size))
@@ -58,7 +58,7 @@ def encode_drawing(dataset: str, image, label=None, k=8, seed=0) -> dict:
 
     ``label`` None or -1 lets the shipped classifier decide what was drawn.
     """
-    k = pipeline._as_int("k", k, 1, MAX_POSTERIOR)
+    k = pipeline.check_int("k", k, 1, MAX_POSTERIOR)
     seed = pipeline.check_seed(seed)
     label = pipeline.check_label(label)
     x28 = drawing.prepare(image, dataset)

@@ -33,13 +33,6 @@ def classify(dataset: str, x01: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     return pred, conf
 
 
-@torch.no_grad()
-def features(dataset: str, x01: torch.Tensor) -> torch.Tensor:
-    """The classifier's penultimate features (B, F): the embedding for FID and precision/recall."""
-    model = classifier(dataset)
-    return torch.cat([model.features(x01[i:i + 1000] * 2 - 1) for i in range(0, len(x01), 1000)])
-
-
 def mean_pairwise_distance(x: torch.Tensor) -> float:
     """Mean L2 distance between distinct images of a batch (B,1,28,28), in [0,1] pixel units."""
     flat = x.flatten(1)

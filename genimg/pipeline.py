@@ -53,7 +53,7 @@ class Result:
 
 # --- checks ---------------------------------------------------------------------------
 
-def _as_int(name: str, value, lo: int, hi: int) -> int:
+def check_int(name: str, value, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating, str)):
         raise ValueError(f"{name} must be a whole number between {lo} and {hi}, got {value!r}")
     try:
@@ -72,18 +72,18 @@ def check_family(family: str) -> str:
 
 
 def check_n(n, max_n: int = UI_MAX_N) -> int:
-    return _as_int("n", n, 1, max_n)
+    return check_int("n", n, 1, max_n)
 
 
 def check_seed(seed) -> int:
-    return _as_int("seed", seed, 0, MAX_SEED)
+    return check_int("seed", seed, 0, MAX_SEED)
 
 
 def check_label(label) -> int | None:
     """A class id 0-9, or None / -1 for "all classes" (image i gets class i % 10)."""
     if label is None or (isinstance(label, (int, np.integer)) and not isinstance(label, bool) and label == -1):
         return None
-    return _as_int("label", label, 0, NUM_CLASSES - 1)
+    return check_int("label", label, 0, NUM_CLASSES - 1)
 
 
 def check_options(family: str, opts: dict) -> dict:
