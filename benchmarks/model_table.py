@@ -1,7 +1,7 @@
 """The README's model table, generated from the checkpoint cards (no hand-typed figures).
 
     python benchmarks/model_table.py            # print it
-    python benchmarks/model_table.py --write    # replace the table between the markers in README.md
+    python benchmarks/model_table.py --write    # replace the tables between the markers in README.md
 """
 from __future__ import annotations
 
@@ -16,30 +16,52 @@ sys.path.insert(0, str(ROOT))
 from genimg import checkpoint, models  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
 
-BEGIN, END = "<!-- model-table:begin -->", "<!-- model-table:end -->"
-
-
 def cards() -> list[tuple[str, str, dict]]:
     return [(name, dataset, checkpoint.read_card(name, dataset))
             for name in (*models.FAMILIES, "classifier") for dataset in DATASETS
             if checkpoint.exists(name, dataset)]
 
 
+def likelihood(m: dict) -> str:
+    """Test-set bits per dimension: an exact NLL at the model's grey levels, or an ELBO bound."""
+    if "test_bits_per_dim" not in m:
+        return "–"
+    if "levels" in m:
+        return f"{m['test_bits_per_dim']:.3f} (exact, {m['levels']} levels)"
+    return f"≤ {m['test_bits_per_dim']:.3f} (ELBO, Bernoulli)"
+
+
 def rows() -> list[str]:
-    out = ["| model | dataset | parameters | file | training | class accuracy | diversity (real) |",
-           "|---|---|---:|---:|---|---:|---:|"]
+    out = ["| model | dataset | parameters | file | training | class accuracy | diversity (real) | test bits/dim |",
+           "|---|---|---:|---:|---|---:|---:|---:|"]
     for name, dataset, card in cards():
         r, m = card["recipe"], card.get("metrics", {})
         acc = m.get("class_accuracy", m.get("test_accuracy"))
         what = "samples" if "class_accuracy" in m else "test set"
         div = f"{m['diversity']:.2f} ({m['diversity_real']:.2f})" if "diversity_real" in m else "–"
+        bpd = likelihood(m)
         out.append(
             f"| {name} | {dataset} | {card['parameters']:,} | {card['file_bytes'] / 2**20:.2f} MB | "
             f"{r['steps']:,} steps, {r['wall_time_s'] / 60:.0f} min on {r['hardware'].split(',')[1].strip()} "
-            f"| {acc:.1%} ({what}) | {div} |")
+            f"| {acc:.1%} ({what}) | {div} | {bpd} |")
     out += ["", "The command behind each checkpoint (from its card):", "", "```bash"]
     out += [card["recipe"]["command"] for _, _, card in cards()]
     return out + ["```"]
+
+
+def nll_rows() -> list[str]:
+    """The PixelCNN's exact test-set likelihood per dataset, for the README's comparison."""
+    out = ["| dataset | grey levels | test NLL (nats / image) | bits / dim |", "|---|---:|---:|---:|"]
+    for name, dataset, card in cards():
+        m = card.get("metrics", {})
+        if name == "pixelcnn" and "test_nll_nats" in m:
+            out.append(f"| {dataset} | {m['levels']} | {m['test_nll_nats']:.1f} | {m['test_bits_per_dim']:.3f} |")
+    return out
+
+
+def replace(text: str, marker: str, body: str) -> str:
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
+    return re.sub(f"{re.escape(begin)}.*?{re.escape(end)}", f"{begin}\n{body}\n{end}", text, flags=re.S)
 
 
 def main() -> None:
@@ -50,9 +72,8 @@ def main() -> None:
         print(table)
         return
     readme = ROOT / "README.md"
-    text = readme.read_text()
-    new = re.sub(f"{re.escape(BEGIN)}.*?{re.escape(END)}", f"{BEGIN}\n{table}\n{END}", text, flags=re.S)
-    readme.write_text(new)
+    text = replace(readme.read_text(), "model-table", table)
+    readme.write_text(replace(text, "pixelcnn-nll", "\n".join(nll_rows())))
 
 
 if __name__ == "__main__":

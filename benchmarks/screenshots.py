@@ -20,8 +20,9 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--url", default="http://127.0.0.1:7860")
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    p.add_argument("--tabs", default="GAN,VAE")
+    p.add_argument("--tabs", default="GAN,VAE,PixelCNN")
     p.add_argument("--dataset", default="MNIST digits")
+    p.add_argument("--wait", type=int, default=4000, help="ms to wait after pressing the buttons")
     a = p.parse_args()
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -35,11 +36,11 @@ def main() -> None:
         for tab in a.tabs.split(","):
             page.get_by_role("tab", name=tab).click()
             panel = page.locator("[role=tabpanel]:visible")
-            for name in ("Generate", "Interpolate", "Encode and decode", "Decode the map"):
+            for name in ("Generate", "Interpolate", "Encode and decode", "Decode the map", "Paint", "Complete it"):
                 button = panel.get_by_role("button", name=name, exact=True)
                 if button.count():
                     button.first.click()
-            page.wait_for_timeout(4000)
+            page.wait_for_timeout(a.wait)
             page.screenshot(path=str(out / f"{tab.lower()}.png"), full_page=True)
             print("saved", out / f"{tab.lower()}.png")
         browser.close()

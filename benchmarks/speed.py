@@ -34,9 +34,15 @@ from genimg import pipeline  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
 
 
-def median_seconds(fn, repeats: int = 30, warmup: int = 5) -> float:
-    for _ in range(warmup):
+def median_seconds(fn, repeats: int = 30, warmup: int = 5, budget_s: float = 15.0) -> float:
+    """Median wall time of ``repeats`` calls after ``warmup`` ones; fewer (at least 3) for slow
+    functions, so one measurement stays within about ``budget_s``."""
+    t0 = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t0
+    for _ in range(min(warmup, int(budget_s / 4 / first))):
         fn()
+    repeats = max(3, min(repeats, int(budget_s / first)))
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()

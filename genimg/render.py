@@ -25,12 +25,13 @@ def _font(size: int):
 
 def grid(images: np.ndarray, captions: list[str] | None = None, scale: int = 4,
          cols: int | None = None, pad: int = 2, marks: list[bool] | None = None) -> Image.Image:
-    """Tile (N,H,W) uint8 images into one RGB picture, each with an optional caption beneath.
+    """Tile (N,H,W) grey or (N,H,W,3) RGB uint8 images into one RGB picture, each with an
+    optional caption beneath.
 
     Args:
         marks: per image, False draws its caption in red (e.g. the classifier disagrees).
     """
-    n, h, w = images.shape
+    n, h, w = images.shape[:3]
     cols = cols or min(n, max(1, math.ceil(math.sqrt(n))))
     rows = math.ceil(n / cols)
     cap = CAPTION_PX if captions else 0
@@ -41,13 +42,70 @@ def grid(images: np.ndarray, captions: list[str] | None = None, scale: int = 4,
     for i, img in enumerate(images):
         r, c = divmod(i, cols)
         x, y = pad + c * cw, pad + r * ch
-        tile = Image.fromarray(img, "L").resize((w * scale, h * scale), Image.NEAREST)
+        tile = Image.fromarray(img, "L" if img.ndim == 2 else "RGB").resize((w * scale, h * scale), Image.NEAREST)
         sheet.paste(tile.convert("RGB"), (x, y))
         if captions:
             ok = marks is None or marks[i]
             draw.text((x + 1, y + h * scale + 1), captions[i], fill=(40, 40, 40) if ok else (200, 0, 0),
                       font=font)
     return sheet
+
+
+UNDRAWN = np.array([34, 56, 92], np.uint8)  # pixels a painter has not reached yet
+CURSOR = np.array([230, 40, 40], np.uint8)  # the pixel it draws next
+
+
+def tinted(images: np.ndarray, filled: int, cursor: bool = False) -> np.ndarray:
+    """(N,H,W) grey -> (N,H,W,3) RGB with the pixels past the first ``filled`` (raster order)
+    tinted as not drawn yet, and with ``cursor`` the next one to draw in red."""
+    rgb = np.repeat(images[..., None], 3, axis=-1)
+    flat = rgb.reshape(len(images), -1, 3)
+    flat[:, filled:] = UNDRAWN
+    if cursor and filled < flat.shape[1]:
+        flat[:, filled] = CURSOR
+    return rgb
+
+
+def canvas(images: np.ndarray, filled: int, scale: int = 6, cols: int | None = None) -> Image.Image:
+    """Partly painted images: not drawn yet tinted, the next pixel in red."""
+    return grid(tinted(images, filled, cursor=True), scale=scale, cols=cols)
+
+
+def bars(probs: np.ndarray, chosen: int, title: str, width: int = 420, height: int = 240) -> Image.Image:
+    """A bar chart of a distribution over grey levels: each bar over a swatch of its grey, the
+    level that was drawn outlined in red, probabilities above the bars."""
+    k = len(probs)
+    img = Image.new("RGB", (width, height), (255, 255, 255))
+    d = ImageDraw.Draw(img)
+    font = _font(12)
+    d.text((8, 6), title, fill=(30, 30, 30), font=font)
+    top, bottom, left = 42, height - 40, 8
+    slot = (width - 2 * left) / k
+    for i, p in enumerate(np.asarray(probs, dtype=float)):
+        x0, x1 = left + i * slot + 4, left + (i + 1) * slot - 4
+        y0 = bottom - p * (bottom - top)
+        d.rectangle([x0, y0, x1, bottom], fill=(230, 110, 40) if i == chosen else (90, 120, 190))
+        d.text((x0, y0 - 15), f"{p:.0%}" if p >= 0.005 else "0%", fill=(30, 30, 30), font=font)
+        grey = round(255 * i / max(k - 1, 1))
+        d.rectangle([x0, bottom + 6, x1, bottom + 22], fill=(grey,) * 3, outline=(120, 120, 120))
+        if i == chosen:
+            d.rectangle([x0 - 3, bottom + 3, x1 + 3, bottom + 25], outline=(230, 40, 40), width=3)
+    d.text((left, height - 14), "grey level (black ... white)", fill=(90, 90, 90), font=font)
+    return img
+
+
+def cells(codes: np.ndarray, colours: dict[int, tuple[int, int, int]], side: int = 130) -> np.ndarray:
+    """A small integer map (e.g. a conv mask) as an RGB square of ``side`` pixels, one coloured
+    cell per entry, with grid lines."""
+    px = side // max(codes.shape)
+    rgb = np.zeros(codes.shape + (3,), np.uint8)
+    for code, colour in colours.items():
+        rgb[codes == code] = colour
+    big = rgb.repeat(px, 0).repeat(px, 1)
+    big[::px], big[:, ::px] = 180, 180
+    out = np.full((side, side, 3), 255, np.uint8)
+    out[:big.shape[0], :big.shape[1]] = big
+    return out
 
 
 def strip(images: np.ndarray, scale: int = 4, captions: list[str] | None = None) -> Image.Image:

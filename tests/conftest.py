@@ -14,6 +14,7 @@ os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="genimg-gradio-
 TINY = {
     "gan": dict(z_dim=8, width=8, d_width=4),
     "vae": dict(z_dim=2, width=4, hidden=16),
+    "pixelcnn": dict(levels=4, channels=4, layers=4, head=8),
     "classifier": dict(width=4, features=8),
 }
 

@@ -44,7 +44,7 @@ def sketch(tmp_path, blank=False):
 def test_every_family_has_a_stable_endpoint(client):
     names = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     for name in ("/generate_gan", "/generate_vae", "/interpolate_gan", "/reconstruct_vae",
-                 "/latent_map_vae", "/encode_drawing_vae"):
+                 "/latent_map_vae", "/encode_drawing_vae", "/paint_pixelcnn", "/complete_pixelcnn"):
         assert name in names
 
 
@@ -93,3 +93,38 @@ def test_empty_drawing_is_refused(client, tmp_path):
         client.predict("mnist", sketch(tmp_path, blank=True), -1, api_name="/encode_drawing_vae")
     with pytest.raises(Exception, match="empty"):
         client.predict("mnist", None, -1, api_name="/encode_drawing_vae")
+
+
+def test_paint_streams_to_the_final_grid(client):
+    job = client.submit("mnist", 4, 2, 0, 1.0, api_name="/paint_pixelcnn")
+    updates = list(job)
+    assert len(updates) == 28  # one per row
+    grid, chart, stats = job.result()
+    assert png(grid).size[0] > 2 * 28 * 6 and png(chart).size == (420, 240)
+    assert "2 images in" in stats and "784 network steps" in stats
+    assert "Row 1 of 28" in updates[0][2]
+
+
+def test_complete_a_test_image_and_a_drawing(client, tmp_path):
+    sheet, text = client.predict("fashion", "test", 9, 3, None, 14, 3, 0, 1.0, api_name="/complete_pixelcnn")
+    assert png(sheet).size[0] > 5 * 28 * 4 and "Ankle boot" in text and "3 completions" in text
+    sheet, text = client.predict("mnist", "drawing", -1, 1, sketch(tmp_path), 10, 2, 0, 1.0,
+                                 api_name="/complete_pixelcnn")
+    assert "your drawing (the classifier sees 1" in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (("mnist", "test", 3, 1, None, 28, 3, 0, 1.0), "maximum"),
+    (("mnist", "test", 3, 1, None, -1, 3, 0, 1.0), "minimum"),
+    (("mnist", "test", -1, 1, None, 5, 3, 0, 1.0), "pick the class"),
+    (("mnist", "drawing", 3, 1, None, 5, 3, 0, 1.0), "empty"),
+    (("mnist", "test", 3, 1, None, 5, 9, 0, 1.0), "maximum"),
+])
+def test_bad_completion_input(client, args, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(*args, api_name="/complete_pixelcnn")
+
+
+def test_paint_refuses_too_many_images(client):
+    with pytest.raises(Exception, match="maximum"):
+        client.predict("mnist", 4, 17, 0, 1.0, api_name="/paint_pixelcnn")

@@ -13,7 +13,7 @@ from types import ModuleType
 
 # In the order the app shows them. A family appears once its module is listed here and its
 # checkpoints exist.
-FAMILIES: tuple[str, ...] = ("gan", "vae")
+FAMILIES: tuple[str, ...] = ("gan", "vae", "pixelcnn")
 # Everything `python -m genimg train` can build: the families plus the helper classifier.
 TRAINABLE: tuple[str, ...] = FAMILIES + ("classifier",)
 
@@ -47,3 +47,22 @@ def get(name: str) -> ModuleType:
     if name not in TRAINABLE:
         raise ValueError(f"unknown family {name!r}; choose one of {', '.join(FAMILIES)}")
     return importlib.import_module(f"{__name__}.{name}")
+
+
+class OneModelTrainer:
+    """``state_dict`` / ``load_state_dict`` for a trainer with ``model``, ``opt`` and ``sched``.
+
+    On resume the schedule is stretched to the run's ``total_steps``, which may have changed
+    (a run continued with more epochs).
+    """
+
+    def state_dict(self) -> dict:
+        return {"model": self.model.state_dict(), "opt": self.opt.state_dict(),
+                "sched": self.sched.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["opt"])
+        self.sched.load_state_dict(state["sched"])
+        length = "T_max" if hasattr(self.sched, "T_max") else "total_steps"  # cosine / one-cycle
+        setattr(self.sched, length, self.total_steps)

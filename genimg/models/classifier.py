@@ -10,6 +10,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from . import OneModelTrainer
+
 
 @dataclass
 class Config:
@@ -60,7 +62,7 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     return F.conv2d(F.conv2d(x, k.view(1, 1, 1, 5)), k.view(1, 1, 5, 1))
 
 
-class Trainer:
+class Trainer(OneModelTrainer):
     """Cross-entropy with AdamW and a one-cycle learning rate; shifts of up to 2 pixels and,
     with config.blur, Gaussian blur on half of each batch."""
 
@@ -87,16 +89,6 @@ class Trainer:
         self.opt.step()
         self.sched.step()
         return {"loss": loss.item()}
-
-    def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "opt": self.opt.state_dict(),
-                "sched": self.sched.state_dict()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.opt.load_state_dict(state["opt"])
-        self.sched.load_state_dict(state["sched"])
-        self.sched.total_steps = self.total_steps  # a resumed run may be asked for more steps
 
     def inference_model(self, x=None, y=None) -> nn.Module:
         return self.model

@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import Option
+from . import OneModelTrainer, Option
 
 TITLE = "VAE"
 SUMMARY = "An encoder squeezes each image into a few numbers; a decoder learns to rebuild it."
@@ -149,7 +149,7 @@ class Model(nn.Module):
         return self.decode(z, label.expand(len(z)))
 
 
-class Trainer:
+class Trainer(OneModelTrainer):
     """Negative ELBO (Bernoulli likelihood, analytic KL weighted by config.beta), Adam 1e-3 with
     cosine decay."""
 
@@ -171,16 +171,6 @@ class Trainer:
         self.opt.step()
         self.sched.step()
         return {"neg_elbo": (kl - rec).mean().item(), "kl": kl.mean().item()}
-
-    def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "opt": self.opt.state_dict(),
-                "sched": self.sched.state_dict()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.opt.load_state_dict(state["opt"])
-        self.sched.load_state_dict(state["sched"])
-        self.sched.T_max = self.total_steps
 
     @torch.no_grad()
     def inference_model(self, x: torch.Tensor, y: torch.Tensor) -> Model:

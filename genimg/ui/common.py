@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import secrets
 
 import gradio as gr
 import numpy as np
+from PIL import Image
 
 from .. import models, pipeline, render
 from ..data import DATASETS
@@ -51,7 +53,17 @@ def option_sliders(family: str) -> list[gr.Slider]:
 
 
 def user_errors(fn):
-    """Show ValueErrors (bad input, missing checkpoints) as a message; the server keeps serving."""
+    """Show ValueErrors (bad input, missing checkpoints) as a message; the server keeps serving.
+    Generator handlers (streaming) stay generators."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def streaming(*args):
+            try:
+                yield from fn(*args)
+            except ValueError as e:
+                raise gr.Error(str(e), print_exception=False) from None
+        return streaming
+
     @functools.wraps(fn)
     def wrapper(*args):
         try:
@@ -61,9 +73,25 @@ def user_errors(fn):
     return wrapper
 
 
-def how_it_works(text: str) -> None:
+def how_it_works(text: str, picture=None, picture_label: str = "") -> None:
     with gr.Accordion("How it works", open=False):
         gr.Markdown(text, latex_delimiters=LATEX)
+        if picture is not None:
+            gr.Image(picture, label=picture_label, format="png", type="pil", interactive=False,
+                     buttons=[])
+
+
+def sketchpad(label: str = "Draw with the mouse (or a finger)", visible: bool = True) -> gr.Sketchpad:
+    """A white 280x280 canvas with a black brush in hand."""
+    paper = Image.new("RGBA", (280, 280), "white")  # a background puts the brush in hand
+    return gr.Sketchpad(value={"background": paper, "layers": [], "composite": paper}, label=label,
+                        canvas_size=(280, 280), type="numpy", image_mode="RGBA", format="png",
+                        layers=False, visible=visible, brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"))
+
+
+def drawn(sketch):
+    """What the user drew (the composite of a Sketchpad value), or None."""
+    return sketch.get("composite") if isinstance(sketch, dict) else sketch
 
 
 def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import gradio as gr
 import numpy as np
-from PIL import Image
 
 from .. import explore, render
 from ..models import vae
-from .common import (ALL, MODEL_QUEUE, class_dropdown, how_it_works, sample_panel, seed_input,
-                     user_errors)
+from .common import (ALL, MODEL_QUEUE, class_dropdown, drawn, how_it_works, sample_panel, seed_input,
+                     sketchpad, user_errors)
 
 HOW = r"""
 An **encoder** maps an image $x$ (and its class $y$) to a Gaussian $q(z \mid x, y)$ over a
@@ -59,11 +58,7 @@ def build(dataset: gr.Radio) -> None:
     with gr.Accordion("Draw something", open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
-                paper = Image.new("RGBA", (280, 280), "white")  # a background puts the brush in hand
-                pad = gr.Sketchpad(value={"background": paper, "layers": [], "composite": paper},
-                                   label="Draw with the mouse (or a finger)", canvas_size=(280, 280), type="numpy",
-                                   image_mode="RGBA", format="png", layers=False,
-                                   brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"))
+                pad = sketchpad()
                 draw_label = class_dropdown(dataset, all_label="Let the classifier decide",
                                             label="What did you draw?")
                 draw_go = gr.Button("Encode my drawing", variant="primary")
@@ -85,8 +80,7 @@ def build(dataset: gr.Radio) -> None:
 
     @user_errors
     def encode(dataset_key, sketch, label):
-        image = sketch.get("composite") if isinstance(sketch, dict) else sketch
-        out = explore.encode_drawing(dataset_key, image, None if label == ALL else label)
+        out = explore.encode_drawing(dataset_key, drawn(sketch), None if label == ALL else label)
         pair = render.strip(np.stack([out["input"], out["reconstruction"]]), scale=5)
         return pair, render.strip(out["samples"], scale=3), f"Encoded as class **{out['label']}** ({out['how']})."
 

@@ -1,0 +1,100 @@
+"""The PixelCNN's cached sampler against the textbook one, side by side in one run.
+
+Both draw 16 MNIST images (classes 0-9, 0-5) from the shipped checkpoint with the same seed;
+the textbook sampler runs the whole network over the whole canvas once per pixel (784 passes),
+the cached one (genimg/models/pixelcnn_sampler.py) computes only what each new pixel changes.
+The images must come out identical. Reports wall time (best of ``--repeats`` for the cached
+sampler, one run of the slow one), the speed-up and the FLOPs each spends per image.
+
+    python benchmarks/pixelcnn_sampling.py [--threads 2] [--dataset mnist] [--write]
+
+``--write`` puts the result into README.md between the pixelcnn-sampling markers and into the
+checkpoint's card (``sampling``: how it samples fast, and these measurements).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from genimg import checkpoint, pipeline  # noqa: E402
+from genimg.data import DATASETS  # noqa: E402
+from genimg.models import pixelcnn_sampler  # noqa: E402
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    with torch.inference_mode():
+        out = fn()
+    return out, time.perf_counter() - t0
+
+
+def flops(fn) -> float:
+    with FlopCounterMode(display=False) as counter, torch.inference_mode():
+        fn()
+    return counter.get_total_flops()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--dataset", default="mnist")
+    p.add_argument("-n", type=int, default=16)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "pixelcnn_sampling.json"))
+    p.add_argument("--write", action="store_true", help="update README.md")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    model = pipeline.load_model("pixelcnn", a.dataset)  # also warms up
+    labels = torch.arange(a.n) % 10
+
+    def fast():
+        return model.sample(labels, torch.Generator().manual_seed(0))
+
+    def naive():
+        return model.sample_naive(labels, torch.Generator().manual_seed(0))
+
+    fast_times = []
+    for _ in range(a.repeats):
+        fast_x, t = timed(fast)
+        fast_times.append(t)
+    naive_x, naive_s = timed(naive)
+    fast_s = min(fast_times)
+    result = {"date": time.strftime("%Y-%m-%d"), "dataset": a.dataset, "n": a.n, "threads": a.threads,
+              "torch": torch.__version__, "cached_s": round(fast_s, 3), "naive_s": round(naive_s, 2),
+              "speedup": round(naive_s / fast_s, 1), "identical_images": bool(torch.equal(fast_x, naive_x)),
+              "cached_mflop_per_image": round(flops(fast) / a.n / 1e6, 1),
+              "naive_mflop_per_image": round(flops(lambda: model(torch.zeros(a.n, 1, 28, 28, dtype=torch.long), labels))
+                                             * 784 / a.n / 1e6, 1)}
+    text = (f"{a.n} {a.dataset} images on {a.threads} CPU threads: the cached sampler takes "
+            f"**{result['cached_s']:.2f} s** ({result['cached_mflop_per_image']:,.0f} MFLOP per image), the "
+            f"textbook one {result['naive_s']:.1f} s ({result['naive_mflop_per_image']:,.0f} MFLOP per image): "
+            f"**{result['speedup']:.0f}x faster**, and the images are "
+            f"{'identical' if result['identical_images'] else 'NOT identical'}. "
+            f"Measured {result['date']}, torch {result['torch']}; `python benchmarks/pixelcnn_sampling.py --write`.")
+    print(json.dumps(result, indent=1))
+    print(text)
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
+    if a.write:
+        how = " ".join(" ".join(pixelcnn_sampler.__doc__.split("\n\n")[1:4]).split())
+        for dataset in DATASETS:  # the same sampler for both; measured on --dataset
+            if checkpoint.exists("pixelcnn", dataset):
+                checkpoint.update_card("pixelcnn", dataset, sampling={"method": how, "benchmark": result})
+        readme = ROOT / "README.md"
+        readme.write_text(re.sub(r"<!-- pixelcnn-sampling:begin -->.*?<!-- pixelcnn-sampling:end -->",
+                                 f"<!-- pixelcnn-sampling:begin -->\n{text}\n<!-- pixelcnn-sampling:end -->",
+                                 readme.read_text(), flags=re.S))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Autoregressive families (one pixel or token at a time): watch them paint, and let them finish
+an image that someone started.
+
+Works for any family whose model has ``paint(labels, generator, temperature, given, rows,
+every)`` yielding steps (canvas, filled, pixel, probs, value) and ``config.levels``. Same rules as
+``pipeline``: checked arguments, uint8 out, one ``torch.Generator`` per call.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import drawing, metrics, pipeline
+from .data import IMAGE_SIZE, NUM_CLASSES, dataset_info, to_uint8
+
+PAINT_MAX_N = 16  # images painted live at once in the app
+MAX_COMPLETIONS = 8
+ROWS = (0, IMAGE_SIZE - 1)  # rows kept of the start image: 0 (none) .. 27 (all but the last)
+EXAMPLES_PER_CLASS = 10  # test images per class in the shipped example sheet
+
+
+@dataclass
+class Frame:
+    """The canvases after ``filled`` pixels, and one decision of the first image: the most
+    uncertain pixel since the previous frame, its distribution and the level drawn."""
+
+    images: np.ndarray  # uint8 (N, 28, 28); pixels not yet drawn are 0
+    filled: int  # pixels drawn per image, in raster order (784 when done)
+    pixel: int  # the pixel shown (raster order)
+    probs: np.ndarray  # (levels,): the model's distribution for it
+    value: int  # the level drawn for it
+    seconds: float  # model time so far (not counting what the caller does between frames)
+    result: pipeline.Result | None = None  # at the end: labels, the classifier's view, timing
+
+    @property
+    def levels(self) -> int:
+        return len(self.probs)
+
+
+def _temperature(family: str, temperature) -> float:
+    return pipeline.check_options(family, {"temperature": temperature})["temperature"]
+
+
+def paint(family: str, dataset: str, label=None, n=4, seed=0, temperature=1.0, every: int = 28):
+    """Yield a ``Frame`` every ``every`` pixels while sampling ``n`` images (1-16); the last one
+    carries the ``Result``."""
+    pipeline.check_family(family)
+    dataset_info(dataset)
+    n = pipeline.check_int("n", n, 1, PAINT_MAX_N)
+    seed, label = pipeline.check_seed(seed), pipeline.check_label(label)
+    every = pipeline.check_int("every", every, 1, IMAGE_SIZE * IMAGE_SIZE)
+    temperature = _temperature(family, temperature)
+    model = pipeline.load_model(family, dataset)
+    labels = pipeline.labels_for(label, n)
+    gen = torch.Generator().manual_seed(seed)
+    steps = model.paint(labels, gen, temperature, every=every)
+    seconds = 0.0
+    while True:
+        # inference mode per step, not around the loop: a streaming handler may resume this
+        # generator on another thread, where a mode entered before the yield is not active
+        with torch.inference_mode():
+            t0 = time.perf_counter()
+            step = next(steps, None)
+            seconds += time.perf_counter() - t0
+            if step is None:
+                return
+            frame = Frame(to_uint8(step.canvas), step.filled, step.pixel, step.probs.numpy(), step.value, seconds)
+            if step.filled == IMAGE_SIZE * IMAGE_SIZE:
+                pred, conf = metrics.classify(dataset, step.canvas)
+                frame.result = pipeline.Result(frame.images, labels.numpy(), pred.numpy(), conf.numpy(),
+                                               seconds, model.nfe(), family, dataset, seed,
+                                               {"temperature": temperature})
+        yield frame
+
+
+def start_image(dataset: str, label=None, example=0, image=None) -> tuple[np.ndarray, int, str]:
+    """The image to complete and the class to condition on, with a note on where they came from.
+
+    Either ``image`` (a drawing: any size, grey/RGB/RGBA) or the shipped test image number
+    ``example`` (0-9) of class ``label``. ``label`` None or -1 with a drawing lets the shipped
+    classifier decide what it shows.
+    """
+    label = pipeline.check_label(label)
+    if image is None:
+        if label is None:
+            raise ValueError("pick the class of the test image to start from (0-9)")
+        example = pipeline.check_int("example", example, 0, EXAMPLES_PER_CLASS - 1)
+        images, labels = pipeline.examples(dataset)
+        return images[labels == label][example], label, "a test image"
+    x28 = drawing.prepare(image, dataset)
+    if label is not None:
+        return x28, label, "your drawing"
+    pred, conf = metrics.classify(dataset, torch.from_numpy(x28).float().div(255)[None, None])
+    name = dataset_info(dataset).classes[int(pred[0])]
+    return x28, int(pred[0]), f"your drawing (the classifier sees {name}, {float(conf[0]):.0%})"
+
+
+def complete(family: str, dataset: str, start: np.ndarray, label: int, rows=14, count=5, seed=0,
+             temperature=1.0) -> dict:
+    """Keep the top ``rows`` rows of ``start`` (uint8 28x28) and let the model draw the rest
+    ``count`` times. Returns ``kept`` (the start as the model sees it: quantised, rows below the
+    cut blank), ``completions`` uint8 (count, 28, 28), the classifier's ``captions``, ``seconds``."""
+    pipeline.check_family(family)
+    rows = pipeline.check_int("rows", rows, *ROWS)
+    count = pipeline.check_int("count", count, 1, MAX_COMPLETIONS)
+    seed, label = pipeline.check_seed(seed), pipeline.check_int("label", label, 0, NUM_CLASSES - 1)
+    temperature = _temperature(family, temperature)
+    start = np.asarray(start)
+    if start.shape != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ValueError(f"the start image must be {IMAGE_SIZE}x{IMAGE_SIZE}, got shape {start.shape}")
+    model = pipeline.load_model(family, dataset)
+    given = torch.from_numpy(start.astype(np.float32) / 255)[None, None].expand(count, -1, -1, -1)
+    labels = torch.full((count,), label, dtype=torch.long)
+    t0 = time.perf_counter()
+    with torch.inference_mode():
+        *_, last = model.paint(labels, torch.Generator().manual_seed(seed), temperature, given=given,
+                               rows=rows, every=0)
+        seconds = time.perf_counter() - t0
+        kept = to_uint8(last.canvas[:1])[0]
+        kept[rows:] = 0
+        pred, conf = metrics.classify(dataset, last.canvas)
+    names = dataset_info(dataset).classes
+    return {"kept": kept, "completions": to_uint8(last.canvas), "seconds": seconds,
+            "captions": [f"{names[p]} {c:.0%}" for p, c in zip(pred.tolist(), conf.tolist())],
+            "agree": (pred == label).tolist()}
+

@@ -1,0 +1,72 @@
+"""Painting live and completing an image, through the shipped PixelCNN checkpoints."""
+import numpy as np
+import pytest
+
+from genimg import painting, pipeline
+
+
+def test_paint_streams_rows_and_ends_with_the_result():
+    frames = list(painting.paint("pixelcnn", "mnist", 3, 2, seed=5))
+    assert [f.filled for f in frames] == list(range(28, 785, 28))
+    assert all(f.images.shape == (2, 28, 28) and f.images.dtype == np.uint8 for f in frames)
+    assert all(f.result is None for f in frames[:-1])
+    last = frames[-1]
+    assert last.result.labels.tolist() == [3, 3] and last.result.nfe == 784
+    assert last.levels == pipeline.load_model("pixelcnn", "mnist").config.levels
+    assert np.isclose(last.probs.sum(), 1) and 0 <= last.value < last.levels
+    # rows below the ones drawn so far are still blank; the seconds only grow
+    assert not frames[4].images[:, 6:].any()
+    assert all(a.seconds <= b.seconds for a, b in zip(frames, frames[1:]))
+
+
+def test_paint_is_the_same_as_generate():
+    *_, last = painting.paint("pixelcnn", "fashion", None, 3, seed=11)
+    assert np.array_equal(last.images, pipeline.generate("pixelcnn", "fashion", None, 3, 11).images)
+
+
+def test_completion_keeps_the_top_rows_and_varies_below():
+    start, label, origin = painting.start_image("mnist", 7, 2)
+    out = painting.complete("pixelcnn", "mnist", start, label, rows=12, count=4, seed=1)
+    levels = pipeline.load_model("pixelcnn", "mnist").config.levels
+    quantised = (np.round(start / 255 * (levels - 1)) / (levels - 1) * 255).round().astype(np.uint8)
+    assert origin == "a test image" and label == 7
+    assert out["completions"].shape == (4, 28, 28) and len(out["captions"]) == 4
+    assert all(np.array_equal(c[:12], quantised[:12]) for c in out["completions"])
+    assert np.array_equal(out["kept"][:12], quantised[:12]) and not out["kept"][12:].any()
+    assert len({c[12:].tobytes() for c in out["completions"]}) == 4
+
+
+def test_completing_a_drawing_asks_the_classifier():
+    a = np.full((280, 280), 255, np.uint8)
+    a[60:220, 130:150] = 0  # a stroke: a "1"
+    start, label, origin = painting.start_image("mnist", -1, image=a)
+    assert start.shape == (28, 28) and label == 1 and "classifier sees 1" in origin
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(rows=28), "rows must be a whole number between 0 and 27"),
+    (dict(rows=-1), "rows must be a whole number between 0 and 27"),
+    (dict(count=9), "count must be a whole number between 1 and 8"),
+    (dict(temperature=0), "temperature must be between 0.1 and 2.0"),
+    (dict(label=10), "label must be a whole number between 0 and 9"),
+])
+def test_bad_completion_arguments(kwargs, message):
+    args = dict(start=np.zeros((28, 28), np.uint8), label=3, rows=10, count=2)
+    with pytest.raises(ValueError, match=message):
+        painting.complete("pixelcnn", "mnist", **{**args, **kwargs})
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(label=None, example=0), "pick the class of the test image"),
+    (dict(label=3, example=10), "example must be a whole number between 0 and 9"),
+    (dict(label=-1, image=np.full((280, 280), 255, np.uint8)), "empty"),
+])
+def test_bad_start_images(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        painting.start_image("mnist", **kwargs)
+
+
+@pytest.mark.parametrize("n", [0, 17, 2.5])
+def test_paint_limits_n(n):
+    with pytest.raises(ValueError, match="n must be a whole number between 1 and 16"):
+        next(painting.paint("pixelcnn", "mnist", 1, n))
