@@ -53,6 +53,12 @@ def latent_map(dataset: str, label, size=9) -> np.ndarray:
         return to_uint8(model.latent_map(_label(label), size))
 
 
+def what_was_drawn(dataset: str, x28: np.ndarray) -> tuple[int, str, float]:
+    """The shipped classifier's reading of a prepared drawing (uint8 28x28): class, name, probability."""
+    pred, conf = metrics.classify(dataset, torch.from_numpy(x28).float().div(255)[None, None])
+    return int(pred[0]), dataset_info(dataset).classes[int(pred[0])], float(conf[0])
+
+
 def encode_drawing(dataset: str, image, label=None, k=8, seed=0) -> dict:
     """VAE: a drawing -> the 28x28 input, its reconstruction and k posterior samples.
 
@@ -64,8 +70,8 @@ def encode_drawing(dataset: str, image, label=None, k=8, seed=0) -> dict:
     x28 = drawing.prepare(image, dataset)
     x = torch.from_numpy(x28).float().div(255)[None, None]
     if label is None:
-        pred, conf = metrics.classify(dataset, x)
-        label, how = int(pred[0]), f"the classifier sees {dataset_info(dataset).classes[pred[0]]} ({conf[0]:.0%})"
+        label, name, conf = what_was_drawn(dataset, x28)
+        how = f"the classifier sees {name} ({conf:.0%})"
     else:
         how = "as you chose"
     y = torch.tensor([label])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import drawing, metrics, pipeline
+from . import drawing, explore, metrics, pipeline
 from .data import IMAGE_SIZE, NUM_CLASSES, dataset_info, to_uint8
 
 PAINT_MAX_N = 16  # images painted live at once in the app
@@ -69,10 +69,8 @@ def paint(family: str, dataset: str, label=None, n=4, seed=0, temperature=1.0, e
                 return
             frame = Frame(to_uint8(step.canvas), step.filled, step.pixel, step.probs.numpy(), step.value, seconds)
             if step.filled == IMAGE_SIZE * IMAGE_SIZE:
-                pred, conf = metrics.classify(dataset, step.canvas)
-                frame.result = pipeline.Result(frame.images, labels.numpy(), pred.numpy(), conf.numpy(),
-                                               seconds, model.nfe(), family, dataset, seed,
-                                               {"temperature": temperature})
+                frame.result = pipeline.judged(step.canvas, labels, seconds, model.nfe(), family, dataset,
+                                               seed, {"temperature": temperature})
         yield frame
 
 
@@ -93,9 +91,8 @@ def start_image(dataset: str, label=None, example=0, image=None) -> tuple[np.nda
     x28 = drawing.prepare(image, dataset)
     if label is not None:
         return x28, label, "your drawing"
-    pred, conf = metrics.classify(dataset, torch.from_numpy(x28).float().div(255)[None, None])
-    name = dataset_info(dataset).classes[int(pred[0])]
-    return x28, int(pred[0]), f"your drawing (the classifier sees {name}, {float(conf[0]):.0%})"
+    label, name, conf = explore.what_was_drawn(dataset, x28)
+    return x28, label, f"your drawing (the classifier sees {name}, {conf:.0%})"
 
 
 def complete(family: str, dataset: str, start: np.ndarray, label: int, rows=14, count=5, seed=0,

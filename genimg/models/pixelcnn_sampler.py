@@ -97,8 +97,8 @@ class Sampler:
             self.v[i][:, :, p + r, p:p + SIZE] = _gate(vp[:, :, 0] + cv[self.labels, :, r])
             self.v2h[i] = layer.v2h(vp)[:, :, 0] + ch[self.labels, :, r]
 
-    def pixel_logits(self, col: int) -> torch.Tensor:
-        """Logits (B, levels) of pixel ``col`` of the current row, from the pixels before it."""
+    def pixel_logits(self, r: int, col: int) -> torch.Tensor:
+        """Logits (B, levels) of pixel (r, col), from the pixels before it (row r started)."""
         p = self.pad
         for i, layer in enumerate(self.layers):
             k = layer.k
@@ -106,7 +106,7 @@ class Sampler:
                 if col == 0:
                     hp = torch.zeros(len(self.x), 2 * layer.c)
                 else:
-                    window = self.x[:, :, self._row, p + col - 1 - k // 2:p + col]
+                    window = self.x[:, :, p + r, p + col - 1 - k // 2:p + col]
                     hp = torch.addmm(layer.h.bias, window.flatten(1), self.h_w[i])
             else:
                 window = self.h[i - 1][:, :, p + col - k // 2:p + col + 1]
@@ -123,10 +123,6 @@ class Sampler:
         self.canvas[:, 0, r, col] = value
         self.x[:, 0, self.pad + r, self.pad + col] = self.model.embed(value)
 
-    def _begin(self, r: int) -> None:
-        self._row = self.pad + r
-        self.start_row(r)
-
     def run(self, generator: torch.Generator, temperature: float = 1.0, given=None, rows: int = 0,
             every: int = 28):
         """Sample every pixel below the top ``rows`` rows of ``given`` (B,1,28,28 in [0,1]);
@@ -137,13 +133,13 @@ class Sampler:
             kept = quantise(given, self.levels_n)
         step, best = None, (-1.0, 0, torch.zeros(self.levels_n), 0)  # (entropy, pixel, probs, value)
         for r in range(SIZE):
-            self._begin(r)
+            self.start_row(r)
             if r < rows:  # kept rows: no sampling, only the vertical caches need them
                 self.canvas[:, 0, r] = kept[:, 0, r]
                 self.x[:, 0, self.pad + r, self.pad:self.pad + SIZE] = self.model.embed(kept[:, 0, r])
                 continue
             for col in range(SIZE):
-                probs = (self.pixel_logits(col) / temperature).softmax(-1)
+                probs = (self.pixel_logits(r, col) / temperature).softmax(-1)
                 value = draw_from(probs, generator)
                 self.put(r, col, value)
                 filled = r * SIZE + col + 1
@@ -162,8 +158,8 @@ class Sampler:
         """Logits (B, levels, 28, 28) of every pixel of given images, through the caches (tests)."""
         out = torch.zeros(len(levels), self.levels_n, SIZE, SIZE)
         for r in range(SIZE):
-            self._begin(r)
+            self.start_row(r)
             for col in range(SIZE):
-                out[:, :, r, col] = self.pixel_logits(col)
+                out[:, :, r, col] = self.pixel_logits(r, col)
                 self.put(r, col, levels[:, 0, r, col])
         return out
