@@ -6,13 +6,13 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import README, replace  # noqa: E402
 from genimg import checkpoint, models  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
 
@@ -24,6 +24,8 @@ def cards() -> list[tuple[str, str, dict]]:
 
 def likelihood(m: dict) -> str:
     """Test-set bits per dimension: an exact NLL at the model's grey levels, or an ELBO bound."""
+    if "prior" in m:
+        return f"{m['prior']['test_bits_per_token']:.2f} per token (exact, of the 49 tokens)"
     if "test_bits_per_dim" not in m:
         return "–"
     if "levels" in m:
@@ -49,6 +51,20 @@ def rows() -> list[str]:
     return out + ["```"]
 
 
+def token_rows() -> list[str]:
+    """The Transformer's tokenizer and prior on the test set, per dataset."""
+    out = ["| dataset | codes used | code perplexity | reconstruction MSE | prior NLL (nats / token) "
+           "| (bits / token) | (nats / image) |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, dataset, card in cards():
+        m = card.get("metrics", {})
+        if name == "transformer" and "prior" in m:
+            t, p = m["tokenizer"], m["prior"]
+            out.append(f"| {dataset} | {t['codes_used']} of {t['codes']} | {t['code_perplexity']:.1f} | "
+                       f"{t['test_mse']:.4f} | {p['test_nats_per_token']:.3f} | {p['test_bits_per_token']:.3f} | "
+                       f"{p['test_nats_per_image']:.1f} |")
+    return out
+
+
 def nll_rows() -> list[str]:
     """The PixelCNN's exact test-set likelihood per dataset, for the README's comparison."""
     out = ["| dataset | grey levels | test NLL (nats / image) | bits / dim |", "|---|---:|---:|---:|"]
@@ -59,11 +75,6 @@ def nll_rows() -> list[str]:
     return out
 
 
-def replace(text: str, marker: str, body: str) -> str:
-    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
-    return re.sub(f"{re.escape(begin)}.*?{re.escape(end)}", f"{begin}\n{body}\n{end}", text, flags=re.S)
-
-
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--write", action="store_true")
@@ -71,9 +82,9 @@ def main() -> None:
     if not p.parse_args().write:
         print(table)
         return
-    readme = ROOT / "README.md"
-    text = replace(readme.read_text(), "model-table", table)
-    readme.write_text(replace(text, "pixelcnn-nll", "\n".join(nll_rows())))
+    text = replace(README.read_text(), "model-table", table)
+    text = replace(text, "transformer-tokens", "\n".join(token_rows()))
+    README.write_text(replace(text, "pixelcnn-nll", "\n".join(nll_rows())))
 
 
 if __name__ == "__main__":

@@ -15,33 +15,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.common import ROOT, best_of, flops, timed, write_readme  # noqa: E402
 from genimg import checkpoint, pipeline  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
 from genimg.models import pixelcnn_sampler  # noqa: E402
-
-
-def timed(fn):
-    t0 = time.perf_counter()
-    with torch.inference_mode():
-        out = fn()
-    return out, time.perf_counter() - t0
-
-
-def flops(fn) -> float:
-    with FlopCounterMode(display=False) as counter, torch.inference_mode():
-        fn()
-    return counter.get_total_flops()
 
 
 def main() -> None:
@@ -63,12 +48,8 @@ def main() -> None:
     def naive():
         return model.sample_naive(labels, torch.Generator().manual_seed(0))
 
-    fast_times = []
-    for _ in range(a.repeats):
-        fast_x, t = timed(fast)
-        fast_times.append(t)
+    fast_x, fast_s = best_of(fast, a.repeats)
     naive_x, naive_s = timed(naive)
-    fast_s = min(fast_times)
     result = {"date": time.strftime("%Y-%m-%d"), "dataset": a.dataset, "n": a.n, "threads": a.threads,
               "torch": torch.__version__, "cached_s": round(fast_s, 3), "naive_s": round(naive_s, 2),
               "speedup": round(naive_s / fast_s, 1), "identical_images": bool(torch.equal(fast_x, naive_x)),
@@ -90,10 +71,7 @@ def main() -> None:
         for dataset in DATASETS:  # the same sampler for both; measured on --dataset
             if checkpoint.exists("pixelcnn", dataset):
                 checkpoint.update_card("pixelcnn", dataset, sampling={"method": how, "benchmark": result})
-        readme = ROOT / "README.md"
-        readme.write_text(re.sub(r"<!-- pixelcnn-sampling:begin -->.*?<!-- pixelcnn-sampling:end -->",
-                                 f"<!-- pixelcnn-sampling:begin -->\n{text}\n<!-- pixelcnn-sampling:end -->",
-                                 readme.read_text(), flags=re.S))
+        write_readme("pixelcnn-sampling", text)
 
 
 if __name__ == "__main__":

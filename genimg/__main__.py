@@ -24,7 +24,8 @@ def _sample_options(parser: argparse.ArgumentParser) -> None:
         for opt in models.get(family).OPTIONS:
             if opt.name not in seen:
                 seen.add(opt.name)
-                parser.add_argument(f"--{opt.name}", type=float, default=None,
+                flags = dict.fromkeys([f"--{opt.name}", f"--{opt.name.replace('_', '-')}"])
+                parser.add_argument(*flags, dest=opt.name, type=float, default=None,
                                     help=f"{family}: {opt.info} [{opt.minimum}..{opt.maximum}, "
                                          f"default {opt.default}]")
 

@@ -1,5 +1,5 @@
-"""What the GAN and VAE tabs offer beyond sampling: interpolation, reconstruction, the latent
-map and encoding a drawing. Same rules as ``pipeline``: checked arguments, uint8 out.
+"""What the GAN, VAE and Transformer tabs offer beyond sampling: interpolation, reconstruction,
+the latent map, encoding a drawing, and an image's round trip through its tokens. Same rules as ``pipeline``: checked arguments, uint8 out.
 """
 from __future__ import annotations
 
@@ -81,3 +81,19 @@ def encode_drawing(dataset: str, image, label=None, k=8, seed=0) -> dict:
         samples = model.posterior_samples(x, y, k, torch.Generator().manual_seed(seed))
     return {"input": x28, "reconstruction": to_uint8(recon)[0], "samples": to_uint8(samples),
             "label": label, "how": how}
+
+
+def round_trip(dataset: str, image: np.ndarray) -> dict:
+    """Transformer: an image (uint8 28x28) -> its ``tokens`` (7x7 codebook ids) -> the
+    ``reconstruction`` the tokenizer's decoder makes of them, with the mean squared error in
+    [0,1] units and the size of the codebook."""
+    image = np.asarray(image)
+    if image.shape != (28, 28) or image.dtype != np.uint8:
+        raise ValueError(f"the image must be 28x28 uint8, got shape {image.shape} {image.dtype}")
+    model = pipeline.load_model("transformer", dataset)
+    x = torch.from_numpy(image).float().div(255)[None, None]
+    with torch.inference_mode():
+        tokens = model.tokenize(x)
+        recon = model.detokenize(tokens)
+    return {"tokens": tokens[0].numpy(), "reconstruction": to_uint8(recon)[0],
+            "mse": float((recon - x).pow(2).mean()), "codes": model.config.codes}

@@ -1,9 +1,10 @@
 """Autoregressive families (one pixel or token at a time): watch them paint, and let them finish
 an image that someone started.
 
-Works for any family whose model has ``paint(labels, generator, temperature, given, rows,
-every)`` yielding steps (canvas, filled, pixel, probs, value) and ``config.levels``. Same rules as
-``pipeline``: checked arguments, uint8 out, one ``torch.Generator`` per call.
+Works for any family whose model has ``grid`` (the rows and columns of its sequence: 28x28
+pixels, 7x7 tokens), ``paint(labels, generator, given=, rows=, every=, **options)`` yielding
+steps (canvas, filled, pixel, probs, value, and optionally tokens) and ``kept(given, rows)``.
+Same rules as ``pipeline``: checked arguments, uint8 out, one ``torch.Generator`` per call.
 """
 from __future__ import annotations
 
@@ -13,12 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import drawing, explore, metrics, pipeline
+from . import drawing, explore, metrics, models, pipeline
 from .data import IMAGE_SIZE, NUM_CLASSES, dataset_info, to_uint8
 
 PAINT_MAX_N = 16  # images painted live at once in the app
 MAX_COMPLETIONS = 8
-ROWS = (0, IMAGE_SIZE - 1)  # rows kept of the start image: 0 (none) .. 27 (all but the last)
 EXAMPLES_PER_CLASS = 10  # test images per class in the shipped example sheet
 
 
@@ -27,12 +27,14 @@ class Frame:
     """The canvases after ``filled`` pixels, and one decision of the first image: the most
     uncertain pixel since the previous frame, its distribution and the level drawn."""
 
-    images: np.ndarray  # uint8 (N, 28, 28); pixels not yet drawn are 0
-    filled: int  # pixels drawn per image, in raster order (784 when done)
-    pixel: int  # the pixel shown (raster order)
-    probs: np.ndarray  # (levels,): the model's distribution for it
-    value: int  # the level drawn for it
+    images: np.ndarray  # uint8 (N, 28, 28); what is not drawn yet is blank
+    filled: int  # positions drawn per image, in raster order (all of them when done)
+    pixel: int  # the position shown (raster order)
+    probs: np.ndarray  # (levels or codes,): the model's distribution for it
+    value: int  # the value drawn for it
     seconds: float  # model time so far (not counting what the caller does between frames)
+    total: int = IMAGE_SIZE * IMAGE_SIZE  # positions per image
+    tokens: np.ndarray | None = None  # (N, rows, cols) token ids so far, -1 where not drawn yet
     result: pipeline.Result | None = None  # at the end: labels, the classifier's view, timing
 
     @property
@@ -40,23 +42,30 @@ class Frame:
         return len(self.probs)
 
 
-def _temperature(family: str, temperature) -> float:
-    return pipeline.check_options(family, {"temperature": temperature})["temperature"]
-
-
-def paint(family: str, dataset: str, label=None, n=4, seed=0, temperature=1.0, every: int = 28):
-    """Yield a ``Frame`` every ``every`` pixels while sampling ``n`` images (1-16); the last one
-    carries the ``Result``."""
+def grid(family: str) -> tuple[int, int]:
+    """The rows and columns of a family's sequence (28x28 pixels, 7x7 tokens)."""
     pipeline.check_family(family)
+    return models.get(family).Model.grid
+
+
+def rows_range(family: str) -> tuple[int, int]:
+    """The rows ``complete`` may keep: 0 (none) .. all but the last."""
+    return 0, grid(family)[0] - 1
+
+
+def paint(family: str, dataset: str, label=None, n=4, seed=0, every: int | None = None, **options):
+    """Yield a ``Frame`` every ``every`` positions (default: one row of the family's grid) while
+    sampling ``n`` images (1-16); the last one carries the ``Result``."""
+    rows, cols = grid(family)
     dataset_info(dataset)
     n = pipeline.check_int("n", n, 1, PAINT_MAX_N)
     seed, label = pipeline.check_seed(seed), pipeline.check_label(label)
-    every = pipeline.check_int("every", every, 1, IMAGE_SIZE * IMAGE_SIZE)
-    temperature = _temperature(family, temperature)
+    every = pipeline.check_int("every", cols if every is None else every, 1, rows * cols)
+    options = pipeline.check_options(family, options)
     model = pipeline.load_model(family, dataset)
     labels = pipeline.labels_for(label, n)
     gen = torch.Generator().manual_seed(seed)
-    steps = model.paint(labels, gen, temperature, every=every)
+    steps = model.paint(labels, gen, every=every, **options)
     seconds = 0.0
     while True:
         # inference mode per step, not around the loop: a streaming handler may resume this
@@ -67,10 +76,12 @@ def paint(family: str, dataset: str, label=None, n=4, seed=0, temperature=1.0, e
             seconds += time.perf_counter() - t0
             if step is None:
                 return
-            frame = Frame(to_uint8(step.canvas), step.filled, step.pixel, step.probs.numpy(), step.value, seconds)
-            if step.filled == IMAGE_SIZE * IMAGE_SIZE:
+            tokens = getattr(step, "tokens", None)
+            frame = Frame(to_uint8(step.canvas), step.filled, step.pixel, step.probs.float().numpy(),
+                          step.value, seconds, rows * cols, None if tokens is None else tokens.numpy())
+            if step.filled == rows * cols:
                 frame.result = pipeline.judged(step.canvas, labels, seconds, model.nfe(), family, dataset,
-                                               seed, {"temperature": temperature})
+                                               seed, options)
         yield frame
 
 
@@ -95,16 +106,18 @@ def start_image(dataset: str, label=None, example=0, image=None) -> tuple[np.nda
     return x28, label, f"your drawing (the classifier sees {name}, {conf:.0%})"
 
 
-def complete(family: str, dataset: str, start: np.ndarray, label: int, rows=14, count=5, seed=0,
-             temperature=1.0) -> dict:
-    """Keep the top ``rows`` rows of ``start`` (uint8 28x28) and let the model draw the rest
-    ``count`` times. Returns ``kept`` (the start as the model sees it: quantised, rows below the
-    cut blank), ``completions`` uint8 (count, 28, 28), the classifier's ``captions``, ``seconds``."""
-    pipeline.check_family(family)
-    rows = pipeline.check_int("rows", rows, *ROWS)
+def complete(family: str, dataset: str, start: np.ndarray, label: int, rows=3, count=5, seed=0,
+             **options) -> dict:
+    """Keep the top ``rows`` rows of the family's grid (pixel rows, or token rows of 4 pixels)
+    of ``start`` (uint8 28x28) and let the model draw the rest ``count`` times.
+
+    Returns ``kept`` (the start as the model sees it, with the rest blank), ``kept_pixels`` (how
+    many pixels of it are kept, in raster order), ``completions`` uint8 (count, 28, 28), the
+    classifier's ``captions`` and ``agree``, and ``seconds``."""
+    rows = pipeline.check_int("rows", rows, *rows_range(family))
     count = pipeline.check_int("count", count, 1, MAX_COMPLETIONS)
     seed, label = pipeline.check_seed(seed), pipeline.check_int("label", label, 0, NUM_CLASSES - 1)
-    temperature = _temperature(family, temperature)
+    options = pipeline.check_options(family, options)
     start = np.asarray(start)
     if start.shape != (IMAGE_SIZE, IMAGE_SIZE):
         raise ValueError(f"the start image must be {IMAGE_SIZE}x{IMAGE_SIZE}, got shape {start.shape}")
@@ -113,14 +126,14 @@ def complete(family: str, dataset: str, start: np.ndarray, label: int, rows=14, 
     labels = torch.full((count,), label, dtype=torch.long)
     t0 = time.perf_counter()
     with torch.inference_mode():
-        *_, last = model.paint(labels, torch.Generator().manual_seed(seed), temperature, given=given,
-                               rows=rows, every=0)
+        *_, last = model.paint(labels, torch.Generator().manual_seed(seed), given=given, rows=rows,
+                               every=0, **options)
         seconds = time.perf_counter() - t0
-        kept = to_uint8(last.canvas[:1])[0]
-        kept[rows:] = 0
+        kept = to_uint8(model.kept(given[:1], rows))[0]
         pred, conf = metrics.classify(dataset, last.canvas)
     names = dataset_info(dataset).classes
-    return {"kept": kept, "completions": to_uint8(last.canvas), "seconds": seconds,
+    kept_pixels = rows * (IMAGE_SIZE // model.grid[0]) * IMAGE_SIZE
+    return {"kept": kept, "kept_pixels": kept_pixels, "completions": to_uint8(last.canvas), "seconds": seconds,
             "captions": [f"{names[p]} {c:.0%}" for p, c in zip(pred.tolist(), conf.tolist())],
             "agree": (pred == label).tolist()}
 

@@ -71,27 +71,83 @@ def canvas(images: np.ndarray, filled: int, scale: int = 6, cols: int | None = N
     return grid(tinted(images, filled, cursor=True), scale=scale, cols=cols)
 
 
-def bars(probs: np.ndarray, chosen: int, title: str, width: int = 420, height: int = 240) -> Image.Image:
-    """A bar chart of a distribution over grey levels: each bar over a swatch of its grey, the
-    level that was drawn outlined in red, probabilities above the bars."""
+def bars(probs: np.ndarray, chosen: int, title: str, width: int = 420, height: int = 260,
+         swatches: np.ndarray | None = None, names: list[str] | None = None,
+         axis: str = "grey level (black ... white)", tallest: float = 1.0) -> Image.Image:
+    """A bar chart of a distribution: each bar over a swatch (default: its grey level, for a
+    distribution over grey levels) and an optional name, the value that was drawn outlined in
+    red, probabilities above the bars. A bar of probability ``tallest`` fills the height (pass
+    the largest shown, for a few bars out of many). The top 26 px stay free for an overlaid label."""
     k = len(probs)
+    if swatches is None:
+        swatches = [(round(255 * i / max(k - 1, 1)),) * 3 for i in range(k)]
     img = Image.new("RGB", (width, height), (255, 255, 255))
     d = ImageDraw.Draw(img)
     font = _font(12)
-    d.text((8, 6), title, fill=(30, 30, 30), font=font)
-    top, bottom, left = 42, height - 40, 8
+    d.text((8, 28), title, fill=(30, 30, 30), font=font)
+    top, bottom, left = 62, height - 40, 8
     slot = (width - 2 * left) / k
     for i, p in enumerate(np.asarray(probs, dtype=float)):
         x0, x1 = left + i * slot + 4, left + (i + 1) * slot - 4
-        y0 = bottom - p * (bottom - top)
+        y0 = bottom - p / tallest * (bottom - top)
         d.rectangle([x0, y0, x1, bottom], fill=(230, 110, 40) if i == chosen else (90, 120, 190))
         d.text((x0, y0 - 15), f"{p:.0%}" if p >= 0.005 else "0%", fill=(30, 30, 30), font=font)
-        grey = round(255 * i / max(k - 1, 1))
-        d.rectangle([x0, bottom + 6, x1, bottom + 22], fill=(grey,) * 3, outline=(120, 120, 120))
+        d.rectangle([x0, bottom + 6, x1, bottom + 22], fill=tuple(int(c) for c in swatches[i]),
+                     outline=(120, 120, 120))
+        if names:
+            d.text((x0, bottom + 8), names[i], fill=(0, 0, 0), font=font)
         if i == chosen:
             d.rectangle([x0 - 3, bottom + 3, x1 + 3, bottom + 25], outline=(230, 40, 40), width=3)
-    d.text((left, height - 14), "grey level (black ... white)", fill=(90, 90, 90), font=font)
+    d.text((left, height - 14), axis, fill=(90, 90, 90), font=font)
     return img
+
+
+# --- image tokens -------------------------------------------------------------------------
+
+UNKNOWN = np.array([34, 56, 92], np.uint8)  # a token not drawn yet (the colour of UNDRAWN)
+
+
+def token_colours(codes: int) -> np.ndarray:
+    """(codes, 3) uint8: a distinct light colour per token id (hues a golden angle apart)."""
+    import colorsys
+
+    return np.array([[round(255 * c) for c in colorsys.hsv_to_rgb((i * 0.618034) % 1, 0.45 + 0.3 * (i % 3) / 2,
+                                                                    0.95 - 0.15 * (i % 2))]
+                     for i in range(codes)], np.uint8)
+
+
+def token_map(tokens: np.ndarray, codes: int, side: int = 224, numbers: bool = True, top: int = 0) -> Image.Image:
+    """A (rows, cols) grid of token ids as coloured cells with the id written in each (-1: not
+    drawn yet, dark), below ``top`` blank pixels (room for an overlaid label)."""
+    rows, cols = tokens.shape
+    px = side // max(rows, cols)
+    img = Image.new("RGB", (cols * px + 1, rows * px + 1 + top), (255, 255, 255))
+    d = ImageDraw.Draw(img)
+    font = _font(max(px // 3, 9))
+    colours = token_colours(codes)
+    for (r, c), t in np.ndenumerate(tokens):
+        fill = tuple(int(v) for v in (colours[t] if t >= 0 else UNKNOWN))
+        d.rectangle([c * px, top + r * px, (c + 1) * px, top + (r + 1) * px], fill=fill, outline=(255, 255, 255))
+        if numbers and t >= 0:
+            d.text((c * px + px // 2, top + r * px + px // 2), str(t), fill=(20, 20, 20), font=font, anchor="mm")
+    return img
+
+
+def patches(images: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+    """(N,28,28) grey -> RGB with the patch of every token not drawn yet (id -1 in ``tokens``,
+    (N, rows, cols)) tinted, and the next one to draw in red."""
+    n, h, w = images.shape
+    hidden = tokens < 0
+    nxt = np.zeros_like(hidden)
+    flat = hidden.reshape(n, -1)
+    for i, row in enumerate(flat):
+        if row.any():
+            nxt.reshape(n, -1)[i, row.argmax()] = True
+    up = h // tokens.shape[1]
+    rgb = np.repeat(images[..., None], 3, axis=-1)
+    rgb[hidden.repeat(up, 1).repeat(up, 2)] = UNDRAWN
+    rgb[nxt.repeat(up, 1).repeat(up, 2)] = CURSOR
+    return rgb
 
 
 def cells(codes: np.ndarray, colours: dict[int, tuple[int, int, int]], side: int = 130) -> np.ndarray:

@@ -44,7 +44,8 @@ def sketch(tmp_path, blank=False):
 def test_every_family_has_a_stable_endpoint(client):
     names = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     for name in ("/generate_gan", "/generate_vae", "/interpolate_gan", "/reconstruct_vae",
-                 "/latent_map_vae", "/encode_drawing_vae", "/paint_pixelcnn", "/complete_pixelcnn"):
+                 "/latent_map_vae", "/encode_drawing_vae", "/paint_pixelcnn", "/complete_pixelcnn",
+                 "/paint_transformer", "/round_trip_transformer", "/complete_transformer"):
         assert name in names
 
 
@@ -100,7 +101,7 @@ def test_paint_streams_to_the_final_grid(client):
     updates = list(job)
     assert len(updates) == 28  # one per row
     grid, chart, stats = job.result()
-    assert png(grid).size[0] > 2 * 28 * 6 and png(chart).size == (420, 240)
+    assert png(grid).size[0] > 2 * 28 * 6 and png(chart).size == (420, 260)
     assert "2 images in" in stats and "784 network steps" in stats
     assert "Row 1 of 28" in updates[0][2]
 
@@ -128,3 +129,34 @@ def test_bad_completion_input(client, args, message):
 def test_paint_refuses_too_many_images(client):
     with pytest.raises(Exception, match="maximum"):
         client.predict("mnist", 4, 17, 0, 1.0, api_name="/paint_pixelcnn")
+
+
+def test_transformer_writes_49_tokens_live(client):
+    job = client.submit("mnist", 3, 2, 0, 1.0, 0, 1.0, api_name="/paint_transformer")
+    updates = list(job)
+    assert len(updates) == 49 and "Token 1 of 49" in updates[0][3]
+    grid, tokens, bars, stats = job.result()
+    assert "2 images in" in stats and "49 Transformer steps" in stats
+    assert png(grid).size[0] > 2 * 28 * 5 and png(tokens).size[0] > 100 and png(bars).size == (420, 260)
+
+
+def test_transformer_round_trip_and_completion(client, tmp_path):
+    sheet, text = client.predict("mnist", "test", 7, 1, None, api_name="/round_trip_transformer")
+    assert png(sheet).size[0] > 3 * 28 * 6 and "49 tokens of 128 possible" in text and "squared error" in text
+    _, text = client.predict("mnist", "drawing", -1, 1, sketch(tmp_path), api_name="/round_trip_transformer")
+    assert "classifier sees 1" in text
+    sheet, text = client.predict("fashion", "test", 9, 3, None, 3, 4, 0, 1.0, 0, 1.0,
+                                 api_name="/complete_transformer")
+    assert png(sheet).size[0] > 6 * 28 * 4 and "Ankle boot" in text and "4 completions" in text
+
+
+@pytest.mark.parametrize("api, args, message", [
+    ("/paint_transformer", ("mnist", 3, 17, 0, 1.0, 0, 1.0), "maximum"),
+    ("/paint_transformer", ("mnist", 3, 2, 0, 1.0, 2.5, 1.0), "top_k must be a whole number"),
+    ("/paint_transformer", ("mnist", 3, 2, 0, 1.0, 0, 0.0), "minimum"),
+    ("/complete_transformer", ("mnist", "test", 3, 1, None, 7, 3, 0, 1.0, 0, 1.0), "maximum"),
+    ("/round_trip_transformer", ("mnist", "drawing", 3, 1, None), "empty"),
+])
+def test_bad_transformer_input(client, api, args, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(*args, api_name=api)

@@ -8,6 +8,7 @@ from PIL import Image
 
 from genimg import checkpoint
 from genimg.__main__ import main
+from tests.conftest import TINY
 
 
 def run(*args, env=None):
@@ -44,15 +45,39 @@ def test_sample_matches_the_api(tmp_path):
     (["-n", "10001"], "between 1 and 10000"),
     (["--label", "10"], "label must be a whole number between 0 and 9"),
     (["--seed", "-3"], "seed must be"),
-    (["--truncation", "2"], "truncation must be between 0.0 and 1.0"),
+    (["--truncation", "2"], "truncation must be a number between 0.0 and 1.0"),
     (["--temperature", "1"], "--temperature does not apply to gan"),
     (["--out", "x.gif"], ".png or .npz"),
+    (["--top-k", "3"], "--top_k does not apply to gan"),
+    (["--family", "transformer", "--top-k", "2.5"], "top_k must be a whole number between 0 and 128"),
+    (["--family", "transformer", "--top_p", "0"], "top_p must be a number between 0.05 and 1.0"),
 ])
 def test_bad_arguments_exit_2_with_one_line(args, message, tmp_path, capsys):
     base = ["sample", "--family", "gan", "--dataset", "mnist", "--out", str(tmp_path / "x.npz")]
     assert main([*base, *args]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_transformer_sampling_flags(tmp_path):
+    out = tmp_path / "t.npz"
+    assert main(["sample", "--family", "transformer", "--dataset", "mnist", "-n", "3", "--top-k", "20",
+                 "--top-p", "0.9", "--temperature", "0.8", "--out", str(out)]) == 0
+    assert np.load(out)["images"].shape == (3, 28, 28)
+
+
+@pytest.mark.slow
+def test_train_a_tiny_transformer_through_both_stages(tmp_path, synthetic_data):
+    env = {"GENIMG_CHECKPOINTS": str(tmp_path / "ck"), "GENIMG_RUNS": str(tmp_path / "runs")}
+    tiny = [x for k, v in TINY["transformer"].items() for x in ("--set", f"{k}={v}")]
+    common = ["--dataset", "mnist", "--data-dir", str(synthetic_data)]
+    assert run("train", "--family", "classifier", *common, "--max-steps", "1", env=env).returncode == 0
+    r = run("train", "--family", "transformer", *common, "--max-steps", "3", *tiny, env=env)
+    assert r.returncode == 0, r.stderr
+    card = checkpoint.read_card("transformer", "mnist", root=tmp_path / "ck")
+    assert card["recipe"]["steps"] == 3 and card["config"]["codes"] == TINY["transformer"]["codes"]
+    m = card["metrics"]
+    assert m["tokenizer"]["codes"] == 8 and m["prior"]["test_nats_per_token"] > 0 and "class_accuracy" in m
 
 
 @pytest.mark.parametrize("family, dataset, message", [

@@ -34,7 +34,7 @@ def test_latent_map_and_drawing():
 @pytest.mark.parametrize("call, message", [
     (lambda: explore.interpolate("mnist", -1, 0, 1), "one class"),
     (lambda: explore.interpolate("mnist", 3, 0, 1, steps=1), "steps must be a whole number between 2 and 32"),
-    (lambda: explore.interpolate("mnist", 3, 0, 1, truncation=2), "truncation must be between"),
+    (lambda: explore.interpolate("mnist", 3, 0, 1, truncation=2), "truncation must be a number between"),
     (lambda: explore.latent_map("mnist", 3, 40), "size must be a whole number between 3 and 15"),
     (lambda: explore.encode_drawing("mnist", np.zeros((280, 280)), None), "empty"),
     (lambda: explore.encode_drawing("mnist", np.zeros((5, 5)), None), "between 28 and 2048"),

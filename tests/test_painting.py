@@ -1,8 +1,8 @@
-"""Painting live and completing an image, through the shipped PixelCNN checkpoints."""
+"""Painting live and completing an image, through the shipped PixelCNN and Transformer checkpoints."""
 import numpy as np
 import pytest
 
-from genimg import painting, pipeline
+from genimg import explore, painting, pipeline
 
 
 def test_paint_streams_rows_and_ends_with_the_result():
@@ -46,14 +46,18 @@ def test_completing_a_drawing_asks_the_classifier():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(rows=28), "rows must be a whole number between 0 and 27"),
     (dict(rows=-1), "rows must be a whole number between 0 and 27"),
+    (dict(family="transformer", rows=7), "rows must be a whole number between 0 and 6"),
+    (dict(family="transformer", top_k=2.5), "top_k must be a whole number between 0 and 128"),
+    (dict(family="transformer", top_p=0), "top_p must be a number between 0.05 and 1.0"),
+    (dict(top_k=3), "pixelcnn has no option 'top_k'"),
     (dict(count=9), "count must be a whole number between 1 and 8"),
-    (dict(temperature=0), "temperature must be between 0.1 and 2.0"),
+    (dict(temperature=0), "temperature must be a number between 0.1 and 2.0"),
     (dict(label=10), "label must be a whole number between 0 and 9"),
 ])
 def test_bad_completion_arguments(kwargs, message):
-    args = dict(start=np.zeros((28, 28), np.uint8), label=3, rows=10, count=2)
+    args = dict(family="pixelcnn", dataset="mnist", start=np.zeros((28, 28), np.uint8), label=3, rows=5, count=2)
     with pytest.raises(ValueError, match=message):
-        painting.complete("pixelcnn", "mnist", **{**args, **kwargs})
+        painting.complete(**{**args, **kwargs})
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -70,3 +74,31 @@ def test_bad_start_images(kwargs, message):
 def test_paint_limits_n(n):
     with pytest.raises(ValueError, match="n must be a whole number between 1 and 16"):
         next(painting.paint("pixelcnn", "mnist", 1, n))
+
+
+def test_transformer_streams_every_token():
+    frames = list(painting.paint("transformer", "mnist", 7, 2, seed=3, every=1))
+    assert [f.filled for f in frames] == list(range(1, 50)) and frames[0].total == 49
+    for f in frames:
+        assert f.tokens.shape == (2, 7, 7) and (f.tokens.reshape(2, -1)[:, f.filled:] == -1).all()
+        assert f.tokens.reshape(2, -1)[0, f.pixel] == f.value and np.isclose(f.probs.sum(), 1, atol=1e-4)
+    last = frames[-1].result
+    assert last.nfe == 50 and last.labels.tolist() == [7, 7] and last.options["top_k"] == 0
+    assert np.array_equal(last.images, pipeline.generate("transformer", "mnist", 7, 2, seed=3).images)
+    assert [f.filled for f in painting.paint("transformer", "mnist", 7, 1)] == list(range(7, 50, 7))
+
+
+def test_transformer_completes_token_rows():
+    start, label, _ = painting.start_image("fashion", 9, 0)
+    out = painting.complete("transformer", "fashion", start, label, rows=3, count=3, seed=2, top_p=0.9)
+    assert out["kept_pixels"] == 3 * 4 * 28 and out["completions"].shape == (3, 28, 28)
+    assert len({c[12:].tobytes() for c in out["completions"]}) == 3
+
+
+def test_round_trip_through_the_tokens():
+    images, labels = pipeline.examples("mnist")
+    out = explore.round_trip("mnist", images[0])
+    assert out["tokens"].shape == (7, 7) and 0 <= out["tokens"].min() and out["tokens"].max() < out["codes"]
+    assert out["reconstruction"].shape == (28, 28) and out["mse"] < 0.02
+    with pytest.raises(ValueError, match="28x28 uint8"):
+        explore.round_trip("mnist", np.zeros((28, 27), np.uint8))

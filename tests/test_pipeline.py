@@ -36,7 +36,7 @@ def test_all_classes_label():
 
 def test_options_are_checked_not_clamped():
     assert pipeline.check_options("gan", {}) == {"truncation": 1.0}
-    with pytest.raises(ValueError, match="truncation must be between 0.0 and 1.0, got 1.5"):
+    with pytest.raises(ValueError, match="truncation must be a number between 0.0 and 1.0, got 1.5"):
         pipeline.check_options("gan", {"truncation": 1.5})
     with pytest.raises(ValueError, match="gan has no option 'temperature'; its options are truncation"):
         pipeline.check_options("gan", {"temperature": 1.0})

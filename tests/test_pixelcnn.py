@@ -91,7 +91,7 @@ def test_paint_reports_each_pixels_distribution(model):
 
 def test_temperature_sharpens(model):
     logits = torch.tensor([[0.0, 1.0, 2.0]])
-    from genimg.models.pixelcnn_sampler import draw
+    from genimg.models.sampling import draw
     g = torch.Generator().manual_seed(0)
     cold = torch.cat([draw(logits, g, 0.1) for _ in range(200)])
     hot = torch.cat([draw(logits, g, 2.0) for _ in range(200)])

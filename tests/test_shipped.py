@@ -11,6 +11,7 @@ BARS = {
     ("gan", "mnist"): 0.97, ("vae", "mnist"): 0.93,
     ("gan", "fashion"): 0.85, ("vae", "fashion"): 0.80,
     ("pixelcnn", "mnist"): 0.90, ("pixelcnn", "fashion"): 0.75,  # issue #3
+    ("transformer", "mnist"): 0.97, ("transformer", "fashion"): 0.85,  # issue #4
 }
 CLASSIFIER_BARS = {"mnist": 0.99, "fashion": 0.91}
 SHIPPED = [(f, d) for f in models.FAMILIES for d in DATASETS]
@@ -67,3 +68,14 @@ def test_pixelcnn_card_reports_its_likelihood(dataset):
     assert m["levels"] == card["config"]["levels"] >= 4
     assert 0 < m["test_bits_per_dim"] < 1.5  # well below log2(levels) = 3 bits for a uniform guess
     assert abs(m["test_nll_nats"] - m["test_bits_per_dim"] * 784 * np.log(2)) < 0.5
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_transformer_card_reports_its_tokens_and_likelihood(dataset):
+    m = checkpoint.read_card("transformer", dataset)["metrics"]
+    tokens, prior = m["tokenizer"], m["prior"]
+    assert tokens["codes_used"] >= 0.9 * tokens["codes"]  # a living codebook: few dead codes
+    assert tokens["code_perplexity"] >= 0.25 * tokens["codes"]
+    assert tokens["test_mse"] < 0.012  # reconstructions close to the originals
+    assert 0 < prior["test_bits_per_token"] < np.log2(tokens["codes"])  # better than a uniform guess
+    assert abs(prior["test_nats_per_image"] - 49 * prior["test_nats_per_token"]) < 0.1

@@ -13,7 +13,7 @@ from types import ModuleType
 
 # In the order the app shows them. A family appears once its module is listed here and its
 # checkpoints exist.
-FAMILIES: tuple[str, ...] = ("gan", "vae", "pixelcnn")
+FAMILIES: tuple[str, ...] = ("gan", "vae", "pixelcnn", "transformer")
 # Everything `python -m genimg train` can build: the families plus the helper classifier.
 TRAINABLE: tuple[str, ...] = FAMILIES + ("classifier",)
 
@@ -29,17 +29,19 @@ class Option:
     maximum: float
     step: float
     info: str  # one line the UI shows under the slider
+    integer: bool = False  # whole numbers only (e.g. top-k)
 
-    def check(self, value) -> float:
+    def check(self, value) -> float | int:
+        kind = "a whole number" if self.integer else "a number"
         try:
             v = float(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{self.name} must be a number between {self.minimum} and "
+            raise ValueError(f"{self.name} must be {kind} between {self.minimum} and "
                              f"{self.maximum}, got {value!r}") from None
-        if not (self.minimum <= v <= self.maximum):  # also rejects NaN
-            raise ValueError(f"{self.name} must be between {self.minimum} and {self.maximum}, "
-                             f"got {value!r}")
-        return v
+        if not (self.minimum <= v <= self.maximum) or (self.integer and not v.is_integer()):
+            raise ValueError(f"{self.name} must be {kind} between {self.minimum} and "
+                             f"{self.maximum}, got {value!r}")  # also rejects NaN
+        return int(v) if self.integer else v
 
 
 def get(name: str) -> ModuleType:

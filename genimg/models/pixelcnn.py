@@ -90,6 +90,8 @@ class GatedLayer(nn.Module):
 
 
 class Model(nn.Module):
+    grid = (28, 28)  # the sequence, as rows and columns: one position per pixel
+
     def __init__(self, config: Config):
         super().__init__()
         self.config = config
@@ -146,6 +148,13 @@ class Model(nn.Module):
         *_, last = self.paint(labels, generator, temperature, given=given, rows=rows, every=0)
         return last.canvas
 
+    def kept(self, given: torch.Tensor, rows: int) -> torch.Tensor:
+        """The top ``rows`` rows of ``given`` (B,1,28,28 in [0,1]) as the model sees them
+        (quantised), the rest blank."""
+        levels = quantise(given, self.config.levels)
+        levels[:, :, rows:] = 0
+        return self.to_image(levels)
+
     @torch.no_grad()
     def frames(self, labels, generator, temperature: float = 1.0, every: int = 28 * 4):
         """The canvas every ``every`` pixels (unsampled pixels grey), ending with the sample."""
@@ -162,7 +171,7 @@ class Model(nn.Module):
     @torch.no_grad()
     def sample_naive(self, labels, generator, temperature: float = 1.0):
         """The textbook sampler: the whole network over the whole canvas, once per pixel."""
-        from .pixelcnn_sampler import draw
+        from .sampling import draw
 
         x = torch.zeros(len(labels), 1, 28, 28, dtype=torch.long)
         for i in range(28 * 28):

@@ -24,18 +24,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .sampling import draw_from
+
 SIZE = 28
-
-
-def draw_from(probs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """One level per row of ``probs`` (B, levels), by inverting the CDF at a uniform number."""
-    u = torch.rand(len(probs), 1, generator=generator)
-    return (probs.cumsum(-1) < u).sum(-1).clamp(max=probs.shape[-1] - 1)
-
-
-def draw(logits: torch.Tensor, generator: torch.Generator, temperature: float) -> torch.Tensor:
-    """One level per row of ``logits`` (B, levels), from softmax(logits / temperature)."""
-    return draw_from((logits / temperature).softmax(-1), generator)
 
 
 @dataclass

@@ -9,7 +9,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from .. import models, pipeline, render
+from .. import models, painting, pipeline, render
 from ..data import DATASETS
 
 DEFAULT_DATASET = "mnist"
@@ -92,6 +92,26 @@ def sketchpad(label: str = "Draw with the mouse (or a finger)", visible: bool = 
 def drawn(sketch):
     """What the user drew (the composite of a Sketchpad value), or None."""
     return sketch.get("composite") if isinstance(sketch, dict) else sketch
+
+
+def start_picker(dataset: gr.Radio) -> list:
+    """Where a completion starts: a test image (class + which one) or a drawing. Returns the
+    components in the order ``picked_start`` takes their values."""
+    source = gr.Radio([("A test image", "test"), ("My drawing", "drawing")], value="test", label="Start from")
+    label = class_dropdown(dataset, all_label="Let the classifier decide (drawings)", value=7, label="Class")
+    example = gr.Slider(1, painting.EXAMPLES_PER_CLASS, value=1, step=1, label="Which test image of the class")
+    pad = sketchpad(visible=False)
+    source.change(lambda s: (gr.Slider(visible=s == "test"), gr.Sketchpad(visible=s == "drawing")),
+                  source, [example, pad], queue=False, api_visibility="private", show_progress="hidden")
+    return [source, label, example, pad]
+
+
+def picked_start(dataset_key, source_value, label_value, which, sketch):
+    """The values of a ``start_picker`` -> (uint8 28x28 image, class, where it came from)."""
+    image = drawn(sketch) if source_value == "drawing" else None
+    if source_value == "drawing" and image is None:
+        raise ValueError("the drawing is empty: draw something first, or start from a test image")
+    return painting.start_image(dataset_key, label_value, int(which) - 1, image)
 
 
 def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:

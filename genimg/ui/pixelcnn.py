@@ -7,8 +7,8 @@ import numpy as np
 
 from .. import painting, pipeline, render
 from ..models import pixelcnn
-from .common import (ALL, MODEL_QUEUE, class_dropdown, drawn, how_it_works, option_sliders, seed_input,
-                     sketchpad, user_errors)
+from .common import (ALL, MODEL_QUEUE, class_dropdown, how_it_works, option_sliders, picked_start, seed_input,
+                     start_picker, user_errors)
 
 HOW = r"""
 A PixelCNN treats an image as a sequence of 784 pixels in reading order and learns each one given
@@ -87,14 +87,8 @@ def build(dataset: gr.Radio) -> None:
     with gr.Accordion("Complete it", open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
-                source = gr.Radio([("A test image", "test"), ("My drawing", "drawing")], value="test",
-                                  label="Start from")
-                start_label = class_dropdown(dataset, all_label="Let the classifier decide (drawings)",
-                                             value=7, label="Class")
-                example = gr.Slider(1, painting.EXAMPLES_PER_CLASS, value=1, step=1,
-                                    label="Which test image of the class")
-                pad = sketchpad(visible=False)
-                rows = gr.Slider(*painting.ROWS, value=12, step=1, label="Rows to keep (k)",
+                picker = start_picker(dataset)
+                rows = gr.Slider(*painting.rows_range("pixelcnn"), value=12, step=1, label="Rows to keep (k)",
                                  info="the model is given the top k rows and draws the rest")
                 count = gr.Slider(1, painting.MAX_COMPLETIONS, value=5, step=1, label="Completions")
                 c_seed = seed_input()
@@ -109,7 +103,7 @@ def build(dataset: gr.Radio) -> None:
     @user_errors
     def paint(dataset_key, label_value, n_value, seed_value, temp):
         names = pipeline.class_names(dataset_key)
-        for frame in painting.paint("pixelcnn", dataset_key, label_value, n_value, seed_value, temp):
+        for frame in painting.paint("pixelcnn", dataset_key, label_value, n_value, seed_value, temperature=temp):
             r, c = divmod(frame.pixel, 28)
             title = (f"Row {r + 1}, column {c + 1}: p(x | pixels before it, "
                      f"{names[label_value if label_value != ALL else 0]})")
@@ -123,13 +117,10 @@ def build(dataset: gr.Radio) -> None:
 
     @user_errors
     def complete(dataset_key, source_value, label_value, which, sketch, k, m, seed_value, temp):
-        image = drawn(sketch) if source_value == "drawing" else None
-        if source_value == "drawing" and image is None:
-            raise ValueError("the drawing is empty: draw something first, or start from a test image")
-        start, label_id, origin = painting.start_image(dataset_key, label_value, int(which) - 1, image)
-        out = painting.complete("pixelcnn", dataset_key, start, label_id, k, m, seed_value, temp)
+        start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)
+        out = painting.complete("pixelcnn", dataset_key, start, label_id, k, m, seed_value, temperature=temp)
         k = int(k)
-        tiles = np.concatenate([render.tinted(start[None], 784), render.tinted(out["kept"][None], k * 28),
+        tiles = np.concatenate([render.tinted(start[None], 784), render.tinted(out["kept"][None], out["kept_pixels"]),
                                 render.tinted(out["completions"], 784)])
         captions = ["start", f"top {k} rows", *out["captions"]]
         sheet = render.grid(tiles, captions, scale=4, cols=len(tiles), marks=[True, True, *out["agree"]])
@@ -137,11 +128,9 @@ def build(dataset: gr.Radio) -> None:
         return sheet, (f"Started from {origin}, class **{name}**; {len(out['completions'])} completions "
                        f"in {out['seconds']:.2f} s.")
 
-    source.change(lambda s: (gr.Slider(visible=s == "test"), gr.Sketchpad(visible=s == "drawing")),
-                  source, [example, pad], queue=False, api_visibility="private", show_progress="hidden")
     event = go.click(paint, [dataset, label, n, seed, temperature], [canvas, dist, stats],
                      api_name="paint_pixelcnn", concurrency_id=MODEL_QUEUE)
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
-    c_go.click(complete, [dataset, source, start_label, example, pad, rows, count, c_seed, c_temperature],
+    c_go.click(complete, [dataset, *picker, rows, count, c_seed, c_temperature],
                [completed, c_text], api_name="complete_pixelcnn", concurrency_id=MODEL_QUEUE)
     how_it_works(HOW, masks_picture(), "Blue: what the prediction for the red pixel may use")
