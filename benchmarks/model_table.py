@@ -25,7 +25,7 @@ def cards() -> list[tuple[str, str, dict]]:
 def likelihood(m: dict) -> str:
     """Test-set bits per dimension: an exact NLL at the model's grey levels, or an ELBO bound."""
     if "prior" in m:
-        return f"{m['prior']['test_bits_per_token']:.2f} per token (exact, of the 49 tokens)"
+        return f"{m['prior']['test_bits_per_token']:.2f} bits per token (exact, over 49 tokens)"
     if "test_bits_per_dim" not in m:
         return "–"
     if "levels" in m:

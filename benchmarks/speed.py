@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import socket
 import statistics
 import subprocess
@@ -30,6 +29,7 @@ from torch.utils.flop_counter import FlopCounterMode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import write_readme  # noqa: E402
 from genimg import pipeline  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
 
@@ -114,10 +114,7 @@ def main() -> None:
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
     if a.write:
-        readme = ROOT / "README.md"
-        text = readme.read_text()
-        readme.write_text(re.sub(r"<!-- speed:begin -->.*?<!-- speed:end -->",
-                                 f"<!-- speed:begin -->\n{table}\n<!-- speed:end -->", text, flags=re.S))
+        write_readme("speed", table)
 
 
 def markdown(result: dict) -> str:

@@ -25,9 +25,9 @@ def _sample_options(parser: argparse.ArgumentParser) -> None:
             if opt.name not in seen:
                 seen.add(opt.name)
                 flags = dict.fromkeys([f"--{opt.name}", f"--{opt.name.replace('_', '-')}"])
-                parser.add_argument(*flags, dest=opt.name, type=float, default=None,
-                                    help=f"{family}: {opt.info} [{opt.minimum}..{opt.maximum}, "
-                                         f"default {opt.default}]")
+                allowed = "|".join(opt.choices) if opt.choices else f"{opt.minimum}..{opt.maximum}"
+                parser.add_argument(*flags, dest=opt.name, type=str if opt.choices else float, default=None,
+                                    help=f"{family}: {opt.info} [{allowed}, default {opt.default}]")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     t.add_argument("--no-resume", action="store_true", help="start from scratch")
+    t.add_argument("--from-checkpoint", action="store_true",
+                   help="with no state to resume: start from the checkpoint's weights (fresh optimizer)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="change a Config default, e.g. --set beta=0.5 (repeatable)")
     return p
@@ -83,7 +85,8 @@ def cmd_train(a) -> None:
     if a.threads:
         torch.set_num_threads(a.threads)
     card = train(a.family, a.dataset, data_dir=a.data_dir, epochs=a.epochs,
-                 resume=not a.no_resume, seed=a.seed, max_steps=a.max_steps, overrides=a.set)
+                 resume=not a.no_resume, seed=a.seed, max_steps=a.max_steps, overrides=a.set,
+                 from_checkpoint=a.from_checkpoint)
     print(json.dumps({"metrics": card.get("metrics"), "recipe": card["recipe"]}, indent=1))
 
 

@@ -1,5 +1,6 @@
 """What the GAN, VAE and Transformer tabs offer beyond sampling: interpolation, reconstruction,
-the latent map, encoding a drawing, and an image's round trip through its tokens. Same rules as ``pipeline``: checked arguments, uint8 out.
+the latent map, encoding a drawing, and an image's round trip through its tokens. Same rules as
+``pipeline``: checked arguments, uint8 out.
 """
 from __future__ import annotations
 

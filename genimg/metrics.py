@@ -73,6 +73,16 @@ def sample_quality(model, dataset: str, n_per_class: int = 100, seed: int = 0, d
 
 
 @torch.no_grad()
+def class_histogram(model, dataset: str, n: int = 1000, seed: int = 0, **opts) -> list[int]:
+    """How many of ``n`` samples (asked for class i % 10, which an unconditional setting such as
+    guidance 0 ignores) the classifier puts in each class."""
+    labels = torch.arange(n) % NUM_CLASSES
+    x = sample_batches(model, labels, torch.Generator().manual_seed(seed), **opts)
+    pred, _ = classify(dataset, x)
+    return torch.bincount(pred, minlength=NUM_CLASSES).tolist()
+
+
+@torch.no_grad()
 def vae_bits_per_dim(model, dataset: str, data_dir=None, seed: int = 0) -> dict:
     """Test-set negative ELBO (one z sample per image) in nats and in bits per dimension.
 

@@ -24,24 +24,25 @@ def _font(size: int):
 
 
 def grid(images: np.ndarray, captions: list[str] | None = None, scale: int = 4,
-         cols: int | None = None, pad: int = 2, marks: list[bool] | None = None) -> Image.Image:
+         cols: int | None = None, pad: int = 2, marks: list[bool] | None = None, top: int = 0) -> Image.Image:
     """Tile (N,H,W) grey or (N,H,W,3) RGB uint8 images into one RGB picture, each with an
     optional caption beneath.
 
     Args:
         marks: per image, False draws its caption in red (e.g. the classifier disagrees).
+        top: blank pixels above the tiles (room for a label the app draws over the picture).
     """
     n, h, w = images.shape[:3]
     cols = cols or min(n, max(1, math.ceil(math.sqrt(n))))
     rows = math.ceil(n / cols)
     cap = CAPTION_PX if captions else 0
     cw, ch = w * scale + pad, h * scale + pad + cap
-    sheet = Image.new("RGB", (cols * cw + pad, rows * ch + pad), (255, 255, 255))
+    sheet = Image.new("RGB", (cols * cw + pad, rows * ch + pad + top), (255, 255, 255))
     draw = ImageDraw.Draw(sheet)
     font = _font(CAPTION_PX - 3)
     for i, img in enumerate(images):
         r, c = divmod(i, cols)
-        x, y = pad + c * cw, pad + r * ch
+        x, y = pad + c * cw, top + pad + r * ch
         tile = Image.fromarray(img, "L" if img.ndim == 2 else "RGB").resize((w * scale, h * scale), Image.NEAREST)
         sheet.paste(tile.convert("RGB"), (x, y))
         if captions:
@@ -66,9 +67,9 @@ def tinted(images: np.ndarray, filled: int, cursor: bool = False) -> np.ndarray:
     return rgb
 
 
-def canvas(images: np.ndarray, filled: int, scale: int = 6, cols: int | None = None) -> Image.Image:
+def canvas(images: np.ndarray, filled: int, scale: int = 6, cols: int | None = None, top: int = 0) -> Image.Image:
     """Partly painted images: not drawn yet tinted, the next pixel in red."""
-    return grid(tinted(images, filled, cursor=True), scale=scale, cols=cols)
+    return grid(tinted(images, filled, cursor=True), scale=scale, cols=cols, top=top)
 
 
 def bars(probs: np.ndarray, chosen: int, title: str, width: int = 420, height: int = 260,
@@ -185,3 +186,33 @@ def from_grid(sheet: Image.Image, size: int = 28) -> np.ndarray:
     a = np.asarray(sheet.convert("L"))
     rows, cols = a.shape[0] // size, a.shape[1] // size
     return a.reshape(rows, size, cols, size).transpose(0, 2, 1, 3).reshape(-1, size, size)
+
+
+def curve(values: np.ndarray, mark: int | None, title: str, xlabel: str, width: int = 420,
+          height: int = 240, marks: list[int] | None = None) -> Image.Image:
+    """A line plot of ``values`` (in [0, 1]) against their index, with the index ``mark`` shown
+    as a red dot and line, and ``marks`` (e.g. every step of a sampler) as small ticks. The top
+    26 px stay free for an overlaid label."""
+    img = Image.new("RGB", (width, height), (255, 255, 255))
+    d = ImageDraw.Draw(img)
+    font = _font(12)
+    d.text((8, 28), title, fill=(30, 30, 30), font=font)
+    left, right, top, bottom = 34, width - 12, 50, height - 34
+    n = len(values)
+
+    def xy(i, v):
+        return left + (right - left) * i / max(n - 1, 1), bottom - (bottom - top) * float(v)
+
+    d.line([left, top, left, bottom, right, bottom], fill=(120, 120, 120))
+    for v in (0, 0.5, 1):
+        d.text((6, xy(0, v)[1] - 7), f"{v:g}", fill=(90, 90, 90), font=font)
+    d.line([xy(i, v) for i, v in enumerate(values)], fill=(90, 120, 190), width=2)
+    for i in marks or []:
+        x, _ = xy(i, 0)
+        d.line([x, bottom, x, bottom + 4], fill=(90, 120, 190))
+    if mark is not None:
+        x, y = xy(mark, values[mark])
+        d.line([x, top, x, bottom], fill=(230, 40, 40))
+        d.ellipse([x - 4, y - 4, x + 4, y + 4], fill=(230, 40, 40))
+    d.text((left, height - 16), xlabel, fill=(90, 90, 90), font=font)
+    return img

@@ -50,7 +50,7 @@ def parse_overrides(config_cls, pairs: list[str]) -> dict:
 
 def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, resume: bool = True,
           seed: int = 0, max_steps: int | None = None, root=None, quiet: bool = False,
-          overrides: list[str] | None = None) -> dict:
+          overrides: list[str] | None = None, from_checkpoint: bool = False) -> dict:
     """Train ``family`` on ``dataset`` and write its checkpoint; return the card.
 
     Args:
@@ -58,6 +58,9 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
         resume: continue from ``runs/<dataset>/<family>.state.safetensors`` if it exists.
         max_steps: stop early after this many steps (tests, smoke runs).
         overrides: ``KEY=VALUE`` changes to the family's Config defaults (recorded in the card).
+        from_checkpoint: when there is no state to resume, start from the weights of the
+            checkpoint already written (e.g. the committed one) with a fresh optimizer, and
+            count its steps and time in the new card.
     """
     dataset_info(dataset)
     fam = models.get(family)
@@ -68,10 +71,20 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
     total = epochs * per_epoch if max_steps is None else min(max_steps, epochs * per_epoch)
     config = fam.Config(**parse_overrides(fam.Config, overrides or []))
     model = fam.Model(config)
+    state_path = _state_path(family, dataset)
+    earlier = None
+    if from_checkpoint and not (resume and state_path.exists()):
+        shipped, old = checkpoint.load(family, dataset, fam.Config, fam.Model, root)
+        if dataclasses.asdict(shipped.config) != dataclasses.asdict(config):
+            raise ValueError(f"the checkpoint has config {dataclasses.asdict(shipped.config)}; repeat its "
+                             f"--set options to continue it")
+        model.load_state_dict(shipped.state_dict())
+        earlier = {"steps": old["recipe"]["steps"], "wall_time_s": old["recipe"]["wall_time_s"],
+                   "command": old["recipe"]["command"], "earlier": old["recipe"].get("continued_from")}
+        print(f"continuing {family}/{dataset} from its checkpoint ({earlier['steps']} steps)", file=sys.stderr)
     trainer = fam.Trainer(model, total_steps=total)
     gen = torch.Generator().manual_seed(seed)
     step, curve, elapsed = 0, [], 0.0
-    state_path = _state_path(family, dataset)
     if resume and state_path.exists():
         state = checkpoint.load_state(state_path)
         if state.get("config", dataclasses.asdict(config)) != json.loads(json.dumps(dataclasses.asdict(config))):
@@ -79,6 +92,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
                              f"options to resume it, or pass --no-resume to start over")
         trainer.load_state_dict(state["trainer"])
         step, curve, elapsed = state["step"], state["curve"], state["elapsed"]
+        earlier = state.get("continued_from")
         gen.set_state(state["rng"])
         print(f"resuming {family}/{dataset} from step {step} ({state_path})", file=sys.stderr)
 
@@ -86,7 +100,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
         checkpoint.save_state(state_path, {"trainer": trainer.state_dict(), "step": step,
                                            "config": dataclasses.asdict(config),
                                            "curve": curve, "elapsed": elapsed + time.time() - t0,
-                                           "rng": gen.get_state()})
+                                           "rng": gen.get_state(), "continued_from": earlier})
 
     t0 = last_save = time.time()
     window: dict[str, list[float]] = {}
@@ -118,10 +132,13 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
         command += ["--epochs", str(epochs)]
     for pair in overrides or []:
         command += ["--set", pair]
+    if earlier:
+        command += ["--from-checkpoint"]
     card = {
         "recipe": {"command": shlex.join(command), "epochs": epochs, "steps": step,
                    "batch_size": bs, "seed": seed, "wall_time_s": round(wall, 1),
-                   "hardware": hardware(), "trainer": fam.Trainer.__doc__.strip()},
+                   "hardware": hardware(), "trainer": fam.Trainer.__doc__.strip(),
+                   **({"continued_from": earlier} if earlier else {})},
         "parameters": sum(p.numel() for p in final.parameters()),
         "loss_curve": curve,
     }

@@ -16,6 +16,7 @@ TINY = {
     "vae": dict(z_dim=2, width=4, hidden=16),
     "pixelcnn": dict(levels=4, channels=4, layers=4, head=8),
     "transformer": dict(codes=8, code_dim=4, width=4, d_model=8, layers=2, heads=2),
+    "diffusion": dict(widths=(4, 8, 8), emb=8),
     "classifier": dict(width=4, features=8),
 }
 

@@ -78,6 +78,12 @@ def test_train_a_tiny_transformer_through_both_stages(tmp_path, synthetic_data):
     assert card["recipe"]["steps"] == 3 and card["config"]["codes"] == TINY["transformer"]["codes"]
     m = card["metrics"]
     assert m["tokenizer"]["codes"] == 8 and m["prior"]["test_nats_per_token"] > 0 and "class_accuracy" in m
+    # another day, without the runs/ state: continue from the checkpoint's weights
+    r = run("train", "--family", "transformer", *common, "--max-steps", "2", *tiny, "--no-resume",
+            "--from-checkpoint", env=env)
+    assert r.returncode == 0 and "continuing transformer/mnist from its checkpoint (3 steps)" in r.stderr
+    recipe = checkpoint.read_card("transformer", "mnist", root=tmp_path / "ck")["recipe"]
+    assert recipe["continued_from"]["steps"] == 3 and recipe["command"].endswith("--from-checkpoint")
 
 
 @pytest.mark.parametrize("family, dataset, message", [

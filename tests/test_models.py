@@ -45,7 +45,7 @@ def test_trainer_state_roundtrip(family, tmp_path):
     assert all(torch.equal(first[k], second[k]) for k in first)
 
 
-@pytest.mark.parametrize("family", models.FAMILIES)
+@pytest.mark.parametrize("family", models.FAMILIES + models.DEVELOPING)
 def test_sample_shape_range_determinism(family):
     _, _, model = tiny(family)
     model.eval()
@@ -58,7 +58,7 @@ def test_sample_shape_range_determinism(family):
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
-@pytest.mark.parametrize("family", models.FAMILIES)
+@pytest.mark.parametrize("family", models.FAMILIES + models.DEVELOPING)
 def test_frames_end_with_the_sample(family):
     _, _, model = tiny(family)
     model.eval()
@@ -69,11 +69,16 @@ def test_frames_end_with_the_sample(family):
     assert torch.allclose(frames[-1], model.sample(labels, torch.Generator().manual_seed(2)))
 
 
-@pytest.mark.parametrize("family", models.FAMILIES)
+@pytest.mark.parametrize("family", models.FAMILIES + models.DEVELOPING)
 def test_every_option_has_a_sane_range(family):
     mod = models.get(family)
     assert mod.TITLE and mod.SUMMARY
     for opt in mod.OPTIONS:
+        if opt.choices:
+            assert opt.check(opt.default) == opt.default
+            with pytest.raises(ValueError, match=f"{opt.name} must be one of {', '.join(opt.choices)}"):
+                opt.check("other")
+            continue
         assert opt.minimum <= opt.default <= opt.maximum
         assert opt.check(opt.default) == opt.default
         with pytest.raises(ValueError, match=f"{opt.name} must be (a|a whole) number between"):

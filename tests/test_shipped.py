@@ -37,9 +37,13 @@ def test_checkpoint_is_small_and_carded(family, dataset):
 
 @pytest.mark.parametrize("family, dataset", SHIPPED)
 def test_samples_are_the_class_asked_for(family, dataset):
-    """300 samples (30 per class) at the default options, judged by the shipped classifier."""
-    result = pipeline.generate(family, dataset, None, 300, seed=123, max_n=pipeline.API_MAX_N)
-    assert result.accuracy >= BARS[(family, dataset)], f"{family}/{dataset}: {result.accuracy:.3f}"
+    """300 new samples (30 per class) at the default options, judged by the shipped classifier:
+    the bar (which the card's 1,000 samples meet) less two standard errors of a 300-sample
+    estimate, so that a model at the bar fails this check only by bad luck (about 2%)."""
+    n, bar = 300, BARS[(family, dataset)]
+    result = pipeline.generate(family, dataset, None, n, seed=123, max_n=pipeline.API_MAX_N)
+    floor = bar - 2 * np.sqrt(bar * (1 - bar) / n)
+    assert result.accuracy >= floor, f"{family}/{dataset}: {result.accuracy:.3f} < {floor:.3f}"
 
 
 @pytest.mark.parametrize("family, dataset", SHIPPED)

@@ -14,24 +14,35 @@ from types import ModuleType
 # In the order the app shows them. A family appears once its module is listed here and its
 # checkpoints exist.
 FAMILIES: tuple[str, ...] = ("gan", "vae", "pixelcnn", "transformer")
+# Families being built: trained and tested at tiny size, not yet shipped, shown or scored.
+DEVELOPING: tuple[str, ...] = ("diffusion",)
 # Everything `python -m genimg train` can build: the families plus the helper classifier.
-TRAINABLE: tuple[str, ...] = FAMILIES + ("classifier",)
+TRAINABLE: tuple[str, ...] = FAMILIES + DEVELOPING + ("classifier",)
 
 
 @dataclass(frozen=True)
 class Option:
-    """A numeric sampling option (e.g. temperature) with its allowed range."""
+    """A sampling option: a number in a range (e.g. temperature), or one of named ``choices``
+    (e.g. the sampler; then the range is unused)."""
 
     name: str  # keyword passed to Model.sample / frames, and the CLI flag --name
     label: str  # what the UI shows
-    default: float
+    default: float | str
     minimum: float
     maximum: float
     step: float
     info: str  # one line the UI shows under the slider
     integer: bool = False  # whole numbers only (e.g. top-k)
+    choices: tuple[str, ...] = ()
 
-    def check(self, value) -> float | int:
+    def check(self, value) -> float | int | str:
+        if self.choices:
+            if not isinstance(value, str) or value not in self.choices:
+                raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}")
+            return value
+        if isinstance(value, bool):
+            raise ValueError(f"{self.name} must be a number between {self.minimum} and {self.maximum}, "
+                             f"got {value!r}")
         kind = "a whole number" if self.integer else "a number"
         try:
             v = float(value)

@@ -33,9 +33,10 @@ OPTIONS = (
            "divides the logits: < 1 picks likely tokens, > 1 takes more chances"),
     Option("top_k", "Top-k", 0, 0, 128, 1, "draw only from the k likeliest tokens (0: all of them)",
            integer=True),
-    Option("top_p", "Top-p", 1.0, 0.05, 1.0, 0.05,
+    Option("top_p", "Top-p", 0.95, 0.05, 1.0, 0.05,
            "draw only from the likeliest tokens that together hold this much probability (1: all)"),
 )
+TOP_P = OPTIONS[2].default  # nucleus sampling by default: the least likely 5% of the mass is never drawn
 GRID = 7  # tokens per side: 49 tokens per image
 
 
@@ -175,32 +176,32 @@ class Model(nn.Module):
         return GRID * GRID + 1  # one cached Transformer step per token, then one decoder pass
 
     @torch.no_grad()
-    def sample(self, labels, generator, temperature=1.0, top_k=0, top_p=1.0):
+    def sample(self, labels, generator, temperature=1.0, top_k=0, top_p=TOP_P):
         *_, last = self.paint(labels, generator, temperature, top_k, top_p, every=0)
         return last.canvas
 
     @torch.no_grad()
-    def complete(self, given, rows: int, labels, generator, temperature=1.0, top_k=0, top_p=1.0):
+    def complete(self, given, rows: int, labels, generator, temperature=1.0, top_k=0, top_p=TOP_P):
         """Keep the top ``rows`` token rows of ``given`` (B,1,28,28 in [0,1]) and sample the rest."""
         *_, last = self.paint(labels, generator, temperature, top_k, top_p, given=given, rows=rows, every=0)
         return last.canvas
 
     @torch.no_grad()
-    def frames(self, labels, generator, temperature=1.0, top_k=0, top_p=1.0, every: int = GRID):
+    def frames(self, labels, generator, temperature=1.0, top_k=0, top_p=TOP_P, every: int = GRID):
         """The decoded canvas every ``every`` tokens (tokens not drawn yet blank), ending with
         the sample."""
         for step in self.paint(labels, generator, temperature, top_k, top_p, every=every):
             yield step.canvas
 
     @torch.no_grad()
-    def paint(self, labels, generator, temperature=1.0, top_k=0, top_p=1.0, given=None, rows=0, every=1):
+    def paint(self, labels, generator, temperature=1.0, top_k=0, top_p=TOP_P, given=None, rows=0, every=1):
         """Yield a ``Step`` every ``every`` sampled tokens (0: only the last one)."""
         from .transformer_sampler import Sampler
 
         yield from Sampler(self, labels).run(generator, temperature, int(top_k), top_p, given, rows, every)
 
     @torch.no_grad()
-    def sample_uncached(self, labels, generator, temperature=1.0, top_k=0, top_p=1.0) -> torch.Tensor:
+    def sample_uncached(self, labels, generator, temperature=1.0, top_k=0, top_p=TOP_P) -> torch.Tensor:
         """Token ids (B, 7, 7) drawn without the KV cache: the whole prefix through the whole
         network at every step (the same draws as ``paint``)."""
         from .sampling import draw_from, filtered
@@ -292,5 +293,7 @@ class Trainer:
     def evaluate(model: Model, dataset: str, data_dir=None) -> dict:
         from ..metrics import sample_quality, token_likelihood
 
+        plain = sample_quality(model, dataset, data_dir=data_dir, top_p=1.0)  # every token may be drawn
         return {**sample_quality(model, dataset, data_dir=data_dir),
+                "with_top_p_1": {k: plain[k] for k in ("class_accuracy", "class_accuracy_per_class", "diversity")},
                 **token_likelihood(model, dataset, data_dir=data_dir)}

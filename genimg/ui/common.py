@@ -16,6 +16,7 @@ DEFAULT_DATASET = "mnist"
 ALL = -1  # the class value meaning "all classes" (image i gets class i % 10)
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 MODEL_QUEUE = "models"  # one concurrency group for everything that runs a network
+LABEL_ROOM = 26  # px left blank above a picture, where gr.Image draws its label
 
 
 def dataset_choices() -> list[tuple[str, str]]:
@@ -47,9 +48,24 @@ def seed_input(value: int = 0, label: str = "Seed") -> gr.Number:
     return seed
 
 
-def option_sliders(family: str) -> list[gr.Slider]:
-    return [gr.Slider(o.minimum, o.maximum, value=o.default, step=o.step, label=o.label, info=o.info)
+def option_sliders(family: str) -> list:
+    """A slider per numeric option of the family, a radio per option with choices."""
+    return [gr.Radio(list(o.choices), value=o.default, label=o.label, info=o.info) if o.choices else
+            gr.Slider(o.minimum, o.maximum, value=o.default, step=o.step, label=o.label, info=o.info)
             for o in models.get(family).OPTIONS]
+
+
+def live_controls(dataset: gr.Radio, family: str, max_n: int, n_value: int = 8, button: str = "Generate"):
+    """Class, number of images, seed, the family's options, and a start button next to a Stop
+    button, for a tab that streams its work. Returns (label, n, seed, options, go, stop)."""
+    label = class_dropdown(dataset)
+    n = gr.Slider(1, max_n, value=n_value, step=1, label="Number of images")
+    seed = seed_input()
+    options = option_sliders(family)
+    with gr.Row():
+        go = gr.Button(button, variant="primary")
+        stop = gr.Button("Stop", variant="stop")
+    return label, n, seed, options, go, stop
 
 
 def user_errors(fn):
@@ -143,7 +159,7 @@ def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
                 f"({r.seconds * 1000 / len(r.images):.2f} ms each) · {r.nfe} network evaluation"
                 f"{'s' if r.nfe != 1 else ''} per image · the classifier agrees on {agree}/{len(r.images)} · "
                 f"seed {r.seed}")
-        sheet = render.grid(r.images, r.captions(), marks=list(r.predicted == r.labels))
+        sheet = render.grid(r.images, r.captions(), marks=list(r.predicted == r.labels), top=LABEL_ROOM)
         return sheet, text, render.strip(np.stack(first), scale=5)
 
     go.click(generate, [dataset, label, n, seed, *opts], [grid, stats, process],

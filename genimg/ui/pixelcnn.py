@@ -7,8 +7,8 @@ import numpy as np
 
 from .. import painting, pipeline, render
 from ..models import pixelcnn
-from .common import (ALL, MODEL_QUEUE, class_dropdown, how_it_works, option_sliders, picked_start, seed_input,
-                     start_picker, user_errors)
+from .common import (ALL, LABEL_ROOM, MODEL_QUEUE, how_it_works, live_controls, option_sliders, picked_start,
+                     seed_input, start_picker, user_errors)
 
 HOW = r"""
 A PixelCNN treats an image as a sequence of 784 pixels in reading order and learns each one given
@@ -53,7 +53,7 @@ def masks_picture():
     captions = ["mask A (first layer)", "mask B (later layers)", "4 masked layers",
                 "4 gated layers"]
     return render.grid(np.stack([render.cells(m, MASK_COLOURS) for m in maps]), captions, scale=1,
-                       pad=10)
+                       pad=10, top=LABEL_ROOM)
 
 
 def _stats(frame: painting.Frame) -> str:
@@ -70,13 +70,8 @@ def build(dataset: gr.Radio) -> None:
                 "network predicts from every pixel before it.")
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
-            label = class_dropdown(dataset)
-            n = gr.Slider(1, painting.PAINT_MAX_N, value=4, step=1, label="Number of images")
-            seed = seed_input()
-            (temperature,) = option_sliders("pixelcnn")
-            with gr.Row():
-                go = gr.Button("Paint", variant="primary")
-                stop = gr.Button("Stop", variant="stop")
+            label, n, seed, (temperature,), go, stop = live_controls(dataset, "pixelcnn", painting.PAINT_MAX_N,
+                                                                    4, "Paint")
         with gr.Column(scale=2):
             with gr.Row():
                 canvas = gr.Image(label="Canvas (blue: not drawn yet · red: the next pixel)", format="png",
@@ -109,10 +104,11 @@ def build(dataset: gr.Radio) -> None:
                      f"{names[label_value if label_value != ALL else 0]})")
             chart = render.bars(frame.probs, frame.value, title)
             if frame.result is None:
-                yield render.canvas(frame.images, frame.filled), chart, _stats(frame)
+                yield render.canvas(frame.images, frame.filled, top=LABEL_ROOM), chart, _stats(frame)
             else:
                 res = frame.result
-                sheet = render.grid(res.images, res.captions(), scale=6, marks=list(res.predicted == res.labels))
+                sheet = render.grid(res.images, res.captions(), scale=6, marks=list(res.predicted == res.labels),
+                                    top=LABEL_ROOM)
                 yield sheet, chart, _stats(frame)
 
     @user_errors
@@ -123,7 +119,8 @@ def build(dataset: gr.Radio) -> None:
         tiles = np.concatenate([render.tinted(start[None], 784), render.tinted(out["kept"][None], out["kept_pixels"]),
                                 render.tinted(out["completions"], 784)])
         captions = ["start", f"top {k} rows", *out["captions"]]
-        sheet = render.grid(tiles, captions, scale=4, cols=len(tiles), marks=[True, True, *out["agree"]])
+        sheet = render.grid(tiles, captions, scale=4, cols=len(tiles), marks=[True, True, *out["agree"]],
+                            top=LABEL_ROOM)
         name = pipeline.class_names(dataset_key)[label_id]
         return sheet, (f"Started from {origin}, class **{name}**; {len(out['completions'])} completions "
                        f"in {out['seconds']:.2f} s.")

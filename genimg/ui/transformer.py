@@ -7,8 +7,7 @@ import numpy as np
 
 from .. import explore, painting, pipeline, render
 from ..models import transformer
-from .common import (MODEL_QUEUE, class_dropdown, how_it_works, option_sliders, picked_start, seed_input,
-                     start_picker, user_errors)
+from .common import LABEL_ROOM, MODEL_QUEUE, how_it_works, live_controls, picked_start, start_picker, user_errors
 
 FAMILY = "transformer"
 TOP = 10  # next-token bars shown
@@ -53,7 +52,7 @@ the image into a short sequence of tokens first is how large image generators sc
 
 def mask_picture():
     cells = render.cells(transformer.attended(12), {0: (245, 245, 245), 1: (90, 120, 190)}, side=240)
-    return render.grid(cells[None], scale=1, pad=10)
+    return render.grid(cells[None], scale=1, pad=10, top=LABEL_ROOM)
 
 
 def _stats(frame: painting.Frame) -> str:
@@ -83,13 +82,7 @@ def build(dataset: gr.Radio) -> None:
     gr.Markdown(f"**{transformer.SUMMARY}**")
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
-            label = class_dropdown(dataset)
-            n = gr.Slider(1, painting.PAINT_MAX_N, value=8, step=1, label="Number of images")
-            seed = seed_input()
-            options = option_sliders(FAMILY)
-            with gr.Row():
-                go = gr.Button("Generate", variant="primary")
-                stop = gr.Button("Stop", variant="stop")
+            label, n, seed, options, go, stop = live_controls(dataset, FAMILY, painting.PAINT_MAX_N)
         with gr.Column(scale=2):
             with gr.Row():
                 canvas = gr.Image(label="Decoded so far (blue: tokens not written yet · red: the next one)",
@@ -124,12 +117,14 @@ def build(dataset: gr.Radio) -> None:
         codes = pipeline.load_model(FAMILY, dataset_key).config.codes
         for frame in painting.paint(FAMILY, dataset_key, label_value, n_value, seed_value, every=1, **opts):
             chart = _next_token_bars(frame, codes)
-            token_view = render.token_map(frame.tokens[0], codes, top=26)
+            token_view = render.token_map(frame.tokens[0], codes, top=LABEL_ROOM)
             if frame.result is None:
-                yield render.grid(render.patches(frame.images, frame.tokens), scale=5), token_view, chart, _stats(frame)
+                canvas_view = render.grid(render.patches(frame.images, frame.tokens), scale=5, top=LABEL_ROOM)
+                yield canvas_view, token_view, chart, _stats(frame)
             else:
                 res = frame.result
-                sheet = render.grid(res.images, res.captions(), scale=5, marks=list(res.predicted == res.labels))
+                sheet = render.grid(res.images, res.captions(), scale=5, marks=list(res.predicted == res.labels),
+                                    top=LABEL_ROOM)
                 yield sheet, token_view, chart, _stats(frame)
 
     @user_errors
@@ -139,8 +134,8 @@ def build(dataset: gr.Radio) -> None:
         side = 28 * 6
         tokens_img = np.asarray(render.token_map(out["tokens"], out["codes"], side=side).resize((side, side)))
         pics = [np.asarray(render.grid(im[None], scale=6, pad=0)) for im in (start, out["reconstruction"])]
-        sheet = render.strip(np.stack([pics[0], tokens_img, pics[1]]), scale=1,
-                             captions=["image (784 pixels)", "49 tokens", "decoded"])
+        sheet = render.grid(np.stack([pics[0], tokens_img, pics[1]]), ["image (784 pixels)", "49 tokens", "decoded"],
+                            scale=1, cols=3, top=LABEL_ROOM)
         bits = 49 * np.log2(out["codes"])
         return sheet, (f"{origin.capitalize()}, class **{pipeline.class_names(dataset_key)[label_id]}**: "
                        f"784 grey values (6,272 bits) → 49 tokens of {out['codes']} possible ({bits:.0f} bits) → "
@@ -155,7 +150,8 @@ def build(dataset: gr.Radio) -> None:
         tiles = np.concatenate([render.tinted(recon[None], 784), render.tinted(out["kept"][None], out["kept_pixels"]),
                                 render.tinted(out["completions"], 784)])
         captions = ["start, decoded", f"top {int(k)} token rows", *out["captions"]]
-        sheet = render.grid(tiles, captions, scale=4, cols=len(tiles), marks=[True, True, *out["agree"]])
+        sheet = render.grid(tiles, captions, scale=4, cols=len(tiles), marks=[True, True, *out["agree"]],
+                            top=LABEL_ROOM)
         name = pipeline.class_names(dataset_key)[label_id]
         return sheet, (f"Started from {origin}, class **{name}**; {len(out['completions'])} completions "
                        f"in {out['seconds']:.2f} s.")

@@ -1,0 +1,97 @@
+"""The denoising network of the Diffusion family: a small class-conditional UNet for 28x28.
+
+x_t (B,1,28,28), the timestep t and the class y -> the network's prediction (B,1,28,28)
+(v, see ``schedulers.py``). Three resolutions (28, 14, 7) with residual blocks; the timestep
+and the class (or "no class", for classifier-free guidance) are embedded together and added
+inside every block; self-attention over the 49 positions at 7x7, where it is cheap; skip
+connections carry each resolution's features from the way down to the way up.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def timestep_embedding(t: torch.Tensor, dim: int, period: float = 10_000.0) -> torch.Tensor:
+    """Sinusoidal features of the timesteps (B,) as in the Transformer's positions, (B, dim)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(period) * torch.arange(half, dtype=torch.float32) / half)
+    angles = t.float()[:, None] * freqs[None]
+    return torch.cat([angles.sin(), angles.cos()], 1)
+
+
+def norm(c: int) -> nn.GroupNorm:
+    return nn.GroupNorm(min(8, c // 4) or 1, c)
+
+
+class ResBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, emb: int):
+        super().__init__()
+        self.n1, self.c1 = norm(c_in), nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.emb = nn.Linear(emb, 2 * c_out)  # scale and shift of the second norm
+        self.n2, self.c2 = norm(c_out), nn.Conv2d(c_out, c_out, 3, padding=1)
+        self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
+        nn.init.zeros_(self.c2.weight)  # each block starts as the identity
+        nn.init.zeros_(self.c2.bias)
+
+    def forward(self, x, e):
+        h = self.c1(F.silu(self.n1(x)))
+        scale, shift = self.emb(e)[:, :, None, None].chunk(2, 1)
+        h = self.c2(F.silu(self.n2(h) * (1 + scale) + shift))
+        return self.skip(x) + h
+
+
+class Attention(nn.Module):
+    def __init__(self, c: int, heads: int = 4):
+        super().__init__()
+        self.heads, self.n = heads, norm(c)
+        self.qkv, self.out = nn.Conv2d(c, 3 * c, 1), nn.Conv2d(c, c, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        q, k, v = self.qkv(self.n(x)).view(b, 3, self.heads, c // self.heads, h * w).unbind(1)
+        y = F.scaled_dot_product_attention(q.transpose(-1, -2), k.transpose(-1, -2), v.transpose(-1, -2))
+        return x + self.out(y.transpose(-1, -2).reshape(b, c, h, w))
+
+
+class UNet(nn.Module):
+    def __init__(self, widths=(24, 48, 96), emb: int = 128, num_classes: int = 10, attention: bool = True):
+        super().__init__()
+        self.widths, self.emb_dim = tuple(widths), emb
+        self.time = nn.Sequential(nn.Linear(emb, emb), nn.SiLU(), nn.Linear(emb, emb))
+        self.label = nn.Embedding(num_classes + 1, emb)  # the last entry: no class
+        self.null_class = num_classes
+        a, b, c = widths
+        self.inp = nn.Conv2d(1, a, 3, padding=1)
+        self.down = nn.ModuleList([ResBlock(a, a, emb), ResBlock(a, b, emb), ResBlock(b, c, emb)])
+        self.pool = nn.ModuleList([nn.Conv2d(a, a, 3, 2, 1), nn.Conv2d(b, b, 3, 2, 1)])  # 28->14->7
+        self.mid = ResBlock(c, c, emb)
+        self.attn = Attention(c) if attention else nn.Identity()
+        self.up = nn.ModuleList([ResBlock(2 * c, c, emb), ResBlock(2 * b, b, emb), ResBlock(2 * a, a, emb)])
+        # to the next width at the low resolution (cheap), then nearest-neighbour upsampling
+        self.unpool = nn.ModuleList([nn.Conv2d(c, b, 3, padding=1), nn.Conv2d(b, a, 3, padding=1)])
+        self.out = nn.Sequential(norm(a), nn.SiLU(), nn.Conv2d(a, 1, 3, padding=1))
+        nn.init.zeros_(self.out[-1].weight)
+        nn.init.zeros_(self.out[-1].bias)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """``t`` (B,) timesteps, ``y`` (B,) classes with ``null_class`` for "no class"."""
+        e = self.time(timestep_embedding(t, self.emb_dim)) + self.label(y)
+        h = self.inp(x)
+        skips = []
+        for i, block in enumerate(self.down):
+            h = block(h, e)
+            skips.append(h)
+            if i < len(self.pool):
+                h = self.pool[i](h)
+        h = self.attn(self.mid(h, e))
+        for i, block in enumerate(self.up):
+            h = block(torch.cat([h, skips.pop()], 1), e)
+            if i < len(self.unpool):
+                h = F.interpolate(self.unpool[i](h), scale_factor=2, mode="nearest")
+        return self.out(h)
