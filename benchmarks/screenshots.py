@@ -37,7 +37,7 @@ def main() -> None:
             page.get_by_role("tab", name=tab).click()
             panel = page.locator("[role=tabpanel]:visible")
             for name in ("Generate", "Interpolate", "Encode and decode", "Decode the map", "Paint",
-                         "Tokenise and decode", "Complete it"):
+                         "Tokenise and decode", "Complete it", "Denoise it"):
                 button = panel.get_by_role("button", name=name, exact=True)
                 if button.count():
                     button.first.click()

@@ -45,7 +45,8 @@ def test_every_family_has_a_stable_endpoint(client):
     names = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     for name in ("/generate_gan", "/generate_vae", "/interpolate_gan", "/reconstruct_vae",
                  "/latent_map_vae", "/encode_drawing_vae", "/paint_pixelcnn", "/complete_pixelcnn",
-                 "/paint_transformer", "/round_trip_transformer", "/complete_transformer"):
+                 "/paint_transformer", "/round_trip_transformer", "/complete_transformer",
+                 "/denoise_diffusion", "/sdedit_diffusion", "/compare_steps_diffusion"):
         assert name in names
 
 
@@ -158,5 +159,34 @@ def test_transformer_round_trip_and_completion(client, tmp_path):
     ("/round_trip_transformer", ("mnist", "drawing", 3, 1, None), "empty"),
 ])
 def test_bad_transformer_input(client, api, args, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(*args, api_name=api)
+
+
+def test_diffusion_streams_every_step(client):
+    job = client.submit("mnist", 3, 2, 0, "ddim", 5, 3.0, api_name="/denoise_diffusion")
+    updates = list(job)
+    assert len(updates) == 5 and "Step 1 of 5 (t = 999)" in updates[0][3]
+    grid, clean, plot, stats = job.result()
+    assert "2 images in" in stats and "10 network evaluations" in stats
+    assert png(grid) and png(clean) and png(plot).size == (420, 240)
+
+
+def test_diffusion_sdedit_and_steps_comparison(client, tmp_path):
+    sheet, text = client.predict("mnist", "drawing", -1, 1, sketch(tmp_path), 0.5, 0, "ddim", 10, 3.0,
+                                 api_name="/sdedit_diffusion")
+    assert png(sheet).size[0] > 6 * 28 * 4 and "classifier sees 1" in text and "5 denoising steps" in text
+    sheet, text = client.predict("fashion", 7, 1, "ddim", 25, 3.0, api_name="/compare_steps_diffusion")
+    assert png(sheet) and "5 steps:" in text and "50 steps:" in text
+
+
+@pytest.mark.parametrize("api, args, message", [
+    ("/denoise_diffusion", ("mnist", 3, 2, 0, "ddim", 0, 3.0), "minimum"),
+    ("/denoise_diffusion", ("mnist", 3, 2, 0, "ddim", 5, 12.0), "maximum"),
+    ("/denoise_diffusion", ("mnist", 3, 2, 0, "euler", 5, 3.0), "euler"),
+    ("/sdedit_diffusion", ("mnist", "test", 3, 1, None, 1.5, 0, "ddim", 10, 3.0), "maximum"),
+    ("/sdedit_diffusion", ("mnist", "drawing", 3, 1, None, 0.5, 0, "ddim", 10, 3.0), "empty"),
+])
+def test_bad_diffusion_input(client, api, args, message):
     with pytest.raises(Exception, match=message):
         client.predict(*args, api_name=api)

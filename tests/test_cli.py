@@ -51,6 +51,8 @@ def test_sample_matches_the_api(tmp_path):
     (["--top-k", "3"], "--top_k does not apply to gan"),
     (["--family", "transformer", "--top-k", "2.5"], "top_k must be a whole number between 0 and 128"),
     (["--family", "transformer", "--top_p", "0"], "top_p must be a number between 0.05 and 1.0"),
+    (["--family", "diffusion", "--sampler", "euler"], "sampler must be one of ddim, ddpm"),
+    (["--family", "diffusion", "--steps", "0"], "steps must be a whole number between 1 and 250"),
 ])
 def test_bad_arguments_exit_2_with_one_line(args, message, tmp_path, capsys):
     base = ["sample", "--family", "gan", "--dataset", "mnist", "--out", str(tmp_path / "x.npz")]
@@ -64,6 +66,13 @@ def test_transformer_sampling_flags(tmp_path):
     assert main(["sample", "--family", "transformer", "--dataset", "mnist", "-n", "3", "--top-k", "20",
                  "--top-p", "0.9", "--temperature", "0.8", "--out", str(out)]) == 0
     assert np.load(out)["images"].shape == (3, 28, 28)
+
+
+def test_diffusion_sampler_flags(tmp_path):
+    out = tmp_path / "d.npz"
+    assert main(["sample", "--family", "diffusion", "--dataset", "fashion", "-n", "2", "--sampler", "ddpm",
+                 "--steps", "4", "--guidance", "2", "--out", str(out)]) == 0
+    assert np.load(out)["images"].shape == (2, 28, 28)
 
 
 @pytest.mark.slow

@@ -2,9 +2,7 @@
 import numpy as np
 import pytest
 
-from genimg import denoising, models, painting, pipeline
-
-pytestmark = pytest.mark.skipif("diffusion" not in models.FAMILIES, reason="no shipped diffusion checkpoint yet")
+from genimg import denoising, painting, pipeline
 
 
 def test_denoise_streams_every_step_and_ends_with_the_result():

@@ -12,6 +12,7 @@ BARS = {
     ("gan", "fashion"): 0.85, ("vae", "fashion"): 0.80,
     ("pixelcnn", "mnist"): 0.90, ("pixelcnn", "fashion"): 0.75,  # issue #3
     ("transformer", "mnist"): 0.97, ("transformer", "fashion"): 0.85,  # issue #4
+    ("diffusion", "mnist"): 0.98, ("diffusion", "fashion"): 0.90,  # issue #5
 }
 CLASSIFIER_BARS = {"mnist": 0.99, "fashion": 0.91}
 SHIPPED = [(f, d) for f in models.FAMILIES for d in DATASETS]
@@ -83,3 +84,10 @@ def test_transformer_card_reports_its_tokens_and_likelihood(dataset):
     assert tokens["test_mse"] < 0.012  # reconstructions close to the originals
     assert 0 < prior["test_bits_per_token"] < np.log2(tokens["codes"])  # better than a uniform guess
     assert abs(prior["test_nats_per_image"] - 49 * prior["test_nats_per_token"]) < 0.1
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_unguided_diffusion_covers_every_class(dataset):
+    """With guidance 0 the class is ignored: the 1,000 samples of the card spread over all ten."""
+    histogram = checkpoint.read_card("diffusion", dataset)["metrics"]["unguided_class_histogram"]
+    assert sum(histogram) == 1000 and min(histogram) >= 30

@@ -13,9 +13,9 @@ from types import ModuleType
 
 # In the order the app shows them. A family appears once its module is listed here and its
 # checkpoints exist.
-FAMILIES: tuple[str, ...] = ("gan", "vae", "pixelcnn", "transformer")
+FAMILIES: tuple[str, ...] = ("gan", "vae", "pixelcnn", "transformer", "diffusion")
 # Families being built: trained and tested at tiny size, not yet shipped, shown or scored.
-DEVELOPING: tuple[str, ...] = ("diffusion",)
+DEVELOPING: tuple[str, ...] = ()
 # Everything `python -m genimg train` can build: the families plus the helper classifier.
 TRAINABLE: tuple[str, ...] = FAMILIES + DEVELOPING + ("classifier",)
 

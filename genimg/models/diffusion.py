@@ -25,7 +25,8 @@ from .schedulers import SCHEDULERS, Schedule
 from .unet import UNet
 
 TITLE = "Diffusion"
-SUMMARY = "Start from pure noise and remove it step by step: a UNet predicts the noise, guided by the class."
+SUMMARY = ("Start from pure noise and remove it step by step: a UNet, guided by the class, predicts what to "
+           "take away.")
 OPTIONS = (
     Option("sampler", "Sampler", "ddim", 0, 0, 0, "DDIM: deterministic, few steps suffice. DDPM: fresh noise "
            "at every step", choices=("ddim", "ddpm")),
@@ -124,7 +125,7 @@ class Trainer:
     bfloat16 autocast where the CPU has it; samples from an EMA of the weights (decay up to
     0.999)."""
 
-    epochs = 12
+    epochs = 8
     batch_size = 128
     drop_class = 0.1
     gamma = 5.0

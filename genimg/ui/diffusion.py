@@ -74,7 +74,7 @@ def build(dataset: gr.Radio) -> None:
                                  type="pil", interactive=False)
             plot = gr.Image(_plot(None), label="The noise schedule", format="png", type="pil", interactive=False)
             stats = gr.Markdown()
-    with gr.Accordion("Start from a drawing (SDEdit)", open=False):
+    with gr.Accordion("Start from a drawing (SDEdit)", open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
                 picker = start_picker(dataset)
