@@ -12,6 +12,7 @@ import gradio as gr
 from genimg import checkpoint
 from genimg.data import DATASETS
 from genimg.models import FAMILIES, get
+from genimg.ui import compare
 from genimg.ui.common import DEFAULT_DATASET, dataset_choices
 
 INTRO = """# genimg — five ways to generate an image
@@ -35,6 +36,8 @@ def build_demo() -> gr.Blocks:
             for family in shown_families():
                 with gr.Tab(get(family).TITLE, id=family):
                     importlib.import_module(f"genimg.ui.{family}").build(dataset)
+            with gr.Tab("Compare", id="compare"):
+                compare.build(dataset)
     return demo
 
 

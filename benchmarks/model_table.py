@@ -51,6 +51,37 @@ def rows() -> list[str]:
     return out + ["```"]
 
 
+def likelihood_cell(e: dict) -> str:
+    lk = e.get("likelihood")
+    if not lk:
+        return "–"
+    if "test_bits_per_token" in lk:
+        return f"{lk['test_bits_per_token']:.2f} bits/token"
+    bound = "≤ " if lk["kind"].startswith("ELBO") else ""
+    return f"{bound}{lk['test_bits_per_dim']:.3f} bits/dim"
+
+
+def scoreboard_rows() -> list[str]:
+    """``python -m genimg eval``'s results, from the cards: the same measurements for every family."""
+    out = ["| family | dataset | samples | FID (real floor) | class accuracy | IS (test set) | precision | recall "
+           "| likelihood | parameters | network evals / image | ms / image |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    dates = set()
+    for name, dataset, card in cards():
+        e = card.get("eval")
+        if not e or name == "classifier":
+            continue
+        dates.add((e["date"], e["hardware"]))
+        out.append(f"| {name} | {dataset} | {e['n_samples']:,} | {e['fid']:.1f} ({e['fid_floor']:.1f}) | "
+                   f"{e['class_accuracy']:.1%} | {e['inception_score']:.2f} ({e['inception_score_test']:.2f}) | "
+                   f"{e['precision']:.2f} | {e['recall']:.2f} | {likelihood_cell(e)} | {e['parameters']:,} | "
+                   f"{e['nfe']} | {e['ms_per_image']:.2f} |")
+    when = "; ".join(f"{d} on {h}" for d, h in sorted(dates))
+    return out + ["", f"Measured {when} with `python -m genimg eval --budget 240` (a family that is slower than "
+                      f"the budget allows for 10,000 samples gets fewer: the samples column says how many); "
+                      f"regenerate the table with `python benchmarks/model_table.py --write`."]
+
+
 def token_rows() -> list[str]:
     """The Transformer's tokenizer and prior on the test set, per dataset."""
     out = ["| dataset | codes used | code perplexity | reconstruction MSE | prior NLL (nats / token) "
@@ -84,6 +115,7 @@ def main() -> None:
         return
     text = replace(README.read_text(), "model-table", table)
     text = replace(text, "transformer-tokens", "\n".join(token_rows()))
+    text = replace(text, "scoreboard", "\n".join(scoreboard_rows()))
     README.write_text(replace(text, "pixelcnn-nll", "\n".join(nll_rows())))
 
 

@@ -1,7 +1,8 @@
-"""Command line: ``python -m genimg sample | train``.
+"""Command line: ``python -m genimg sample | train | eval``.
 
     python -m genimg sample --family F --dataset D -n N [--label L] [--seed S] [options] --out PATH
     python -m genimg train  --family F --dataset D [--data-dir DIR] [--epochs E] [--set KEY=VALUE]
+    python -m genimg eval   [--family F ...] [--dataset D ...] [-n N] [--data-dir DIR]
 
 Speed and quality measurements live in ``benchmarks/``.
 
@@ -56,7 +57,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with no state to resume: start from the checkpoint's weights (fresh optimizer)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="change a Config default, e.g. --set beta=0.5 (repeatable)")
+
+    e = sub.add_parser("eval", help="the scoreboard: FID (with its floor), accuracy, IS, precision/recall, "
+                                    "likelihood and cost per family, written into the cards")
+    e.add_argument("--family", action="append", default=None, help="repeatable (default: every shipped one)")
+    e.add_argument("--dataset", action="append", default=None, help=f"repeatable: {', '.join(DATASETS)}")
+    e.add_argument("-n", type=int, default=10_000, help="samples per family and dataset (1000-10000)")
+    e.add_argument("--budget", type=float, default=600.0,
+                   help="seconds of sampling per family and dataset; a slow family gets fewer samples")
+    e.add_argument("--data-dir", default=None, help="folder holding mnist/ or fashion/ idx files")
+    e.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    e.add_argument("--no-write", action="store_true", help="print only; leave the cards as they are")
     return p
+
+
+def cmd_eval(a) -> None:
+    import torch
+
+    from . import evaluate, pipeline
+
+    torch.set_num_threads(a.threads)
+    n = pipeline.check_int("n", a.n, evaluate.MIN_N, evaluate.DEFAULT_N)
+    rows = evaluate.run(a.family, a.dataset, n, a.budget, a.data_dir, write=not a.no_write,
+                        log=lambda line: print(line, file=sys.stderr))
+    print(json.dumps(rows, indent=1))
 
 
 def cmd_sample(a) -> None:
@@ -93,7 +117,7 @@ def cmd_train(a) -> None:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        {"sample": cmd_sample, "train": cmd_train}[args.command](args)
+        {"sample": cmd_sample, "train": cmd_train, "eval": cmd_eval}[args.command](args)
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -216,3 +216,35 @@ def curve(values: np.ndarray, mark: int | None, title: str, xlabel: str, width: 
         d.ellipse([x - 4, y - 4, x + 4, y + 4], fill=(230, 40, 40))
     d.text((left, height - 16), xlabel, fill=(90, 90, 90), font=font)
     return img
+
+
+def hbars(labels: list[str], values: list[float], title: str, unit: str = "", floors: list[float] | None = None,
+          width: int = 420, bar: int = 22) -> Image.Image:
+    """Horizontal bars, one per label, the value written at the end; with ``floors`` a dark tick
+    on each bar where its floor is (e.g. FID's real-vs-real floor). The top 26 px stay free."""
+    top, left, right = 50, 96, 70
+    img = Image.new("RGB", (width, top + len(values) * (bar + 8) + 10), (255, 255, 255))
+    d = ImageDraw.Draw(img)
+    font = _font(12)
+    d.text((8, 28), title, fill=(30, 30, 30), font=font)
+    most = max([*values, *(floors or [])] or [1.0]) or 1.0
+    scale = (width - left - right) / most
+    for i, (name, v) in enumerate(zip(labels, values)):
+        y = top + i * (bar + 8)
+        d.text((8, y + 4), name, fill=(30, 30, 30), font=font)
+        d.rectangle([left, y, left + v * scale, y + bar], fill=(90, 120, 190))
+        d.text((left + v * scale + 6, y + 4), f"{v:,.3g}{unit}", fill=(30, 30, 30), font=font)
+        if floors:
+            x = left + floors[i] * scale
+            d.line([x, y - 2, x, y + bar + 2], fill=(230, 40, 40), width=3)
+    return img
+
+
+def stack(pictures: list[Image.Image]) -> Image.Image:
+    """Pictures one above the other on white, left-aligned."""
+    out = Image.new("RGB", (max(p.width for p in pictures), sum(p.height for p in pictures)), (255, 255, 255))
+    y = 0
+    for p in pictures:
+        out.paste(p, (0, y))
+        y += p.height
+    return out

@@ -190,3 +190,19 @@ def test_diffusion_sdedit_and_steps_comparison(client, tmp_path):
 def test_bad_diffusion_input(client, api, args, message):
     with pytest.raises(Exception, match=message):
         client.predict(*args, api_name=api)
+
+
+def test_compare_streams_every_family_fastest_first(client):
+    job = client.submit("mnist", 3, 0, api_name="/compare")
+    updates = list(job)
+    assert len(updates) == 5  # one update as each family finishes
+    final = job.result()
+    assert all(png(p) for p in final[:5]) and all("recognised" in t for t in final[5:])
+    first = [i for i, p in enumerate(updates[0][:5]) if p is not None]
+    assert len(first) == 1
+
+
+def test_scoreboard_comes_from_the_cards(client):
+    table, chart, note = client.predict("fashion", api_name="/scoreboard")
+    rows = table["data"] if isinstance(table, dict) else table
+    assert ("Measured" in note and rows and png(chart)) or "No scoreboard yet" in note

@@ -266,3 +266,10 @@ class Trainer(OneModelTrainer):
 
         return {**sample_quality(model, dataset, data_dir=data_dir),
                 **pixelcnn_bits_per_dim(model, dataset, data_dir=data_dir)}
+
+
+def likelihood(model: Model, dataset: str, data_dir=None) -> dict:
+    """The scoreboard's likelihood: the exact test-set NLL at the model's grey levels."""
+    from ..metrics import pixelcnn_bits_per_dim
+
+    return {"kind": "exact", **pixelcnn_bits_per_dim(model, dataset, data_dir)}

@@ -297,3 +297,10 @@ class Trainer:
         return {**sample_quality(model, dataset, data_dir=data_dir),
                 "with_top_p_1": {k: plain[k] for k in ("class_accuracy", "class_accuracy_per_class", "diversity")},
                 **token_likelihood(model, dataset, data_dir=data_dir)}
+
+
+def likelihood(model: Model, dataset: str, data_dir=None) -> dict:
+    """The scoreboard's likelihood: the prior's exact test-set NLL of the images' tokens."""
+    from ..metrics import token_likelihood
+
+    return {"kind": "exact, over tokens", **token_likelihood(model, dataset, data_dir)["prior"]}

@@ -196,3 +196,10 @@ class Trainer(OneModelTrainer):
         return {**sample_quality(model, dataset, data_dir=data_dir),
                 "class_accuracy_standard_normal_prior": plain,
                 **vae_bits_per_dim(model, dataset, data_dir=data_dir)}
+
+
+def likelihood(model: Model, dataset: str, data_dir=None) -> dict:
+    """The scoreboard's likelihood: the test-set negative ELBO (a bound), in bits per dimension."""
+    from ..metrics import vae_bits_per_dim
+
+    return {"kind": "ELBO bound", **vae_bits_per_dim(model, dataset, data_dir)}

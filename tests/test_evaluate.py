@@ -1,0 +1,40 @@
+"""The scoreboard, on the shipped models against a small synthetic test set (random images:
+the numbers mean nothing here, the code paths and the bookkeeping are what is checked)."""
+import pytest
+
+from genimg import checkpoint, evaluate
+from genimg.__main__ import main
+
+
+def test_one_row_per_family_with_every_measurement(synthetic_data):
+    rows = evaluate.run(["gan", "vae"], ["mnist"], n=1000, data_dir=synthetic_data, write=False)
+    assert [(r["family"], r["dataset"]) for r in rows] == [("gan", "mnist"), ("vae", "mnist")]
+    for r in rows:
+        assert r["n_samples"] == 1000 and sum(r["class_histogram"]) == 1000
+        assert r["fid"] > 0 and r["fid_floor"] > 0 and 1 <= r["inception_score"] <= 10
+        assert 0 <= r["precision"] <= 1 and 0 <= r["recall"] <= 1
+        assert r["parameters"] > 0 and r["nfe"] == 1 and r["ms_per_image"] > 0
+    assert "likelihood" not in rows[0] and rows[1]["likelihood"]["kind"] == "ELBO bound"
+
+
+def test_a_slow_family_gets_fewer_samples():
+    assert evaluate.samples_for("gan", "mnist", 10_000, budget_s=1e-9) == evaluate.MIN_N
+    assert evaluate.samples_for("gan", "mnist", 3000, budget_s=1e9) == 3000
+
+
+def test_eval_writes_the_card(synthetic_data, tmp_path, monkeypatch):
+    import shutil
+
+    root = tmp_path / "ck"
+    shutil.copytree(checkpoint.CHECKPOINT_DIR, root)
+    monkeypatch.setattr(checkpoint, "CHECKPOINT_DIR", root)
+    assert main(["eval", "--family", "gan", "--dataset", "fashion", "-n", "1000",
+                 "--data-dir", str(synthetic_data)]) == 0
+    assert checkpoint.read_card("gan", "fashion", root)["eval"]["n_samples"] == 1000
+
+
+@pytest.mark.parametrize("args, message", [(["-n", "50"], "n must be a whole number between 1000 and 10000"),
+                                            (["--family", "flow"], "unknown family 'flow'")])
+def test_bad_eval_arguments(args, message, capsys, synthetic_data):
+    assert main(["eval", "--dataset", "mnist", "--data-dir", str(synthetic_data), *args]) == 2
+    assert message in capsys.readouterr().err
