@@ -20,7 +20,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--url", default="http://127.0.0.1:7860")
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    p.add_argument("--tabs", default="GAN,VAE,PixelCNN,Transformer")
+    p.add_argument("--tabs", default="GAN,VAE,PixelCNN,Transformer,Diffusion,Compare")
     p.add_argument("--dataset", default="MNIST digits")
     p.add_argument("--wait", type=int, default=4000, help="ms to wait after pressing the buttons")
     a = p.parse_args()
@@ -37,7 +37,7 @@ def main() -> None:
             page.get_by_role("tab", name=tab).click()
             panel = page.locator("[role=tabpanel]:visible")
             for name in ("Generate", "Interpolate", "Encode and decode", "Decode the map", "Paint",
-                         "Tokenise and decode", "Complete it", "Denoise it"):
+                         "Tokenise and decode", "Complete it", "Denoise it", "Compare"):
                 button = panel.get_by_role("button", name=name, exact=True)
                 if button.count():
                     button.first.click()
