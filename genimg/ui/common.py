@@ -130,6 +130,19 @@ def picked_start(dataset_key, source_value, label_value, which, sketch):
     return painting.start_image(dataset_key, label_value, int(which) - 1, image)
 
 
+def completion_sheet(dataset_key: str, first: np.ndarray, labels: tuple[str, str], out: dict, label_id: int,
+                     origin: str):
+    """``painting.complete``'s result as one captioned row: ``first`` (the start as shown), the
+    part the model is given, the completions; and the line of text under it."""
+    tiles = np.concatenate([render.tinted(first[None], 784), render.tinted(out["kept"][None], out["kept_pixels"]),
+                            render.tinted(out["completions"], 784)])
+    sheet = render.grid(tiles, [*labels, *out["captions"]], scale=4, cols=len(tiles),
+                        marks=[True, True, *out["agree"]], top=LABEL_ROOM)
+    name = pipeline.class_names(dataset_key)[label_id]
+    return sheet, (f"Started from {origin}, class **{name}**; {len(out['completions'])} completions "
+                   f"in {out['seconds']:.2f} s.")
+
+
 def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
     """Class, n, seed, the family's options -> a labelled grid, the process, and timings.
 

@@ -7,8 +7,8 @@ import numpy as np
 
 from .. import painting, pipeline, render
 from ..models import pixelcnn
-from .common import (ALL, LABEL_ROOM, MODEL_QUEUE, how_it_works, live_controls, option_sliders, picked_start,
-                     seed_input, start_picker, user_errors)
+from .common import (ALL, LABEL_ROOM, MODEL_QUEUE, completion_sheet, how_it_works, live_controls, option_sliders,
+                     picked_start, seed_input, start_picker, user_errors)
 
 HOW = r"""
 A PixelCNN treats an image as a sequence of 784 pixels in reading order and learns each one given
@@ -116,14 +116,7 @@ def build(dataset: gr.Radio) -> None:
         start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)
         out = painting.complete("pixelcnn", dataset_key, start, label_id, k, m, seed_value, temperature=temp)
         k = int(k)
-        tiles = np.concatenate([render.tinted(start[None], 784), render.tinted(out["kept"][None], out["kept_pixels"]),
-                                render.tinted(out["completions"], 784)])
-        captions = ["start", f"top {k} rows", *out["captions"]]
-        sheet = render.grid(tiles, captions, scale=4, cols=len(tiles), marks=[True, True, *out["agree"]],
-                            top=LABEL_ROOM)
-        name = pipeline.class_names(dataset_key)[label_id]
-        return sheet, (f"Started from {origin}, class **{name}**; {len(out['completions'])} completions "
-                       f"in {out['seconds']:.2f} s.")
+        return completion_sheet(dataset_key, start, ("start", f"top {k} rows"), out, label_id, origin)
 
     event = go.click(paint, [dataset, label, n, seed, temperature], [canvas, dist, stats],
                      api_name="paint_pixelcnn", concurrency_id=MODEL_QUEUE)

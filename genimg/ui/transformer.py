@@ -7,7 +7,8 @@ import numpy as np
 
 from .. import explore, painting, pipeline, render
 from ..models import transformer
-from .common import LABEL_ROOM, MODEL_QUEUE, how_it_works, live_controls, picked_start, start_picker, user_errors
+from .common import (LABEL_ROOM, MODEL_QUEUE, completion_sheet, how_it_works, live_controls, picked_start,
+                     start_picker, user_errors)
 
 FAMILY = "transformer"
 TOP = 10  # next-token bars shown
@@ -147,14 +148,8 @@ def build(dataset: gr.Radio) -> None:
         start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)
         out = painting.complete(FAMILY, dataset_key, start, label_id, k, m, seed_value, **opts)
         recon = explore.round_trip(dataset_key, start)["reconstruction"]
-        tiles = np.concatenate([render.tinted(recon[None], 784), render.tinted(out["kept"][None], out["kept_pixels"]),
-                                render.tinted(out["completions"], 784)])
-        captions = ["start, decoded", f"top {int(k)} token rows", *out["captions"]]
-        sheet = render.grid(tiles, captions, scale=4, cols=len(tiles), marks=[True, True, *out["agree"]],
-                            top=LABEL_ROOM)
-        name = pipeline.class_names(dataset_key)[label_id]
-        return sheet, (f"Started from {origin}, class **{name}**; {len(out['completions'])} completions "
-                       f"in {out['seconds']:.2f} s.")
+        labels = ("start, decoded", f"top {int(k)} token rows")
+        return completion_sheet(dataset_key, recon, labels, out, label_id, origin)
 
     event = go.click(generate, [dataset, label, n, seed, *options], [canvas, tokens, bars, stats],
                      api_name="paint_transformer", concurrency_id=MODEL_QUEUE)
