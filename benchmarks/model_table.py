@@ -71,15 +71,15 @@ def scoreboard_rows() -> list[str]:
         e = card.get("eval")
         if not e or name == "classifier":
             continue
-        dates.add((e["date"], e["hardware"]))
+        dates.add((e["date"], e["hardware"], e.get("budget_s", 300)))
         out.append(f"| {name} | {dataset} | {e['n_samples']:,} | {e['fid']:.1f} ({e['fid_floor']:.1f}) | "
                    f"{e['class_accuracy']:.1%} | {e['inception_score']:.2f} ({e['inception_score_test']:.2f}) | "
                    f"{e['precision']:.2f} | {e['recall']:.2f} | {likelihood_cell(e)} | {e['parameters']:,} | "
                    f"{e['nfe']} | {e['ms_per_image']:.2f} |")
-    when = "; ".join(f"{d} on {h}" for d, h in sorted(dates))
-    return out + ["", f"Measured {when} with `python -m genimg eval --budget 240` (a family that is slower than "
-                      f"the budget allows for 10,000 samples gets fewer: the samples column says how many); "
-                      f"regenerate the table with `python benchmarks/model_table.py --write`."]
+    when = "; ".join(f"{d} on {h} with `python -m genimg eval --budget {b:g}`" for d, h, b in sorted(dates))
+    return out + ["", f"Measured {when} (a family too slow for 10,000 samples within the budget of sampling "
+                      f"seconds gets fewer: the samples column says how many); regenerate the table with "
+                      f"`python benchmarks/model_table.py --write`."]
 
 
 def token_rows() -> list[str]:

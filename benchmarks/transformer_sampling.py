@@ -48,7 +48,7 @@ def main() -> None:
         return last.tokens
 
     def uncached():
-        return model.sample_uncached(labels, torch.Generator().manual_seed(0))
+        return model.naive_tokens(labels, torch.Generator().manual_seed(0))
 
     def image():
         return model.sample(labels, torch.Generator().manual_seed(0))

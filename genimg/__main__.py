@@ -1,8 +1,9 @@
-"""Command line: ``python -m genimg sample | train | eval``.
+"""Command line: ``python -m genimg sample | train | eval | bench``.
 
     python -m genimg sample --family F --dataset D -n N [--label L] [--seed S] [options] --out PATH
     python -m genimg train  --family F --dataset D [--data-dir DIR] [--epochs E] [--set KEY=VALUE]
     python -m genimg eval   [--family F ...] [--dataset D ...] [-n N] [--data-dir DIR]
+    python -m genimg bench  [--family F ...] [--dataset D] [--batch B ...] [--no-tabs] [--out PATH.json]
 
 Speed and quality measurements live in ``benchmarks/``.
 
@@ -63,12 +64,39 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--family", action="append", default=None, help="repeatable (default: every shipped one)")
     e.add_argument("--dataset", action="append", default=None, help=f"repeatable: {', '.join(DATASETS)}")
     e.add_argument("-n", type=int, default=10_000, help="samples per family and dataset (1000-10000)")
-    e.add_argument("--budget", type=float, default=600.0,
-                   help="seconds of sampling per family and dataset; a slow family gets fewer samples")
+    e.add_argument("--budget", type=float, default=300.0,
+                   help="seconds of sampling per family and dataset (1-3600); a slow family gets fewer samples")
     e.add_argument("--data-dir", default=None, help="folder holding mnist/ or fashion/ idx files")
     e.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     e.add_argument("--no-write", action="store_true", help="print only; leave the cards as they are")
+
+    b = sub.add_parser("bench", help="speed only: images/s by batch size, first frame of each streaming tab, "
+                                     "fast samplers against naive ones")
+    b.add_argument("--family", action="append", default=None, help="repeatable (default: every shipped one)")
+    b.add_argument("--dataset", default="mnist", help=f"one of {', '.join(DATASETS)}")
+    b.add_argument("--batch", action="append", type=int, default=None, help="repeatable batch size (default 1, 16, 64)")
+    b.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    b.add_argument("--no-tabs", action="store_true", help="skip the app's streaming tabs")
+    b.add_argument("--out", default="benchmarks/results/bench.json", help="where the JSON goes")
     return p
+
+
+def cmd_bench(a) -> None:
+    from pathlib import Path
+
+    import torch
+
+    from . import bench, pipeline
+
+    torch.set_num_threads(pipeline.check_int("threads", a.threads, 1, 64))
+    batches = [pipeline.check_int("batch", b, 1, pipeline.UI_MAX_N * 4) for b in a.batch or bench.BATCHES]
+    if not a.out.endswith(".json"):
+        raise ValueError(f"--out must end in .json, got {a.out!r}")
+    result = bench.run(a.dataset, a.family, batches, tabs=not a.no_tabs, log=lambda line: print(line, file=sys.stderr))
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
+    print(bench.table(result))
+    print(f"\nwrote {a.out}")
 
 
 def cmd_eval(a) -> None:
@@ -78,6 +106,8 @@ def cmd_eval(a) -> None:
 
     torch.set_num_threads(a.threads)
     n = pipeline.check_int("n", a.n, evaluate.MIN_N, evaluate.DEFAULT_N)
+    if not 1 <= a.budget <= 3600:
+        raise ValueError(f"budget must be between 1 and 3600 seconds, got {a.budget:g}")
     rows = evaluate.run(a.family, a.dataset, n, a.budget, a.data_dir, write=not a.no_write,
                         log=lambda line: print(line, file=sys.stderr))
     print(json.dumps(rows, indent=1))
@@ -117,7 +147,7 @@ def cmd_train(a) -> None:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        {"sample": cmd_sample, "train": cmd_train, "eval": cmd_eval}[args.command](args)
+        {"sample": cmd_sample, "train": cmd_train, "eval": cmd_eval, "bench": cmd_bench}[args.command](args)
     except (ValueError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ seed and arguments give the same images whatever else runs at the time.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -127,6 +128,15 @@ def load_model(family: str, dataset: str) -> torch.nn.Module:
 
 def class_names(dataset: str) -> tuple[str, ...]:
     return dataset_info(dataset).classes
+
+
+def pin_threads(workers: int) -> int:
+    """Give each of ``workers`` concurrent requests an equal share of this machine's cores as
+    torch threads (at least one), so they never oversubscribe the CPU; return the share."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threads = max(1, cores // workers)
+    torch.set_num_threads(threads)
+    return threads
 
 
 # --- generation -----------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import gzip
 import os
+import socket
 import struct
 import tempfile
 
@@ -45,3 +46,21 @@ def synthetic_data(tmp_path):
             write_idx(d / f"{split}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)))
             write_idx(d / f"{split}-labels-idx1-ubyte.gz", np.arange(n) % 10)
     return tmp_path / "data"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The app, launched once for the whole session on loopback as ``python app.py`` serves it."""
+    import app
+
+    demo = app.build_demo()
+    _, url, _ = app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
+                           quiet=True)
+    yield url
+    demo.close()

@@ -1,29 +1,15 @@
 """The app, launched for real and called through gradio_client, as a user's browser would."""
-import socket
-
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-import app
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
-def client():
-    demo = app.build_demo()
-    _, url, _ = app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1",
-                           server_port=free_port(), quiet=True)
-    c = Client(url, verbose=False)
+def client(app_url):
+    c = Client(app_url, verbose=False)
     yield c
     c.close()
-    demo.close()
 
 
 def png(path) -> Image.Image:
@@ -100,7 +86,7 @@ def test_empty_drawing_is_refused(client, tmp_path):
 def test_paint_streams_to_the_final_grid(client):
     job = client.submit("mnist", 4, 2, 0, 1.0, api_name="/paint_pixelcnn")
     updates = list(job)
-    assert len(updates) == 28  # one per row
+    assert 2 <= len(updates) <= 28  # one per row at most ten a second, and always the first and last
     grid, chart, stats = job.result()
     assert png(grid).size[0] > 2 * 28 * 6 and png(chart).size == (420, 260)
     assert "2 images in" in stats and "784 network steps" in stats
@@ -135,7 +121,7 @@ def test_paint_refuses_too_many_images(client):
 def test_transformer_writes_49_tokens_live(client):
     job = client.submit("mnist", 3, 2, 0, 1.0, 0, 1.0, api_name="/paint_transformer")
     updates = list(job)
-    assert len(updates) == 49 and "Token 1 of 49" in updates[0][3]
+    assert 2 <= len(updates) <= 49 and "Token 1 of 49" in updates[0][3]
     grid, tokens, bars, stats = job.result()
     assert "2 images in" in stats and "49 Transformer steps" in stats
     assert png(grid).size[0] > 2 * 28 * 5 and png(tokens).size[0] > 100 and png(bars).size == (420, 260)
@@ -166,7 +152,7 @@ def test_bad_transformer_input(client, api, args, message):
 def test_diffusion_streams_every_step(client):
     job = client.submit("mnist", 3, 2, 0, "ddim", 5, 3.0, api_name="/denoise_diffusion")
     updates = list(job)
-    assert len(updates) == 5 and "Step 1 of 5 (t = 999)" in updates[0][3]
+    assert 2 <= len(updates) <= 5 and "Step 1 of 5 (t = 999)" in updates[0][3]
     grid, clean, plot, stats = job.result()
     assert "2 images in" in stats and "10 network evaluations" in stats
     assert png(grid) and png(clean) and png(plot).size == (420, 240)
@@ -206,3 +192,13 @@ def test_scoreboard_comes_from_the_cards(client):
     table, chart, note = client.predict("fashion", api_name="/scoreboard")
     rows = table["data"] if isinstance(table, dict) else table
     assert ("Measured" in note and rows and png(chart)) or "No scoreboard yet" in note
+
+
+def test_streamed_frames_are_throttled():
+    from types import SimpleNamespace
+
+    from genimg.ui.common import throttled
+
+    frames = [SimpleNamespace(i=i, result=None) for i in range(50)] + [SimpleNamespace(i=50, result="done")]
+    assert [f.i for f in throttled(iter(frames), interval=3600)] == [0, 50]  # the first and the final one
+    assert [f.i for f in throttled(iter(frames), interval=0)] == list(range(51))  # a slow model: every one

@@ -1,5 +1,6 @@
 """The scoreboard, on the shipped models against a small synthetic test set (random images:
 the numbers mean nothing here, the code paths and the bookkeeping are what is checked)."""
+import numpy as np
 import pytest
 
 from genimg import checkpoint, evaluate
@@ -18,8 +19,12 @@ def test_one_row_per_family_with_every_measurement(synthetic_data):
 
 
 def test_a_slow_family_gets_fewer_samples():
-    assert evaluate.samples_for("gan", "mnist", 10_000, budget_s=1e-9) == evaluate.MIN_N
-    assert evaluate.samples_for("gan", "mnist", 3000, budget_s=1e9) == 3000
+    few = evaluate.sample_within("gan", "mnist", 10_000, budget_s=1e-9)
+    assert len(few.labels) == evaluate.MIN_N and np.bincount(few.labels).tolist() == [100] * 10
+    many = evaluate.sample_within("gan", "mnist", 2500, budget_s=1e9, seed=3)
+    assert len(many.labels) == 2500 and many.seconds > 0 and many.nfe == 1
+    assert np.array_equal(many.images[:1000], evaluate.sample_within("gan", "mnist", 1000, 1e9, seed=3).images)
+    assert not np.array_equal(many.images[:1000], many.images[1000:2000])  # each chunk its own seed
 
 
 def test_eval_writes_the_card(synthetic_data, tmp_path, monkeypatch):
@@ -34,7 +39,8 @@ def test_eval_writes_the_card(synthetic_data, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args, message", [(["-n", "50"], "n must be a whole number between 1000 and 10000"),
-                                            (["--family", "flow"], "unknown family 'flow'")])
+                                            (["--family", "flow"], "unknown family 'flow'"),
+                                            (["--budget", "0"], "budget must be between 1 and 3600 seconds")])
 def test_bad_eval_arguments(args, message, capsys, synthetic_data):
     assert main(["eval", "--dataset", "mnist", "--data-dir", str(synthetic_data), *args]) == 2
     assert message in capsys.readouterr().err

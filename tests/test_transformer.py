@@ -54,7 +54,7 @@ def test_cached_logits_equal_the_full_pass(model):
 def test_cached_and_uncached_sampling_draw_the_same_tokens(model, opts):
     y = torch.tensor([0, 3, 7, 7])
     *_, last = model.paint(y, torch.Generator().manual_seed(4), every=0, **opts)
-    uncached = model.sample_uncached(y, torch.Generator().manual_seed(4), **opts)
+    uncached = model.naive_tokens(y, torch.Generator().manual_seed(4), **opts)
     assert torch.equal(last.tokens, uncached)
     assert torch.equal(last.canvas, model.detokenize(uncached))
 

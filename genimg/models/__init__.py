@@ -2,8 +2,10 @@
 
 A family module holds a ``@dataclass Config``, ``Model(config)`` with ``sample`` and ``frames``,
 a ``Trainer``, ``TITLE`` / ``SUMMARY`` for the UI, and ``OPTIONS``: the sampling options the UI,
-the CLI and the pipeline build their controls and checks from. Nothing outside a family's file
-branches on its name.
+the CLI and the pipeline build their controls and checks from. A family whose ``sample`` is a
+fast version of a textbook algorithm also has ``sample_naive`` (same arguments, the same images):
+``python -m genimg bench`` times the two side by side. Nothing outside a family's file branches
+on its name.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ ids). A decoder-only Transformer then models them in raster order, like words of
 The class y is the first token of the sequence (a "prefix"), every position has a learned
 embedding, and causal self-attention lets position i attend only to positions <= i. Sampling
 draws one token per step and keeps every layer's keys and values (the *KV cache*), so each
-step runs the network on one new position instead of the whole prefix; ``sample_uncached``
+step runs the network on one new position instead of the whole prefix; ``naive_tokens``
 recomputes the prefix every step and draws the same tokens. The decoder of the VQ-VAE turns the
 49 tokens into pixels.
 """
@@ -201,7 +201,12 @@ class Model(nn.Module):
         yield from Sampler(self, labels).run(generator, temperature, int(top_k), top_p, given, rows, every)
 
     @torch.no_grad()
-    def sample_uncached(self, labels, generator, temperature=1.0, top_k=0, top_p=TOP_P) -> torch.Tensor:
+    def sample_naive(self, labels, generator, temperature=1.0, top_k=0, top_p=TOP_P) -> torch.Tensor:
+        """``sample`` without the KV cache: the same images, far slower."""
+        return self.detokenize(self.naive_tokens(labels, generator, temperature, top_k, top_p))
+
+    @torch.no_grad()
+    def naive_tokens(self, labels, generator, temperature=1.0, top_k=0, top_p=TOP_P) -> torch.Tensor:
         """Token ids (B, 7, 7) drawn without the KV cache: the whole prefix through the whole
         network at every step (the same draws as ``paint``)."""
         from .sampling import draw_from, filtered

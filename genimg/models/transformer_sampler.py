@@ -1,7 +1,7 @@
 """Sampling the Transformer prior with a key/value cache.
 
 Self-attention at position t needs the keys and values of positions 0..t. Without a cache a
-sampler runs the network over the whole prefix at every step (``Model.sample_uncached``): 49
+sampler runs the network over the whole prefix at every step (``Model.naive_tokens``): 49
 passes over 1, 2, .., 49 positions. A token's keys and values never change once it is written
 (the causal mask stops later tokens from reaching back into it), so each layer keeps them in a
 buffer and every step runs the network on the one new position only. Completing an image fills

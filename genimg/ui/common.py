@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import inspect
 import secrets
+import time
 
 import gradio as gr
 import numpy as np
@@ -17,6 +18,7 @@ ALL = -1  # the class value meaning "all classes" (image i gets class i % 10)
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 MODEL_QUEUE = "models"  # one concurrency group for everything that runs a network
 LABEL_ROOM = 26  # px left blank above a picture, where gr.Image draws its label
+FRAME_INTERVAL_S = 0.1  # a streaming tab sends at most ten frames a second to each client
 
 
 def dataset_choices() -> list[tuple[str, str]]:
@@ -87,6 +89,39 @@ def user_errors(fn):
         except ValueError as e:
             raise gr.Error(str(e), print_exception=False) from None
     return wrapper
+
+
+def throttled(frames, interval: float = FRAME_INTERVAL_S):
+    """The frames worth sending: the first, then at most one per ``interval`` seconds, and always
+    the final one (its ``result`` is set). Skipped frames are never rendered, so thirty clients
+    watching a model work cost the server little more than thirty results."""
+    sent = None
+    for frame in frames:
+        now = time.perf_counter()
+        if sent is None or frame.result is not None or now - sent >= interval:
+            sent = now
+            yield frame
+
+
+def strict_numbers(demo: gr.Blocks) -> None:
+    """Give every Slider and Number of ``demo`` a type check before Gradio's own range check, so
+    a request that sends text, null or a list gets a message naming the allowed range (Gradio's
+    own preprocessing would fail with a TypeError that the user never sees)."""
+    for block in demo.blocks.values():
+        if isinstance(block, (gr.Slider, gr.Number)):
+            block.preprocess = _checked(block, block.preprocess)
+
+
+def _checked(block, preprocess):
+    def checked(payload):
+        if isinstance(payload, bool) or not isinstance(payload, (int, float)):
+            lo, hi = block.minimum, block.maximum
+            show = lambda v: str(int(v)) if float(v).is_integer() else f"{v:g}"  # noqa: E731
+            allowed = f" between {show(lo)} and {show(hi)}" if lo is not None and hi is not None else ""
+            raise gr.Error(f"{block.label or 'this value'} must be a number{allowed}, got {payload!r}",
+                           print_exception=False)
+        return preprocess(payload)
+    return checked
 
 
 def how_it_works(text: str, picture=None, picture_label: str = "") -> None:

@@ -7,7 +7,8 @@ import numpy as np
 
 from .. import denoising, pipeline, render
 from ..models import diffusion
-from .common import LABEL_ROOM, MODEL_QUEUE, how_it_works, live_controls, picked_start, start_picker, user_errors
+from .common import (LABEL_ROOM, MODEL_QUEUE, how_it_works, live_controls, picked_start, start_picker, throttled,
+                     user_errors)
 
 FAMILY = "diffusion"
 NAMES = [o.name for o in diffusion.OPTIONS]
@@ -95,8 +96,13 @@ def build(dataset: gr.Radio) -> None:
     def generate(dataset_key, label_value, n_value, seed_value, *option_values):
         opts = dict(zip(NAMES, option_values))
         timesteps = []
-        for frame in denoising.denoise(dataset_key, label_value, n_value, seed_value, **opts):
-            timesteps.append(frame.t)
+
+        def visited(frames):  # every step's timestep is plotted, also those not sent
+            for frame in frames:
+                timesteps.append(frame.t)
+                yield frame
+
+        for frame in throttled(visited(denoising.denoise(dataset_key, label_value, n_value, seed_value, **opts))):
             chart = _plot(frame.t, timesteps)
             if frame.result is None:
                 yield (render.grid(frame.noisy, scale=4, top=LABEL_ROOM), render.grid(frame.predicted, scale=4, top=LABEL_ROOM), chart,

@@ -8,7 +8,7 @@ import numpy as np
 from .. import painting, pipeline, render
 from ..models import pixelcnn
 from .common import (ALL, LABEL_ROOM, MODEL_QUEUE, completion_sheet, how_it_works, live_controls, option_sliders,
-                     picked_start, seed_input, start_picker, user_errors)
+                     picked_start, seed_input, start_picker, throttled, user_errors)
 
 HOW = r"""
 A PixelCNN treats an image as a sequence of 784 pixels in reading order and learns each one given
@@ -98,7 +98,8 @@ def build(dataset: gr.Radio) -> None:
     @user_errors
     def paint(dataset_key, label_value, n_value, seed_value, temp):
         names = pipeline.class_names(dataset_key)
-        for frame in painting.paint("pixelcnn", dataset_key, label_value, n_value, seed_value, temperature=temp):
+        for frame in throttled(painting.paint("pixelcnn", dataset_key, label_value, n_value, seed_value,
+                                              temperature=temp)):
             r, c = divmod(frame.pixel, 28)
             title = (f"Row {r + 1}, column {c + 1}: p(x | pixels before it, "
                      f"{names[label_value if label_value != ALL else 0]})")

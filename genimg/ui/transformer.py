@@ -8,7 +8,7 @@ import numpy as np
 from .. import explore, painting, pipeline, render
 from ..models import transformer
 from .common import (LABEL_ROOM, MODEL_QUEUE, completion_sheet, how_it_works, live_controls, picked_start,
-                     start_picker, user_errors)
+                     start_picker, throttled, user_errors)
 
 FAMILY = "transformer"
 TOP = 10  # next-token bars shown
@@ -116,7 +116,7 @@ def build(dataset: gr.Radio) -> None:
     def generate(dataset_key, label_value, n_value, seed_value, *option_values):
         opts = dict(zip([o.name for o in transformer.OPTIONS], option_values))
         codes = pipeline.load_model(FAMILY, dataset_key).config.codes
-        for frame in painting.paint(FAMILY, dataset_key, label_value, n_value, seed_value, every=1, **opts):
+        for frame in throttled(painting.paint(FAMILY, dataset_key, label_value, n_value, seed_value, every=1, **opts)):
             chart = _next_token_bars(frame, codes)
             token_view = render.token_map(frame.tokens[0], codes, top=LABEL_ROOM)
             if frame.result is None:

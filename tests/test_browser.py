@@ -1,0 +1,67 @@
+"""The app in a real browser: headless Chromium (Debian's /usr/bin/chromium, driven by
+playwright's Python package) opens it, visits every tab, presses the tab's buttons, waits for
+the pictures, and checks the console stayed free of errors. A screenshot of each tab is saved
+(to $GENIMG_SCREENSHOTS if set, else pytest's temporary folder)."""
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from genimg.models import FAMILIES, get
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+BUTTONS = ("Generate", "Interpolate", "Encode and decode", "Decode the map", "Paint", "Tokenise and decode",
+           "Complete it", "Denoise it", "Compare")
+TABS = [get(f).TITLE for f in FAMILIES] + ["Compare"]
+
+playwright = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():  # .ci/run installs it; a developer machine may not have it
+    pytest.skip("chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        pg = browser.new_page(viewport={"width": 1300, "height": 1000})
+        pg.errors = []
+        pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+        pg.goto(app_url, wait_until="networkidle")
+        yield pg
+        browser.close()
+
+
+def _pictures(panel) -> int:
+    """Pictures the panel shows (loaded <img> elements with a source)."""
+    return panel.locator("img[src]").evaluate_all("els => els.filter(e => e.complete && e.naturalWidth > 0).length")
+
+
+def _idle(page, timeout_s: float) -> None:
+    """Wait until no output shows Gradio's progress (streaming or queued) any more."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end and page.locator(".generating:visible, .pending:visible, .eta-bar:visible").count():
+        page.wait_for_timeout(200)
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_every_tab_generates_in_the_browser(page, tab, tmp_path):
+    page.get_by_role("tab", name=tab, exact=True).click()
+    panel = page.locator("[role=tabpanel]:visible")
+    before = _pictures(panel)
+    pressed = [name for name in BUTTONS if panel.get_by_role("button", name=name, exact=True).count()]
+    assert pressed, f"the {tab} tab has none of the buttons {BUTTONS}"
+    for name in pressed:
+        panel.get_by_role("button", name=name, exact=True).first.click()
+    _idle(page, 90)
+    page.wait_for_timeout(300)
+    assert _pictures(panel) > before, f"the {tab} tab showed no new picture after pressing {pressed}"
+    assert not panel.locator(".toast-body.error, [data-testid='toast-body'].error").count()
+    out = Path(os.environ.get("GENIMG_SCREENSHOTS", tmp_path))
+    out.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out / f"{tab.lower()}.png"), full_page=True)
+    assert page.errors == [], f"console errors on the {tab} tab: {page.errors}"
