@@ -2,8 +2,13 @@
 between ``<!-- name:begin -->`` / ``<!-- name:end -->`` markers."""
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import torch
@@ -43,3 +48,25 @@ def replace(text: str, marker: str, body: str) -> str:
 
 def write_readme(marker: str, body: str) -> None:
     README.write_text(replace(README.read_text(), marker, body))
+
+
+def launch_app(timeout: float = 60.0) -> tuple[subprocess.Popen, str, float]:
+    """Start ``python app.py`` on a free loopback port: (the process, its URL, seconds until it
+    answered its first page). The caller terminates the process."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    while time.perf_counter() - t0 < timeout:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return proc, url, time.perf_counter() - t0
+        except OSError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError(f"the app did not answer within {timeout:.0f} s")

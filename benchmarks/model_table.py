@@ -1,4 +1,5 @@
-"""The README's model table, generated from the checkpoint cards (no hand-typed figures).
+"""The README's model tables, generated from the checkpoint cards and from the last
+``python -m genimg bench`` (benchmarks/results/bench.json): no hand-typed figures.
 
     python benchmarks/model_table.py            # print it
     python benchmarks/model_table.py --write    # replace the tables between the markers in README.md
@@ -6,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -13,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import README, replace  # noqa: E402
-from genimg import checkpoint, models  # noqa: E402
+from genimg import bench, checkpoint, models  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
 
 def cards() -> list[tuple[str, str, dict]]:
@@ -116,6 +118,9 @@ def main() -> None:
     text = replace(README.read_text(), "model-table", table)
     text = replace(text, "transformer-tokens", "\n".join(token_rows()))
     text = replace(text, "scoreboard", "\n".join(scoreboard_rows()))
+    results = ROOT / bench.RESULTS
+    if results.exists():
+        text = replace(text, "bench", bench.table(json.loads(results.read_text())))
     README.write_text(replace(text, "pixelcnn-nll", "\n".join(nll_rows())))
 
 

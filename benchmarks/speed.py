@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import torch
@@ -29,7 +25,7 @@ from torch.utils.flop_counter import FlopCounterMode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import write_readme  # noqa: E402
+from benchmarks.common import launch_app, write_readme  # noqa: E402
 from genimg import pipeline  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
 
@@ -72,26 +68,11 @@ def sampling(family: str, dataset: str, n: int = 16) -> dict:
             "mflops_per_image": round(flops / 1e6, 1), "achieved_gflops": round(flops * n / seconds / 1e9, 2)}
 
 
-def first_page_seconds(timeout: float = 60) -> float:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while time.perf_counter() - t0 < timeout:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as r:
-                    if r.status == 200:
-                        return time.perf_counter() - t0
-            except OSError:
-                time.sleep(0.1)
-        return float("nan")
-    finally:
-        proc.terminate()
-        proc.wait()
+def first_page_seconds() -> float:
+    proc, _, seconds = launch_app()
+    proc.terminate()
+    proc.wait()
+    return seconds
 
 
 def main() -> None:

@@ -74,12 +74,7 @@ def edit(dataset: str, start: np.ndarray, label, strength=0.6, count=4, seed=0, 
     label = pipeline.check_int("label", label, 0, NUM_CLASSES - 1)
     count = pipeline.check_int("count", count, 1, 8)
     seed = pipeline.check_seed(seed)
-    try:
-        strength = float(strength)
-    except (TypeError, ValueError):
-        strength = float("nan")
-    if not 0 <= strength <= 1:  # also NaN
-        raise ValueError(f"strength must be a number between 0 and 1, got {strength!r}")
+    strength = pipeline.check_float("strength", strength, 0, 1)
     options = pipeline.check_options(FAMILY, options)
     start = np.asarray(start)
     if start.shape != (28, 28):

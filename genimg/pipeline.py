@@ -22,7 +22,7 @@ from .data import IMAGE_SIZE, NUM_CLASSES, dataset_info, to_uint8
 
 UI_MAX_N = 64  # per click in the app
 API_MAX_N = 10_000  # per call from the CLI or Python (batched internally)
-BATCH = 500
+BATCH = 500  # images per model call when generating many (a model's own ``batch`` overrides it)
 MAX_SEED = 2**32 - 1
 _lock = threading.Lock()
 _models: dict[tuple[str, str], torch.nn.Module] = {}
@@ -64,6 +64,17 @@ def check_int(name: str, value, lo: int, hi: int) -> int:
     if not v.is_integer() or not lo <= v <= hi:
         raise ValueError(f"{name} must be a whole number between {lo} and {hi}, got {value!r}")
     return int(v)
+
+
+def check_float(name: str, value, lo: float, hi: float) -> float:
+    """A number in [lo, hi] (NaN, infinities, text and booleans refused)."""
+    try:
+        v = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not lo <= v <= hi:  # also NaN
+        raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}, got {value!r}")
+    return v
 
 
 def check_family(family: str) -> str:
@@ -157,7 +168,8 @@ def generate(family: str, dataset: str, label=None, n=16, seed=0, max_n: int = U
     gen = torch.Generator().manual_seed(seed)
     t0 = time.perf_counter()
     with torch.inference_mode():
-        x = torch.cat([model.sample(labels[i:i + BATCH], gen, **opts) for i in range(0, n, BATCH)])
+        b = getattr(model, "batch", BATCH)
+        x = torch.cat([model.sample(labels[i:i + b], gen, **opts) for i in range(0, n, b)])
     seconds = time.perf_counter() - t0
     nfe = getattr(model, "nfe", lambda **_: 1)(**opts)
     return judged(x, labels, seconds, nfe, family, dataset, seed, opts)

@@ -16,7 +16,7 @@ import time
 import torch
 from tqdm import tqdm
 
-from . import checkpoint, models
+from . import checkpoint, distributed, models
 from .data import dataset_info, load_tensors
 
 SAVE_EVERY_S = 120  # resumable state at most this stale when a session ends
@@ -64,6 +64,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
     """
     dataset_info(dataset)
     fam = models.get(family)
+    rank, size = distributed.start()  # several processes when started by torchrun
     x, y = load_tensors(dataset, "train", data_dir)
     epochs = epochs or fam.Trainer.epochs
     bs = fam.Trainer.batch_size
@@ -83,7 +84,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
                    "command": old["recipe"]["command"], "earlier": old["recipe"].get("continued_from")}
         print(f"continuing {family}/{dataset} from its checkpoint ({earlier['steps']} steps)", file=sys.stderr)
     trainer = fam.Trainer(model, total_steps=total)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed + 7919 * rank)  # each process its own noise
     step, curve, elapsed = 0, [], 0.0
     if resume and state_path.exists():
         state = checkpoint.load_state(state_path)
@@ -93,7 +94,8 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
         trainer.load_state_dict(state["trainer"])
         step, curve, elapsed = state["step"], state["curve"], state["elapsed"]
         earlier = state.get("continued_from")
-        gen.set_state(state["rng"])
+        if rank == 0:
+            gen.set_state(state["rng"])
         print(f"resuming {family}/{dataset} from step {step} ({state_path})", file=sys.stderr)
 
     def save_state():
@@ -102,15 +104,17 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
                                            "curve": curve, "elapsed": elapsed + time.time() - t0,
                                            "rng": gen.get_state(), "continued_from": earlier})
 
+    distributed.synchronise(trainer, size)
     t0 = last_save = time.time()
     window: dict[str, list[float]] = {}
-    bar = tqdm(total=total, initial=step, desc=f"{family}/{dataset}", disable=quiet, mininterval=5)
+    bar = tqdm(total=total, initial=step, desc=f"{family}/{dataset}", disable=quiet or rank > 0, mininterval=5)
     while step < total:
         # the order of an epoch depends only on (seed, epoch), so a resumed run sees the same data
         epoch, offset = divmod(step, per_epoch)
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed * 1000 + epoch))
-        idx = order[offset * bs:(offset + 1) * bs]
+        idx = distributed.shard(order[offset * bs:(offset + 1) * bs], rank, size)
         logs = trainer.step(x[idx], y[idx], gen)
+        distributed.share_buffers(trainer, size)
         step += 1
         for k, v in logs.items():
             window.setdefault(k, []).append(v)
@@ -120,14 +124,18 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
             window = {}
             bar.set_postfix({k: v for k, v in point.items() if k != "step"}, refresh=False)
         bar.update(1)
-        if time.time() - last_save > SAVE_EVERY_S:
+        if time.time() - last_save > SAVE_EVERY_S and rank == 0:
             save_state()
             last_save = time.time()
     bar.close()
+    if rank > 0:  # process 0 writes everything
+        distributed.stop()
+        return {}
     save_state()
     wall = elapsed + time.time() - t0
     final = trainer.inference_model(x, y)
-    command = ["python", "-m", "genimg", "train", "--family", family, "--dataset", dataset]
+    launcher = ["torchrun", f"--nproc-per-node={size}"] if size > 1 else ["python"]
+    command = [*launcher, "-m", "genimg", "train", "--family", family, "--dataset", dataset]
     if epochs != fam.Trainer.epochs:
         command += ["--epochs", str(epochs)]
     for pair in overrides or []:
@@ -137,12 +145,14 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
     card = {
         "recipe": {"command": shlex.join(command), "epochs": epochs, "steps": step,
                    "batch_size": bs, "seed": seed, "wall_time_s": round(wall, 1),
-                   "hardware": hardware(), "trainer": fam.Trainer.__doc__.strip(),
+                   "hardware": hardware() + (f", {size} processes" if size > 1 else ""),
+                   "trainer": fam.Trainer.__doc__.strip(),
                    **({"continued_from": earlier} if earlier else {})},
         "parameters": sum(p.numel() for p in final.parameters()),
         "loss_curve": curve,
     }
     checkpoint.save(final, config, family, dataset, card, root)
+    distributed.stop()
     final.eval().requires_grad_(False)
     metrics = fam.Trainer.evaluate(final, dataset, data_dir)
     return checkpoint.update_card(family, dataset, root, metrics=metrics)

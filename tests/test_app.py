@@ -202,3 +202,13 @@ def test_streamed_frames_are_throttled():
     frames = [SimpleNamespace(i=i, result=None) for i in range(50)] + [SimpleNamespace(i=50, result="done")]
     assert [f.i for f in throttled(iter(frames), interval=3600)] == [0, 50]  # the first and the final one
     assert [f.i for f in throttled(iter(frames), interval=0)] == list(range(51))  # a slow model: every one
+
+
+def test_the_api_names_every_parameter(client):
+    api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    names = {e: [p["parameter_name"] for p in info["parameters"]] for e, info in api.items()}
+    assert names["/generate_gan"] == ["dataset", "label", "n", "seed", "truncation"]
+    assert names["/paint_transformer"] == ["dataset", "label", "n", "seed", "temperature", "top_k", "top_p"]
+    assert names["/denoise_diffusion"][-3:] == ["sampler", "steps", "guidance"]
+    assert names["/round_trip_transformer"] == ["dataset", "source", "label", "which", "drawing"]
+    assert not [n for ps in names.values() for n in ps if n.startswith("param_")]

@@ -11,6 +11,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from genimg import checkpoint
 from genimg.__main__ import main
 
 NAN, INF = math.nan, math.inf
@@ -208,3 +209,14 @@ def test_bad_cli_input_exits_2_with_one_line(args, message, capsys, tmp_path, mo
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_the_weights_and_training_state_are_not_served(app_url):
+    weights = checkpoint.paths("gan", "mnist")[0]
+    for path in (weights, weights.with_suffix(".json"), checkpoint.RUNS_DIR / "mnist" / "gan.state.safetensors"):
+        r = httpx.get(f"{app_url}gradio_api/file={path}", timeout=10)
+        assert r.status_code in (403, 404) and b"safetensors" not in r.content[:64]
+
+
+def test_no_monitoring_dashboard(app_url):
+    assert httpx.get(f"{app_url}monitoring", timeout=10).status_code in (403, 404)

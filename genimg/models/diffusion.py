@@ -61,6 +61,10 @@ def to01(x: torch.Tensor) -> torch.Tensor:
 
 
 class Model(nn.Module):
+    # Images per network pass when generating many: at 64 the UNet's activations stay in the CPU's
+    # caches; 500 at once was 1.8x slower per image on 2 cores.
+    batch = 64
+
     def __init__(self, config: Config):
         super().__init__()
         self.config = config

@@ -70,6 +70,23 @@ def live_controls(dataset: gr.Radio, family: str, max_n: int, n_value: int = 8, 
     return label, n, seed, options, go, stop
 
 
+def api_names(*names: str):
+    """Name a handler's parameters as the API shows them (a handler taking ``*option_values``
+    would otherwise show param_4, param_5...)."""
+    def name(fn):
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        fn.__signature__ = inspect.Signature([inspect.Parameter(n, kind) for n in names])
+        return fn
+    return name
+
+
+def option_names(family: str) -> list[str]:
+    return [o.name for o in models.get(family).OPTIONS]
+
+
+START = ("source", "label", "which", "drawing")  # what start_picker's components give, in order
+
+
 def user_errors(fn):
     """Show ValueErrors (bad input, missing checkpoints) as a message; the server keeps serving.
     Generator handlers (streaming) stay generators."""
@@ -198,6 +215,7 @@ def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
             process = gr.Image(label=process_label, format="png", type="pil", interactive=False)
 
     @user_errors
+    @api_names("dataset", "label", "n", "seed", *option_names(family))
     def generate(dataset_key, label_value, n_value, seed_value, *opt_values):
         options = dict(zip(names, opt_values))
         r = pipeline.generate(family, dataset_key, label_value, n_value, seed_value, **options)

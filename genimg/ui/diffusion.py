@@ -7,8 +7,8 @@ import numpy as np
 
 from .. import denoising, pipeline, render
 from ..models import diffusion
-from .common import (LABEL_ROOM, MODEL_QUEUE, how_it_works, live_controls, picked_start, start_picker, throttled,
-                     user_errors)
+from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, how_it_works, live_controls, picked_start,
+                     start_picker, throttled, user_errors)
 
 FAMILY = "diffusion"
 NAMES = [o.name for o in diffusion.OPTIONS]
@@ -93,6 +93,7 @@ def build(dataset: gr.Radio) -> None:
         compare_text = gr.Markdown()
 
     @user_errors
+    @api_names("dataset", "label", "n", "seed", *NAMES)
     def generate(dataset_key, label_value, n_value, seed_value, *option_values):
         opts = dict(zip(NAMES, option_values))
         timesteps = []
@@ -113,6 +114,7 @@ def build(dataset: gr.Radio) -> None:
                 yield sheet, render.grid(frame.predicted, scale=4, top=LABEL_ROOM), chart, _stats(frame)
 
     @user_errors
+    @api_names("dataset", *START, "strength", "seed", *NAMES)
     def edit(dataset_key, source_value, label_value, which, sketch, s, seed_value, *option_values):
         opts = dict(zip(NAMES, option_values))
         start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)
@@ -125,6 +127,7 @@ def build(dataset: gr.Radio) -> None:
                        f"{out['seconds']:.2f} s.")
 
     @user_errors
+    @api_names("dataset", "label", "seed", "sampler", "steps_unused", "guidance")
     def compare(dataset_key, label_value, seed_value, sampler, _steps, guidance):
         results = denoising.compare_steps(dataset_key, label_value, seed_value, 4, sampler, guidance)
         rows = np.concatenate([r.images for r in results])

@@ -7,8 +7,8 @@ import numpy as np
 
 from .. import explore, painting, pipeline, render
 from ..models import transformer
-from .common import (LABEL_ROOM, MODEL_QUEUE, completion_sheet, how_it_works, live_controls, picked_start,
-                     start_picker, throttled, user_errors)
+from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, completion_sheet, how_it_works, live_controls,
+                     option_names, picked_start, start_picker, throttled, user_errors)
 
 FAMILY = "transformer"
 TOP = 10  # next-token bars shown
@@ -113,6 +113,7 @@ def build(dataset: gr.Radio) -> None:
                 done_text = gr.Markdown()
 
     @user_errors
+    @api_names("dataset", "label", "n", "seed", *option_names(FAMILY))
     def generate(dataset_key, label_value, n_value, seed_value, *option_values):
         opts = dict(zip([o.name for o in transformer.OPTIONS], option_values))
         codes = pipeline.load_model(FAMILY, dataset_key).config.codes
@@ -129,6 +130,7 @@ def build(dataset: gr.Radio) -> None:
                 yield sheet, token_view, chart, _stats(frame)
 
     @user_errors
+    @api_names("dataset", *START)
     def round_trip(dataset_key, *picked):
         start, label_id, origin = picked_start(dataset_key, *picked)
         out = explore.round_trip(dataset_key, start)
@@ -143,6 +145,7 @@ def build(dataset: gr.Radio) -> None:
                        f"decoded with mean squared error {out['mse']:.4f}.")
 
     @user_errors
+    @api_names("dataset", *START, "rows", "count", "seed", *option_names(FAMILY))
     def complete(dataset_key, source_value, label_value, which, sketch, k, m, seed_value, *option_values):
         opts = dict(zip([o.name for o in transformer.OPTIONS], option_values))
         start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)

@@ -1,0 +1,236 @@
+"""A classroom at once: many gradio_client clients drive the app together, mixing every tab.
+
+Launches ``python app.py`` on loopback (or uses ``--url``), then runs ``--rounds`` rounds of
+``--seconds`` each in which ``--clients`` clients send requests back to back, each picking from
+every tab's endpoints (streaming and not) with its own random generator. Reports requests served,
+errors (only clean "queue full" answers are allowed), the p50/p95 time to the first frame and
+to the final result per endpoint, and the server's resident memory before, during and after
+each round. Before the load, one client alone asks for a reference image; during the second
+round every client asks for it again, and all must get byte-identical files.
+
+    python benchmarks/load.py [--clients 32] [--rounds 3] [--seconds 60] [--write]
+
+``--write`` puts the result into README.md between the load markers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import ROOT, launch_app, write_readme  # noqa: E402
+
+# (api, arguments with SEED standing for a per-request seed): small requests, as students send
+SEED = object()
+MIX = [
+    ("/generate_gan", ("mnist", -1, 8, SEED, 1.0)),
+    ("/generate_vae", ("fashion", -1, 8, SEED, 1.0)),
+    ("/interpolate_gan", ("mnist", 3, 0, 1, 6, 1.0)),
+    ("/reconstruct_vae", ("mnist", SEED)),
+    ("/latent_map_vae", ("fashion", 2, 5)),
+    ("/paint_pixelcnn", ("mnist", 4, 2, SEED, 1.0)),
+    ("/complete_pixelcnn", ("fashion", "test", 9, 3, None, 14, 2, SEED, 1.0)),
+    ("/paint_transformer", ("mnist", -1, 4, SEED, 1.0, 0, 0.95)),
+    ("/round_trip_transformer", ("mnist", "test", 7, 1, None)),
+    ("/complete_transformer", ("fashion", "test", 9, 3, None, 3, 2, SEED, 1.0, 0, 0.95)),
+    ("/denoise_diffusion", ("mnist", -1, 4, SEED, "ddim", 25, 3.0)),
+    ("/compare_steps_diffusion", ("fashion", 7, SEED, "ddim", 25, 3.0)),
+    ("/compare", ("mnist", 3, SEED)),
+    ("/scoreboard", ("fashion",)),
+]
+REFERENCE = ("/denoise_diffusion", ("mnist", 3, 4, 1234, "ddim", 10, 3.0))  # its first output is a PNG
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB (Linux /proc)."""
+    total = 0
+    for p in [pid, *_children(pid)]:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        kids = [int(k) for k in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+    return [p for k in kids for p in (k, *_children(k))]
+
+
+def percentile(values: list[float], q: float) -> float:
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(q * (len(v) - 1))))] if v else float("nan")
+
+
+def request(client, api: str, args: tuple) -> dict:
+    """One request: seconds to the first streamed output and to the final result, or the error."""
+    t0 = time.perf_counter()
+    first = None
+    try:
+        job = client.submit(*args, api_name=api)
+        for _ in job:
+            first = first if first is not None else time.perf_counter() - t0
+        result = job.result()
+        final = time.perf_counter() - t0
+        return {"api": api, "first_s": first if first is not None else final, "final_s": final, "result": result}
+    except Exception as e:  # noqa: BLE001 - every failure is counted and reported
+        return {"api": api, "error": str(e) or type(e).__name__}
+
+
+def reference_bytes(client) -> bytes:
+    out = request(client, *REFERENCE)
+    if "error" in out:
+        raise RuntimeError(f"the reference request failed: {out['error']}")
+    return Path(out["result"][0]).read_bytes()
+
+
+def client_loop(url: str, index: int, until: float, log: list, reference: bytes | None, same: list) -> None:
+    """One student: requests back to back until ``until``; with ``reference``, first the
+    reference request, recording whether its bytes match."""
+    from gradio_client import Client
+
+    rng = random.Random(index)
+    client = Client(url, verbose=False)
+    try:
+        if reference is not None:
+            same.append(reference_bytes(client) == reference)
+        while time.perf_counter() < until:
+            api, args = rng.choice(MIX)
+            args = tuple(rng.randrange(1000) if a is SEED else a for a in args)
+            out = request(client, api, args)
+            out.pop("result", None)
+            log.append(out)
+    finally:
+        client.close()
+
+
+def run_round(url: str, clients: int, seconds: float, pid: int | None, reference: bytes | None = None) -> dict:
+    log, same, peak = [], [], [0.0]
+    until = time.perf_counter() + seconds
+    done = threading.Event()
+
+    def watch():
+        while not done.wait(0.5):
+            peak[0] = max(peak[0], rss_mb(pid) if pid else 0.0)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    threads = [threading.Thread(target=client_loop, args=(url, i, until, log, reference, same)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done.set()
+    return {"log": log, "same": same, "peak_rss_mb": round(peak[0], 1)}
+
+
+def summary(log: list[dict], queue_size: int) -> dict:
+    ok = [r for r in log if "error" not in r]
+    errors = [r["error"] for r in log if "error" in r]
+    per = {}
+    for api in sorted({r["api"] for r in ok}):
+        rows = [r for r in ok if r["api"] == api]
+        per[api] = {"n": len(rows), "first_p50_s": round(statistics.median(r["first_s"] for r in rows), 3),
+                    "first_p95_s": round(percentile([r["first_s"] for r in rows], 0.95), 3),
+                    "final_p50_s": round(statistics.median(r["final_s"] for r in rows), 3),
+                    "final_p95_s": round(percentile([r["final_s"] for r in rows], 0.95), 3)}
+    unclean = [e for e in errors if "queue" not in e.lower()]
+    return {"served": len(ok), "errors": len(errors), "unclean_errors": unclean[:10], "queue_size": queue_size,
+            "endpoints": per}
+
+
+def measure(url: str, pid: int | None, clients: int, rounds: int, seconds: float, queue_size: int,
+            log=print) -> dict:
+    """The whole benchmark against a running app (``pid``: its process, for memory)."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    reference = reference_bytes(client)
+    alone = summary([request(client, api, tuple(0 if a is SEED else a for a in args)) for api, args in MIX], queue_size)
+    client.close()
+    result = {"date": time.strftime("%Y-%m-%d"), "clients": clients, "seconds_per_round": seconds,
+              "cpu_cores": len(os.sched_getaffinity(0)), "rss_before_mb": round(rss_mb(pid), 1) if pid else None,
+              "alone": alone, "rounds": []}
+    logs = []
+    for r in range(rounds):
+        out = run_round(url, clients, seconds, pid, reference if r == 1 else None)
+        logs += out["log"]
+        row = {"round": r + 1, **summary(out["log"], queue_size), "peak_rss_mb": out["peak_rss_mb"],
+               "rss_after_mb": round(rss_mb(pid), 1) if pid else None}
+        if out["same"]:
+            row["reference_identical"] = f"{sum(out['same'])}/{len(out['same'])}"
+        row.pop("endpoints")
+        result["rounds"].append(row)
+        log(f"round {r + 1}: {row}")
+    result["all_rounds"] = summary(logs, queue_size)
+    if pid and rounds >= 3:
+        a, b = result["rounds"][1]["rss_after_mb"], result["rounds"][2]["rss_after_mb"]
+        result["rss_growth_round2_to_3"] = round((b - a) / a, 4)
+    return result
+
+
+def markdown(r: dict) -> str:
+    lines = ["| round | requests served | errors | peak memory | memory after | same reference image |",
+             "|---:|---:|---:|---:|---:|---|"]
+    for row in r["rounds"]:
+        lines.append(f"| {row['round']} | {row['served']} | {row['errors']} | {row['peak_rss_mb']:.0f} MB | "
+                     f"{row['rss_after_mb']:.0f} MB | {row.get('reference_identical', '–')} |")
+    lines += ["", "| endpoint | cold start: first frame / final | under load: first frame p50 / p95 | "
+                  "final p50 / p95 | requests |", "|---|---:|---:|---:|---:|"]
+    for api, e in r["all_rounds"]["endpoints"].items():
+        solo = r["alone"]["endpoints"].get(api, {})
+        lines.append(f"| `{api}` | {solo.get('first_p50_s', float('nan')):.2f} / {solo.get('final_p50_s', float('nan')):.2f} s | "
+                     f"{e['first_p50_s']:.2f} / {e['first_p95_s']:.2f} s | "
+                     f"{e['final_p50_s']:.2f} / {e['final_p95_s']:.2f} s | {e['n']} |")
+    growth = r.get("rss_growth_round2_to_3")
+    lines.append(f"\nMeasured {r['date']}: {r['clients']} clients for {len(r['rounds'])} rounds of "
+                 f"{r['seconds_per_round']:.0f} s on {r['cpu_cores']} CPU cores; `python app.py` answered its first "
+                 f"page {r.get('first_page_s')} s after it started, and the cold-start column is each endpoint's first "
+                 f"request after that; memory {r['rss_before_mb']:.0f} MB before the rounds"
+                 + (f", {growth:+.1%} from round 2 to round 3" if growth is not None else "") +
+                 ". Regenerate with `python benchmarks/load.py --write`.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--clients", type=int, default=32)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--url", default=None, help="an app already running (memory is then not measured)")
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "load.json"))
+    p.add_argument("--write", action="store_true", help="update README.md")
+    a = p.parse_args()
+    from app import QUEUE_SIZE
+
+    proc, url, first_page = launch_app() if a.url is None else (None, a.url, None)
+    try:
+        result = measure(url, proc.pid if proc else None, a.clients, a.rounds, a.seconds, QUEUE_SIZE)
+        result["first_page_s"] = round(first_page, 2) if first_page else None
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait()
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
+    table = markdown(result)
+    print(table)
+    if a.write:
+        write_readme("load", table)
+
+
+if __name__ == "__main__":
+    main()
