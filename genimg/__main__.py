@@ -141,7 +141,8 @@ def cmd_train(a) -> None:
     card = train(a.family, a.dataset, data_dir=a.data_dir, epochs=a.epochs,
                  resume=not a.no_resume, seed=a.seed, max_steps=a.max_steps, overrides=a.set,
                  from_checkpoint=a.from_checkpoint)
-    print(json.dumps({"metrics": card.get("metrics"), "recipe": card["recipe"]}, indent=1))
+    if card:  # process 0 of a torchrun writes and reports; the others return nothing
+        print(json.dumps({"metrics": card.get("metrics"), "recipe": card["recipe"]}, indent=1))
 
 
 def main(argv=None) -> int:
