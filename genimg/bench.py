@@ -16,6 +16,7 @@ import inspect
 import platform
 import statistics
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -33,7 +34,7 @@ class Stream:
     """One streaming tab's handler, as the app wires it."""
 
     name: str  # the event's api_name
-    run: object  # () -> generator of frames
+    run: Callable[[], Iterator]  # calls the handler: a generator of frames
 
 
 def _median_seconds(fn, repeats: int, budget_s: float) -> float:

@@ -28,6 +28,27 @@ def test_bad_label(label):
         pipeline.check_label(label)
 
 
+@pytest.mark.parametrize("value", [-0.1, 1.5, float("nan"), float("inf"), "x", None, True, [0.5]])
+def test_bad_float(value):
+    with pytest.raises(ValueError, match="strength must be a number between 0 and 1, got"):
+        pipeline.check_float("strength", value, 0, 1)
+
+
+def test_good_float():
+    assert pipeline.check_float("strength", "0.25", 0, 1) == 0.25 and pipeline.check_float("s", 1, 0, 1) == 1.0
+
+
+def test_threads_are_shared_between_workers():
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        assert pipeline.pin_threads(10_000) == 1 == torch.get_num_threads()  # never below one
+        assert pipeline.pin_threads(1) >= 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_all_classes_label():
     assert pipeline.check_label(None) is None and pipeline.check_label(-1) is None
     assert pipeline.labels_for(None, 12).tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
