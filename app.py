@@ -19,11 +19,11 @@ def build_demo() -> gr.Blocks:
     return ui.build()
 
 
-def launch(demo: gr.Blocks, **kwargs):
+def launch(demo: gr.Blocks, queue_size: int = QUEUE_SIZE, **kwargs):
     """Serve ``demo`` hardened for a classroom: a bounded queue, ``WORKERS`` model requests at once
     with the cores shared between them, 2 MB uploads, no monitoring page, the weights not served."""
     pipeline.pin_threads(WORKERS)
-    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=WORKERS)
+    demo.queue(max_size=queue_size, default_concurrency_limit=WORKERS)
     return demo.launch(css=CSS, max_file_size="2mb", enable_monitoring=False, show_error=False,
                        blocked_paths=[str(checkpoint.CHECKPOINT_DIR), str(checkpoint.RUNS_DIR)],
                        footer_links=["api"], **kwargs)

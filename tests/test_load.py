@@ -16,3 +16,28 @@ def test_eight_clients_at_once(app_url):
     assert r["rounds"][1]["reference_identical"] == "8/8"
     for e in r["all_rounds"]["endpoints"].values():
         assert 0 < e["first_p50_s"] <= e["final_p50_s"] and e["first_p95_s"] <= e["final_p95_s"] + 1e-9
+
+
+def test_past_the_queue_size_a_clean_queue_full_answer():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    from tests.conftest import free_port
+
+    demo = app.build_demo()
+    _, url, _ = app.launch(demo, queue_size=2, prevent_thread_lock=True, server_name="127.0.0.1",
+                           server_port=free_port(), quiet=True)
+    clients = [Client(url, verbose=False) for _ in range(10)]
+    try:
+        with ThreadPoolExecutor(10) as pool:
+            outs = list(pool.map(lambda c: load.request(c, "/compare_steps_diffusion",
+                                                        ("mnist", 3, 0, "ddim", 25, 3.0)), clients))
+        errors = [o["error"] for o in outs if "error" in o]
+        assert errors and all("queue" in e.lower() and "full" in e.lower() for e in errors), errors
+        assert len(outs) - len(errors) >= 2 + app.WORKERS - 1  # the running ones and the queued ones
+        assert "error" not in load.request(clients[0], "/generate_gan", ("mnist", 3, 1, 0, 1.0))  # still serving
+    finally:
+        for c in clients:
+            c.close()
+        demo.close()
