@@ -2,6 +2,8 @@
 between ``<!-- name:begin -->`` / ``<!-- name:end -->`` markers."""
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import re
 import socket
@@ -39,6 +41,23 @@ def flops(fn) -> float:
     with FlopCounterMode(display=False) as counter, torch.inference_mode():
         fn()
     return counter.get_total_flops()
+
+
+def parser(doc: str, name: str, write_help: str = "update README.md", threads: bool = True) -> argparse.ArgumentParser:
+    """The options every benchmark script shares: ``--threads`` (torch CPU threads, default 2),
+    ``--out`` (benchmarks/results/<name>.json) and ``--write``."""
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    if threads:
+        p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / f"{name}.json"))
+    p.add_argument("--write", action="store_true", help=write_help)
+    return p
+
+
+def save_json(path, result: dict) -> None:
+    """Write a benchmark's result as indented JSON, creating the folder."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(result, indent=1) + "\n")
 
 
 def replace(text: str, marker: str, body: str) -> str:

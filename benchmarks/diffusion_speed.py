@@ -12,8 +12,6 @@ into the checkpoints' cards (``sampling``).
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -22,7 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, best_of, flops, write_readme  # noqa: E402
+from benchmarks.common import best_of, flops, parser, save_json, write_readme  # noqa: E402
 from genimg import checkpoint, denoising, pipeline  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
 
@@ -65,12 +63,9 @@ def markdown(result: dict) -> str:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--threads", type=int, default=2)
+    p = parser(__doc__, "diffusion_speed", "update README.md and the cards")
     p.add_argument("-n", type=int, default=16)
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "diffusion_speed.json"))
-    p.add_argument("--write", action="store_true", help="update README.md and the cards")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     shipped = [d for d in DATASETS if checkpoint.exists("diffusion", d)]
@@ -79,8 +74,7 @@ def main() -> None:
               "datasets": [measure(d, a.n, a.repeats) for d in shipped]}
     table = markdown(result)
     print(table)
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
+    save_json(a.out, result)
     if a.write:
         for d in result["datasets"]:
             checkpoint.update_card("diffusion", d["dataset"], sampling=d)

@@ -14,8 +14,6 @@ round every client asks for it again, and all must get byte-identical files.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import random
 import statistics
@@ -26,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, launch_app, write_readme  # noqa: E402
+from benchmarks.common import launch_app, parser, save_json, write_readme  # noqa: E402
 
 # (api, arguments with SEED standing for a per-request seed): small requests, as students send
 SEED = object()
@@ -208,13 +206,11 @@ def markdown(r: dict) -> str:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = parser(__doc__, "load", threads=False)
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--url", default=None, help="an app already running (memory is then not measured)")
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "load.json"))
-    p.add_argument("--write", action="store_true", help="update README.md")
     a = p.parse_args()
     from app import QUEUE_SIZE
 
@@ -226,8 +222,7 @@ def main() -> None:
         if proc:
             proc.terminate()
             proc.wait()
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
+    save_json(a.out, result)
     table = markdown(result)
     print(table)
     if a.write:

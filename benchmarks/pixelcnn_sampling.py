@@ -13,7 +13,6 @@ checkpoint's card (``sampling``: how it samples fast, and these measurements).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -23,20 +22,17 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, best_of, flops, timed, write_readme  # noqa: E402
+from benchmarks.common import best_of, flops, parser, save_json, timed, write_readme  # noqa: E402
 from genimg import checkpoint, pipeline  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
 from genimg.models import pixelcnn_sampler  # noqa: E402
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--threads", type=int, default=2)
+    p = parser(__doc__, "pixelcnn_sampling")
     p.add_argument("--dataset", default="mnist")
     p.add_argument("-n", type=int, default=16)
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "pixelcnn_sampling.json"))
-    p.add_argument("--write", action="store_true", help="update README.md")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     model = pipeline.load_model("pixelcnn", a.dataset)  # also warms up
@@ -64,8 +60,7 @@ def main() -> None:
             f"Measured {result['date']}, torch {result['torch']}; `python benchmarks/pixelcnn_sampling.py --write`.")
     print(json.dumps(result, indent=1))
     print(text)
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
+    save_json(a.out, result)
     if a.write:
         how = " ".join(" ".join(pixelcnn_sampler.__doc__.split("\n\n")[1:4]).split())
         for dataset in DATASETS:  # the same sampler for both; measured on --dataset

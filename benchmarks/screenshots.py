@@ -12,6 +12,9 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+# every tab's action buttons, by their text (a tab has some of them)
+BUTTONS = ("Generate", "Interpolate", "Encode and decode", "Decode the map", "Paint", "Tokenise and decode",
+           "Complete it", "Denoise it", "Compare")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 
@@ -36,8 +39,7 @@ def main() -> None:
         for tab in a.tabs.split(","):
             page.get_by_role("tab", name=tab).click()
             panel = page.locator("[role=tabpanel]:visible")
-            for name in ("Generate", "Interpolate", "Encode and decode", "Decode the map", "Paint",
-                         "Tokenise and decode", "Complete it", "Denoise it", "Compare"):
+            for name in BUTTONS:
                 button = panel.get_by_role("button", name=name, exact=True)
                 if button.count():
                     button.first.click()

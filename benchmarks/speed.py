@@ -11,10 +11,7 @@ its first page.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,31 +22,15 @@ from torch.utils.flop_counter import FlopCounterMode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import launch_app, write_readme  # noqa: E402
+from benchmarks.common import launch_app, parser, save_json, write_readme  # noqa: E402
 from genimg import pipeline  # noqa: E402
+from genimg.bench import median_seconds  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
-
-
-def median_seconds(fn, repeats: int = 30, warmup: int = 5, budget_s: float = 15.0) -> float:
-    """Median wall time of ``repeats`` calls after ``warmup`` ones; fewer (at least 3) for slow
-    functions, so one measurement stays within about ``budget_s``."""
-    t0 = time.perf_counter()
-    fn()
-    first = time.perf_counter() - t0
-    for _ in range(min(warmup, int(budget_s / 4 / first))):
-        fn()
-    repeats = max(3, min(repeats, int(budget_s / first)))
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def matmul_gflops(size: int = 2048) -> float:
     a, b = torch.randn(size, size), torch.randn(size, size)
-    return 2 * size**3 / median_seconds(lambda: a @ b, repeats=10, warmup=3) / 1e9
+    return 2 * size**3 / median_seconds(lambda: a @ b, repeats=10, budget_s=15.0, warmup=3) / 1e9
 
 
 def sampling(family: str, dataset: str, n: int = 16) -> dict:
@@ -63,7 +44,7 @@ def sampling(family: str, dataset: str, n: int = 16) -> dict:
     with FlopCounterMode(display=False) as counter:
         run()
     flops = counter.get_total_flops() / n
-    seconds = median_seconds(run)
+    seconds = median_seconds(run, repeats=30, budget_s=15.0, warmup=5)
     return {"family": family, "dataset": dataset, "n": n, "ms": round(seconds * 1000, 2),
             "mflops_per_image": round(flops / 1e6, 1), "achieved_gflops": round(flops * n / seconds / 1e9, 2)}
 
@@ -76,10 +57,7 @@ def first_page_seconds() -> float:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "speed.json"))
-    p.add_argument("--write", action="store_true", help="update the table in README.md")
+    p = parser(__doc__, "speed", "update the table in README.md")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     peak = matmul_gflops()
@@ -92,8 +70,7 @@ def main() -> None:
               "matmul_gflops": round(peak, 1), "first_page_s": round(page, 2), "sampling": rows}
     table = markdown(result)
     print(table)
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
+    save_json(a.out, result)
     if a.write:
         write_readme("speed", table)
 

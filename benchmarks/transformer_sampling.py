@@ -14,7 +14,6 @@ the checkpoints' cards (``sampling``: how it samples fast, and these measurement
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -24,20 +23,17 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import ROOT, best_of, flops, write_readme  # noqa: E402
+from benchmarks.common import best_of, flops, parser, save_json, write_readme  # noqa: E402
 from genimg import checkpoint, pipeline  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
 from genimg.models import transformer_sampler  # noqa: E402
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--threads", type=int, default=2)
+    p = parser(__doc__, "transformer_sampling", "update README.md and the cards")
     p.add_argument("--dataset", default="mnist")
     p.add_argument("-n", type=int, default=16)
     p.add_argument("--repeats", type=int, default=7)
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "transformer_sampling.json"))
-    p.add_argument("--write", action="store_true", help="update README.md and the cards")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     model = pipeline.load_model("transformer", a.dataset)  # also warms up
@@ -74,8 +70,7 @@ def main() -> None:
             f"Measured {result['date']}, torch {result['torch']}; `python benchmarks/transformer_sampling.py --write`.")
     print(json.dumps(result, indent=1))
     print(text)
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(result, indent=1) + "\n")
+    save_json(a.out, result)
     if a.write:
         how = " ".join(transformer_sampler.__doc__.split())
         for dataset in DATASETS:  # the same sampler for both; measured on --dataset

@@ -37,14 +37,16 @@ class Stream:
     run: Callable[[], Iterator]  # calls the handler: a generator of frames
 
 
-def _median_seconds(fn, repeats: int, budget_s: float) -> float:
-    """The median of up to ``repeats`` timed calls after one warm-up call, fewer (at least 3)
-    when one call is slow, so a measurement takes about ``budget_s``."""
+def median_seconds(fn, repeats: int = 20, budget_s: float = 4.0, warmup: int = 0) -> float:
+    """The median of up to ``repeats`` timed calls, after one untimed call and up to ``warmup``
+    more; fewer (at least 3) when one call is slow, so a measurement takes about ``budget_s``."""
     t0 = time.perf_counter()
     fn()
-    first = time.perf_counter() - t0
+    first = max(time.perf_counter() - t0, 1e-6)
+    for _ in range(min(warmup, int(budget_s / 4 / first))):
+        fn()
     times = []
-    for _ in range(max(3, min(repeats, int(budget_s / max(first, 1e-6))))):
+    for _ in range(max(3, min(repeats, int(budget_s / first)))):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
@@ -63,7 +65,7 @@ def throughput(family: str, dataset: str, batches=BATCHES, repeats: int = 20, bu
             with torch.inference_mode():
                 model.sample(labels, torch.Generator().manual_seed(0))
 
-        out[str(b)] = round(b / _median_seconds(run, repeats, budget_s), 1)
+        out[str(b)] = round(b / median_seconds(run, repeats, budget_s), 1)
     return out
 
 

@@ -51,13 +51,11 @@ def sample_within(family: str, dataset: str, n: int, budget_s: float, seed: int 
     sampling (at least one chunk). Chunk ``i`` uses seed ``seed + i``. The times are the chunks'
     own, so a busy machine shows up as slower sampling, not as a different sample count rule."""
     parts: list[pipeline.Result] = []
-    seconds = 0.0
-    while sum(len(r.labels) for r in parts) < n:
-        if parts and seconds + seconds / len(parts) > budget_s:
-            break
-        size = min(MIN_N, n - sum(len(r.labels) for r in parts))
+    done, seconds = 0, 0.0
+    while done < n and not (parts and seconds + seconds / len(parts) > budget_s):
+        size = min(MIN_N, n - done)
         parts.append(pipeline.generate(family, dataset, None, size, seed=seed + len(parts), max_n=pipeline.API_MAX_N))
-        seconds += parts[-1].seconds
+        done, seconds = done + size, seconds + parts[-1].seconds
     cat = lambda name: np.concatenate([getattr(r, name) for r in parts])  # noqa: E731
     first = parts[0]
     return pipeline.Result(cat("images"), cat("labels"), cat("predicted"), cat("confidence"), seconds, first.nfe,
@@ -72,8 +70,6 @@ def evaluate(family: str, dataset: str, ref: Reference, n: int = DEFAULT_N, budg
     x = torch.from_numpy(result.images).float().div(255)[:, None]
     feats, probs = scores.embed(dataset, x)
     precision, recall = scores.precision_recall(ref.test[:n], feats)
-    mod = models.get(family)
-    model = pipeline.load_model(family, dataset)
     card = checkpoint.read_card(family, dataset)
     out = {
         "n_samples": n, "seed": seed, "options": result.options, "budget_s": budget_s,
@@ -87,9 +83,10 @@ def evaluate(family: str, dataset: str, ref: Reference, n: int = DEFAULT_N, budg
         "date": time.strftime("%Y-%m-%d"),
         "hardware": f"{platform.machine()}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}",
     }
+    mod = models.get(family)
     if hasattr(mod, "likelihood"):
         with torch.inference_mode():
-            out["likelihood"] = mod.likelihood(model, dataset, data_dir)
+            out["likelihood"] = mod.likelihood(pipeline.load_model(family, dataset), dataset, data_dir)
     return out
 
 

@@ -12,13 +12,10 @@ import pytest
 from genimg.models import FAMILIES, get
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-BUTTONS = ("Generate", "Interpolate", "Encode and decode", "Decode the map", "Paint", "Tokenise and decode",
-           "Complete it", "Denoise it", "Compare")
 TABS = [get(f).TITLE for f in FAMILIES] + ["Compare"]
 
 playwright = pytest.importorskip("playwright.sync_api")
+from benchmarks.screenshots import BUTTONS, FLAGS  # noqa: E402  (it needs playwright)
 if not Path(CHROMIUM).exists():  # .ci/run installs it; a developer machine may not have it
     pytest.skip("chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 
