@@ -1,7 +1,7 @@
 """Command line: ``python -m genimg sample | train | eval | bench``.
 
     python -m genimg sample --family F --dataset D -n N [--label L] [--seed S] [options] --out PATH
-    python -m genimg train  --family F --dataset D [--data-dir DIR] [--epochs E] [--set KEY=VALUE]
+    python -m genimg train  --family F --dataset D [--data-dir DIR] [--epochs E] [--set KEY=VALUE] [--device D]
     python -m genimg eval   [--family F ...] [--dataset D ...] [-n N] [--data-dir DIR]
     python -m genimg bench  [--family F ...] [--dataset D] [--batch B ...] [--no-tabs] [--out PATH.json]
 
@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--max-steps", type=int, default=None, help="stop early (smoke runs)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    t.add_argument("--device", default="auto",
+                   help="auto (default: a GPU when torch sees one, else the CPU), cpu or cuda")
     t.add_argument("--no-resume", action="store_true", help="start from scratch")
     t.add_argument("--from-checkpoint", action="store_true",
                    help="with no state to resume: start from the checkpoint's weights (fresh optimizer)")
@@ -140,7 +142,7 @@ def cmd_train(a) -> None:
         torch.set_num_threads(a.threads)
     card = train(a.family, a.dataset, data_dir=a.data_dir, epochs=a.epochs,
                  resume=not a.no_resume, seed=a.seed, max_steps=a.max_steps, overrides=a.set,
-                 from_checkpoint=a.from_checkpoint)
+                 from_checkpoint=a.from_checkpoint, device=a.device)
     if card:  # process 0 of a torchrun writes and reports; the others return nothing
         print(json.dumps({"metrics": card.get("metrics"), "recipe": card["recipe"]}, indent=1))
 

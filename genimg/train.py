@@ -23,7 +23,9 @@ SAVE_EVERY_S = 120  # resumable state at most this stale when a session ends
 CURVE_EVERY = 50  # steps per loss-curve point (mean over those steps)
 
 
-def hardware() -> str:
+def hardware(on: torch.device | None = None) -> str:
+    if on is not None and on.type == "cuda":
+        return f"{torch.cuda.get_device_name(on)} (CUDA {torch.version.cuda}), torch {torch.__version__}"
     cpu = platform.processor() or platform.machine()
     return f"{cpu}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}"
 
@@ -50,7 +52,7 @@ def parse_overrides(config_cls, pairs: list[str]) -> dict:
 
 def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, resume: bool = True,
           seed: int = 0, max_steps: int | None = None, root=None, quiet: bool = False,
-          overrides: list[str] | None = None, from_checkpoint: bool = False) -> dict:
+          overrides: list[str] | None = None, from_checkpoint: bool = False, device: str = "auto") -> dict:
     """Train ``family`` on ``dataset`` and write its checkpoint; return the card.
 
     Args:
@@ -61,10 +63,13 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
         from_checkpoint: when there is no state to resume, start from the weights of the
             checkpoint already written (e.g. the committed one) with a fresh optimizer, and
             count its steps and time in the new card.
+        device: ``auto`` (a GPU when torch sees one, else the CPU), ``cpu`` or ``cuda``. The
+            finished model is moved back to the CPU, where the app runs it.
     """
     dataset_info(dataset)
     fam = models.get(family)
-    rank, size = distributed.start()  # several processes when started by torchrun
+    on = distributed.device(device)
+    rank, size = distributed.start(on)  # several processes when started by torchrun
     x, y = load_tensors(dataset, "train", data_dir)
     epochs = epochs or fam.Trainer.epochs
     bs = fam.Trainer.batch_size
@@ -84,6 +89,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
                    "command": old["recipe"]["command"], "earlier": old["recipe"].get("continued_from")}
         print(f"continuing {family}/{dataset} from its checkpoint ({earlier['steps']} steps)", file=sys.stderr)
     trainer = fam.Trainer(model, total_steps=total)
+    distributed.place(trainer, on)  # before loading state, so the optimizers' state lands there too
     gen = torch.Generator().manual_seed(seed + 7919 * rank)  # each process its own noise
     step, curve, elapsed = 0, [], 0.0
     if resume and state_path.exists():
@@ -113,7 +119,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
         epoch, offset = divmod(step, per_epoch)
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed * 1000 + epoch))
         idx = distributed.shard(order[offset * bs:(offset + 1) * bs], rank, size)
-        logs = trainer.step(x[idx], y[idx], gen)
+        logs = trainer.step(x[idx].to(on), y[idx].to(on), gen)
         distributed.share_buffers(trainer, size)
         step += 1
         for k, v in logs.items():
@@ -133,6 +139,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
         return {}
     save_state()
     wall = elapsed + time.time() - t0
+    distributed.place(trainer, torch.device("cpu"))
     final = trainer.inference_model(x, y)
     launcher = ["torchrun", f"--nproc-per-node={size}"] if size > 1 else ["python"]
     command = [*launcher, "-m", "genimg", "train", "--family", family, "--dataset", dataset]
@@ -145,7 +152,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
     card = {
         "recipe": {"command": shlex.join(command), "epochs": epochs, "steps": step,
                    "batch_size": bs, "seed": seed, "wall_time_s": round(wall, 1),
-                   "hardware": hardware() + (f", {size} processes" if size > 1 else ""),
+                   "hardware": hardware(on) + (f", {size} processes" if size > 1 else ""),
                    "trainer": fam.Trainer.__doc__.strip(),
                    **({"continued_from": earlier} if earlier else {})},
         "parameters": sum(p.numel() for p in final.parameters()),

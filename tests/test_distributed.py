@@ -67,7 +67,7 @@ def test_torchrun_trains_a_tiny_gan_on_two_processes(tmp_path, synthetic_data):
     tiny = [x for k, v in TINY["gan"].items() for x in ("--set", f"{k}={v}")]
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2",
                         f"--master-port={free_port()}", "-m", "genimg", "train", "--family", "gan", *common,
-                        "--max-steps", "3", *tiny], env=env, capture_output=True, text=True, timeout=600)
+                        "--max-steps", "3", "--device", "cpu", *tiny], env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     card = checkpoint.read_card("gan", "mnist", root=tmp_path / "ck")
     assert card["recipe"]["steps"] == 3 and card["recipe"]["command"].startswith("torchrun --nproc-per-node=2 -m genimg")

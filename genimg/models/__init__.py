@@ -9,6 +9,8 @@ on its name.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
 from dataclasses import dataclass
 from types import ModuleType
@@ -55,6 +57,26 @@ class Option:
             raise ValueError(f"{self.name} must be {kind} between {self.minimum} and "
                              f"{self.maximum}, got {value!r}")  # also rejects NaN
         return int(v) if self.integer else v
+
+
+@functools.cache
+def cpu_bf16() -> bool:
+    """Whether this CPU has bfloat16 units (oneDNN), where bfloat16 training is about 2x faster."""
+    import torch
+
+    return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+def autocast(device):
+    """Trainers' mixed precision: bfloat16 autocast on a CPU with bfloat16 units or a GPU that
+    has bfloat16, otherwise full float32."""
+    import torch
+
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    if device.type == "cpu" and cpu_bf16():
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def get(name: str) -> ModuleType:

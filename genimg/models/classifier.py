@@ -55,7 +55,7 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """Blur (B,1,H,W) images with a 5x5 Gaussian of std ``sigma`` pixels (edges replicated)."""
     if sigma < 1e-3:
         return x
-    t = torch.arange(-2, 3, dtype=x.dtype)
+    t = torch.arange(-2, 3, dtype=x.dtype, device=x.device)
     k = torch.exp(-t**2 / (2 * sigma**2))
     k = k / k.sum()
     x = F.pad(x, (2, 2, 2, 2), mode="replicate")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from . import Option
+from . import Option, autocast
 from .schedulers import SCHEDULERS, Schedule
 from .unet import UNet
 
@@ -126,7 +126,7 @@ class Model(nn.Module):
 class Trainer:
     """v-prediction with min-SNR-5 weights on the cosine schedule, the class dropped 10% of the
     time; AdamW 1e-3 with 200 warm-up steps and cosine decay to a tenth, clipping at 1,
-    bfloat16 autocast where the CPU has it; samples from an EMA of the weights (decay up to
+    bfloat16 autocast where the device has it; samples from an EMA of the weights (decay up to
     0.999)."""
 
     epochs = 8
@@ -139,7 +139,6 @@ class Trainer:
         self.ema = copy.deepcopy(model.net).eval().requires_grad_(False)
         self.opt = torch.optim.AdamW(model.net.parameters(), lr=lr, weight_decay=0.0)
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, self._lr_factor)
-        self.bf16 = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
     def _lr_factor(self, i: int) -> float:
         if i < 200:
@@ -149,10 +148,12 @@ class Trainer:
     def step(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> dict:
         net, schedule = self.model.net.train(), self.model.schedule
         b = len(x)
-        t = torch.randint(0, len(schedule), (b,), generator=generator)
-        noise = torch.randn(x.shape, generator=generator)
-        y = torch.where(torch.rand(b, generator=generator) < self.drop_class, net.null_class, y)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+        # drawn on the CPU from the run's generator, so any device trains on the same numbers
+        t = torch.randint(0, len(schedule), (b,), generator=generator).to(x.device)
+        noise = torch.randn(x.shape, generator=generator).to(x.device)
+        drop = (torch.rand(b, generator=generator) < self.drop_class).to(x.device)
+        y = torch.where(drop, net.null_class, y)
+        with autocast(x.device):
             v = net(schedule.q_sample(x, t, noise), t, y)
         mse = (v.float() - schedule.v_target(x, t, noise)).pow(2).mean((1, 2, 3))
         snr = schedule.snr(t).flatten()

@@ -189,7 +189,7 @@ class Trainer:
     def step(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> dict:
         self.g.train()
         self.d.train()
-        z = self.g.latent(len(x), generator)
+        z = self.g.latent(len(x), generator).to(x.device)  # the same noise on any device
         fake = self.g(z, y)
         loss_d = self.d_loss(x, fake.detach(), y)
         self.opt_d.zero_grad(set_to_none=True)

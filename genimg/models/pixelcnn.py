@@ -34,7 +34,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import OneModelTrainer, Option
+from . import OneModelTrainer, Option, autocast, cpu_bf16
 
 TITLE = "PixelCNN"
 SUMMARY = "A convolutional network paints the image one pixel at a time, left to right, top to bottom."
@@ -230,7 +230,8 @@ def receptive_field(gated: bool, layers: int = 4, size: int = 13) -> "np.ndarray
 class Trainer(OneModelTrainer):
     """Cross-entropy over the grey levels of every pixel (teacher forcing: all 784 pixel
     predictions in one pass), Adam 1e-3 with cosine decay, gradient clipping at 1; bfloat16
-    autocast and channels-last tensors where the CPU has bfloat16 units (2x faster here)."""
+    autocast where the device has it, and channels-last tensors where the CPU has bfloat16 units
+    (2x faster here)."""
 
     epochs = 3
     batch_size = 64
@@ -240,14 +241,13 @@ class Trainer(OneModelTrainer):
         self.total_steps = total_steps
         self.opt = torch.optim.Adam(model.parameters(), lr=lr)
         self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, T_max=total_steps)
-        self.bf16 = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-        if self.bf16:
+        if cpu_bf16():
             model.to(memory_format=torch.channels_last)
 
     def step(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> dict:
         self.model.train()
         levels = quantise((x + 1) / 2, self.model.config.levels)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+        with autocast(x.device):
             logits = self.model(levels.contiguous(memory_format=torch.channels_last), y)
         nats = F.cross_entropy(logits.float(), levels[:, 0], reduction="none").sum((1, 2)).mean()
         self.opt.zero_grad(set_to_none=True)

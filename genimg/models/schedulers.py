@@ -43,7 +43,7 @@ class Schedule:
         """abar at timesteps ``t`` (int or (B,) long; -1 means before any noise: 1), as float32
         (B,1,1,1) ready to broadcast over images."""
         t = torch.as_tensor(t).reshape(-1)
-        a = torch.where(t >= 0, self.alpha_bar[t.clamp(min=0)], torch.ones((), dtype=torch.float64))
+        a = torch.where(t >= 0, self.alpha_bar.to(t.device)[t.clamp(min=0)], torch.ones((), dtype=torch.float64))
         return a.float().view(-1, 1, 1, 1)
 
     def q_sample(self, x0: torch.Tensor, t, noise: torch.Tensor) -> torch.Tensor:

@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import Option
+from . import Option, autocast
 from .vqvae import VQVAE, CodebookEMA
 
 TITLE = "Transformer"
@@ -56,8 +56,8 @@ def attention(q, k, v, offset: int = 0):
     positions 0..: a query never attends to a later key. Returns (output, weights)."""
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
     if q.shape[-2] > 1:  # one query at the newest position sees every key: nothing to mask
-        i = torch.arange(q.shape[-2])[:, None] + offset
-        scores = scores.masked_fill(torch.arange(k.shape[-2])[None] > i, float("-inf"))
+        i = torch.arange(q.shape[-2], device=q.device)[:, None] + offset
+        scores = scores.masked_fill(torch.arange(k.shape[-2], device=q.device)[None] > i, float("-inf"))
     weights = scores.softmax(-1)
     return weights @ v, weights
 
@@ -225,7 +225,7 @@ class Trainer:
     by moving averages with dead-code restarts. Then the tokenizer is frozen and the rest train
     the Transformer on the tokens of each batch with next-token cross-entropy (AdamW 1e-3,
     betas 0.9/0.95, weight decay 0.01, 100 warm-up steps, cosine decay, clipping at 1, bfloat16
-    autocast where the CPU has it)."""
+    autocast where the device has it)."""
 
     epochs = 12
     batch_size = 128
@@ -239,7 +239,6 @@ class Trainer:
         self.tok_opt = torch.optim.Adam(model.tokenizer.parameters(), lr=lr)
         self.opt = torch.optim.AdamW(model.prior.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.01)
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, self._lr_factor)
-        self.bf16 = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
     def _lr_factor(self, i: int) -> float:
         steps = max(self.total_steps - self.split, 1)
@@ -256,7 +255,7 @@ class Trainer:
         with torch.no_grad():
             tokens = vq.encode(x01).flatten(1)
         self.model.prior.train()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+        with autocast(x.device):
             logits = self.model.prior(y, tokens)
         loss = F.cross_entropy(logits.float().transpose(1, 2), tokens)
         self.opt.zero_grad(set_to_none=True)

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 def timestep_embedding(t: torch.Tensor, dim: int, period: float = 10_000.0) -> torch.Tensor:
     """Sinusoidal features of the timesteps (B,) as in the Transformer's positions, (B, dim)."""
     half = dim // 2
-    freqs = torch.exp(-math.log(period) * torch.arange(half, dtype=torch.float32) / half)
+    freqs = torch.exp(-math.log(period) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
     angles = t.float()[:, None] * freqs[None]
     return torch.cat([angles.sin(), angles.cos()], 1)
 

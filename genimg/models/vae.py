@@ -87,7 +87,7 @@ class Model(nn.Module):
     @staticmethod
     def reparameterise(mu, logvar, generator: torch.Generator | None = None) -> torch.Tensor:
         """z = mu + sigma * eps: a sample of q(z|x) that gradients can flow through."""
-        eps = torch.randn(mu.shape, generator=generator)
+        eps = torch.randn(mu.shape, generator=generator).to(mu.device)
         return mu + torch.exp(0.5 * logvar) * eps
 
     def elbo(self, x01: torch.Tensor, y: torch.Tensor, generator=None) -> tuple[torch.Tensor, torch.Tensor]:

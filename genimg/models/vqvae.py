@@ -104,8 +104,9 @@ class CodebookEMA:
         flat = z.detach().float().permute(0, 2, 3, 1).reshape(-1, d)
         ids = ids.flatten()
         k = self.count.shape[0]
+        self.count, self.total = self.count.to(z.device), self.total.to(z.device)  # follow the model
         if not self.started:  # start the codebook on the data, not on random vectors
-            pick = torch.randint(len(flat), (k,), generator=generator)
+            pick = torch.randint(len(flat), (k,), generator=generator).to(flat.device)
             self.total.copy_(flat[pick])  # count 1 each: an entry not chosen soon is restarted
             self.q.codebook.copy_(flat[pick])
             self.started = True
@@ -117,7 +118,7 @@ class CodebookEMA:
         self.q.codebook.copy_(self.total / self.count.clamp_min(1e-5)[:, None])
         dead = self.count < self.dead * len(flat) / k
         if dead.any():
-            pick = torch.randint(len(flat), (int(dead.sum()),), generator=generator)
+            pick = torch.randint(len(flat), (int(dead.sum()),), generator=generator).to(flat.device)
             self.q.codebook[dead] = flat[pick]
             self.total[dead] = flat[pick]
             self.count[dead] = 1.0
