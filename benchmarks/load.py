@@ -202,7 +202,25 @@ def markdown(r: dict) -> str:
                  f"request after that; memory {r['rss_before_mb']:.0f} MB before the rounds"
                  + (f", {growth:+.1%} from round 2 to round 3" if growth is not None else "") +
                  ". Regenerate with `python benchmarks/load.py --write`.")
+    lines.append("\n" + reading(r))
     return "\n".join(lines)
+
+
+def reading(r: dict) -> str:
+    """The figures a teacher asks for, worked out from the tables above."""
+    served = sum(row["served"] for row in r["rounds"])
+    rate = served / (len(r["rounds"]) * r["seconds_per_round"])
+    ends = r["all_rounds"]["endpoints"]
+    p50 = statistics.median(e["final_p50_s"] for e in ends.values())
+    spread = statistics.median(e["final_p95_s"] / e["final_p50_s"] for e in ends.values())
+    fastest = min(ends, key=lambda api: ends[api]["final_p50_s"])
+    alone = r["alone"]["endpoints"].values()
+    first, final = max(e["first_p50_s"] for e in alone), max(e["final_p50_s"] for e in alone)
+    return (f"Read: the machine served {rate:.1f} requests a second of this mix to {r['clients']} clients; "
+            f"the typical endpoint's final picture came {p50:.0f} s after the click (p50), and its p95 was "
+            f"{spread:.1f}× that; the fastest, `{fastest}`, took {ends[fastest]['final_p50_s']:.2f} s. Alone, "
+            f"every endpoint's first picture came within {first:.2f} s of a cold start, and its last within "
+            f"{final:.2f} s.")
 
 
 def main() -> None:

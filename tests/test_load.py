@@ -16,6 +16,9 @@ def test_eight_clients_at_once(app_url):
     assert r["rounds"][1]["reference_identical"] == "8/8"
     for e in r["all_rounds"]["endpoints"].values():
         assert 0 < e["first_p50_s"] <= e["final_p50_s"] and e["first_p95_s"] <= e["final_p95_s"] + 1e-9
+    report = load.markdown({**r, "first_page_s": 1.0})
+    served = sum(row["served"] for row in r["rounds"])
+    assert f"served {served / 20:.1f} requests a second of this mix to 8 clients" in report
 
 
 def test_past_the_queue_size_a_clean_queue_full_answer():
