@@ -134,7 +134,7 @@ def run_round(url: str, clients: int, seconds: float, pid: int | None, reference
     for t in threads:
         t.join()
     done.set()
-    return {"log": log, "same": same, "peak_rss_mb": round(peak[0], 1)}
+    return {"log": log, "same": same, "peak_rss_mb": round(peak[0], 1) if pid else None}
 
 
 def summary(log: list[dict], queue_size: int) -> dict:
@@ -182,12 +182,16 @@ def measure(url: str, pid: int | None, clients: int, rounds: int, seconds: float
     return result
 
 
+def _mb(value) -> str:
+    return "–" if value is None else f"{value:.0f} MB"  # not measured against an app started elsewhere
+
+
 def markdown(r: dict) -> str:
     lines = ["| round | requests served | errors | peak memory | memory after | same reference image |",
              "|---:|---:|---:|---:|---:|---|"]
     for row in r["rounds"]:
-        lines.append(f"| {row['round']} | {row['served']} | {row['errors']} | {row['peak_rss_mb']:.0f} MB | "
-                     f"{row['rss_after_mb']:.0f} MB | {row.get('reference_identical', '–')} |")
+        lines.append(f"| {row['round']} | {row['served']} | {row['errors']} | {_mb(row['peak_rss_mb'])} | "
+                     f"{_mb(row['rss_after_mb'])} | {row.get('reference_identical', '–')} |")
     lines += ["", "| endpoint | cold start: first frame / final | under load: first frame p50 / p95 | "
                   "final p50 / p95 | requests |", "|---|---:|---:|---:|---:|"]
     for api, e in r["all_rounds"]["endpoints"].items():
@@ -199,7 +203,7 @@ def markdown(r: dict) -> str:
     lines.append(f"\nMeasured {r['date']}: {r['clients']} clients for {len(r['rounds'])} rounds of "
                  f"{r['seconds_per_round']:.0f} s on {r['cpu_cores']} CPU cores; `python app.py` answered its first "
                  f"page {r.get('first_page_s')} s after it started, and the cold-start column is each endpoint's first "
-                 f"request after that; memory {r['rss_before_mb']:.0f} MB before the rounds"
+                 f"request after that; memory {_mb(r['rss_before_mb'])} before the rounds"
                  + (f", {growth:+.1%} from round 2 to round 3" if growth is not None else "") +
                  ". Regenerate with `python benchmarks/load.py --write`.")
     lines.append("\n" + reading(r))

@@ -19,6 +19,7 @@ def test_eight_clients_at_once(app_url):
     report = load.markdown({**r, "first_page_s": 1.0})
     served = sum(row["served"] for row in r["rounds"])
     assert f"served {served / 20:.1f} requests a second of this mix to 8 clients" in report
+    assert "| 2 | " in report and "memory – before" in report  # an app started elsewhere: not measured
 
 
 def test_past_the_queue_size_a_clean_queue_full_answer():
