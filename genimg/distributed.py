@@ -54,7 +54,10 @@ def start(on: torch.device | None = None) -> tuple[int, int]:
     """Join the process group when started by torchrun with more than one process."""
     rank, size = world()
     if size > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if on is not None and on.type == "cuda" else "gloo")
+        if on is not None and on.type == "cuda":
+            dist.init_process_group("nccl", device_id=on)  # bound to this process's GPU
+        else:
+            dist.init_process_group("gloo")
     return rank, size
 
 

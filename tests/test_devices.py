@@ -119,3 +119,16 @@ def test_the_cli_refuses_a_device_it_cannot_use(monkeypatch, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: --device cuda needs a GPU that torch can use, and it finds none here; use --device cpu",
                    "error: --device must be one of auto, cpu, cuda, got 'gpu'"]
+
+
+def test_gpus_talk_over_nccl_and_cpus_over_gloo(monkeypatch):
+    from genimg.distributed import dist
+
+    calls = []
+    monkeypatch.setattr(dist, "is_initialized", lambda: False)
+    monkeypatch.setattr(dist, "init_process_group", lambda backend, **kw: calls.append((backend, kw)))
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert distributed.start(torch.device("cuda", 1)) == (1, 2)
+    assert distributed.start(torch.device("cpu")) == (1, 2)
+    assert calls == [("nccl", {"device_id": torch.device("cuda", 1)}), ("gloo", {})]
