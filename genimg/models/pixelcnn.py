@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -190,7 +191,6 @@ def mask(kind: str, k: int = 5) -> "np.ndarray":
     weight may be non-zero, TARGET at the centre. Mask A (first layer) hides the centre pixel
     itself; mask B (later layers) lets a layer see its own position, which by then holds only
     information about earlier pixels."""
-    import numpy as np
 
     m = np.zeros((k, k), np.uint8)
     m[:k // 2] = SEEN
@@ -204,7 +204,6 @@ def receptive_field(gated: bool, layers: int = 4, size: int = 13) -> "np.ndarray
     3x3 kernels, found by gradients through a random network of that shape: masked
     convolutions (mask A, then mask B; they never reach the pixels up and to the right, the
     "blind spot") or this file's gated vertical + horizontal stacks."""
-    import numpy as np
 
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(1, 1, size, size, generator=gen, dtype=torch.float64).requires_grad_()
