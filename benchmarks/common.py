@@ -43,14 +43,16 @@ def flops(fn) -> float:
     return counter.get_total_flops()
 
 
-def parser(doc: str, name: str, write_help: str = "update README.md", threads: bool = True) -> argparse.ArgumentParser:
+def parser(doc: str, name: str, write_help: str = "update README.md", threads: bool = True,
+           write: bool = True) -> argparse.ArgumentParser:
     """The options every benchmark script shares: ``--threads`` (torch CPU threads, default 2),
     ``--out`` (benchmarks/results/<name>.json) and ``--write``."""
     p = argparse.ArgumentParser(description=doc.split("\n")[0])
     if threads:
         p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / f"{name}.json"))
-    p.add_argument("--write", action="store_true", help=write_help)
+    if write:
+        p.add_argument("--write", action="store_true", help=write_help)
     return p
 
 

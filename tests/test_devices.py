@@ -13,6 +13,7 @@ from torch.utils._pytree import tree_leaves
 
 from genimg import distributed, models
 from genimg.__main__ import main
+from genimg.data import load_tensors
 from tests.conftest import TINY
 
 META = torch.device("meta")
@@ -132,3 +133,15 @@ def test_gpus_talk_over_nccl_and_cpus_over_gloo(monkeypatch):
     assert distributed.start(torch.device("cuda", 1)) == (1, 2)
     assert distributed.start(torch.device("cpu")) == (1, 2)
     assert calls == [("nccl", {"device_id": torch.device("cuda", 1)}), ("gloo", {})]
+
+
+def test_the_device_check_script_runs_here(synthetic_data):
+    """benchmarks/device_check.py, made for a lent GPU, on the CPU: no difference, and the
+    end-to-end ``train --device`` writes a card that says where it ran."""
+    from benchmarks import device_check
+
+    x, y = load_tensors("mnist", "train", synthetic_data)
+    r = device_check.compare("vae", torch.device("cpu"), 2, x, y)
+    assert r["max_relative_difference"] == {"neg_elbo": 0.0, "kl": 0.0} and set(r["seconds_per_step"]) == {"cpu", "device"}
+    run = device_check.end_to_end("cpu", str(synthetic_data), steps=2)
+    assert run["ok"] and "CPU threads" in run["hardware"], run
