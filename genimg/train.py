@@ -149,6 +149,8 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
         command += ["--set", pair]
     if earlier:
         command += ["--from-checkpoint"]
+    if device != "auto":
+        command += ["--device", device]
     card = {
         "recipe": {"command": shlex.join(command), "epochs": epochs, "steps": step,
                    "batch_size": bs, "seed": seed, "wall_time_s": round(wall, 1),

@@ -71,4 +71,5 @@ def test_torchrun_trains_a_tiny_gan_on_two_processes(tmp_path, synthetic_data):
     assert r.returncode == 0, r.stderr[-2000:]
     card = checkpoint.read_card("gan", "mnist", root=tmp_path / "ck")
     assert card["recipe"]["steps"] == 3 and card["recipe"]["command"].startswith("torchrun --nproc-per-node=2 -m genimg")
+    assert card["recipe"]["command"].endswith("--device cpu")
     assert card["recipe"]["hardware"].endswith("2 processes") and "class_accuracy" in card["metrics"]
