@@ -71,12 +71,17 @@ def write_readme(marker: str, body: str) -> None:
     README.write_text(replace(README.read_text(), marker, body))
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (yet)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def launch_app(timeout: float = 60.0) -> tuple[subprocess.Popen, str, float]:
     """Start ``python app.py`` on a free loopback port: (the process, its URL, seconds until it
     answered its first page). The caller terminates the process."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,

@@ -124,10 +124,10 @@ def run_round(url: str, clients: int, seconds: float, pid: int | None, reference
 
     def watch():
         while not done.wait(0.5):
-            peak[0] = max(peak[0], rss_mb(pid) if pid else 0.0)
+            peak[0] = max(peak[0], rss_mb(pid))
 
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
+    if pid:
+        threading.Thread(target=watch, daemon=True).start()
     threads = [threading.Thread(target=client_loop, args=(url, i, until, log, reference, same)) for i in range(clients)]
     for t in threads:
         t.start()

@@ -13,7 +13,6 @@ A slow family gets fewer samples: as many chunks of 1,000 (100 per class) as fit
 """
 from __future__ import annotations
 
-import platform
 import time
 
 import numpy as np
@@ -65,6 +64,8 @@ def sample_within(family: str, dataset: str, n: int, budget_s: float, seed: int 
 def evaluate(family: str, dataset: str, ref: Reference, n: int = DEFAULT_N, budget_s: float = DEFAULT_BUDGET_S,
              seed: int = 0, data_dir=None) -> dict:
     """Every measurement of one family on one dataset (see the module docstring)."""
+    from .train import hardware  # training's description of this machine (not needed at app start-up)
+
     result = sample_within(family, dataset, n, budget_s, seed)
     n = len(result.labels)
     x = torch.from_numpy(result.images).float().div(255)[:, None]
@@ -81,7 +82,7 @@ def evaluate(family: str, dataset: str, ref: Reference, n: int = DEFAULT_N, budg
         "parameters": card["parameters"], "file_bytes": card["file_bytes"], "nfe": result.nfe,
         "ms_per_image": round(result.seconds / n * 1000, 3),
         "date": time.strftime("%Y-%m-%d"),
-        "hardware": f"{platform.machine()}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}",
+        "hardware": hardware(),
     }
     mod = models.get(family)
     if hasattr(mod, "likelihood"):

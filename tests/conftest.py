@@ -1,12 +1,13 @@
 import gzip
 import os
-import socket
 import struct
 import tempfile
 
 import numpy as np
 import pytest
 import torch
+
+from benchmarks.common import free_port
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="genimg-gradio-"))
@@ -48,12 +49,6 @@ def synthetic_data(tmp_path):
     return tmp_path / "data"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def app_url():
     """The app, launched once for the whole session on loopback as ``python app.py`` serves it."""
@@ -64,3 +59,13 @@ def app_url():
                            quiet=True)
     yield url
     demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    """A gradio_client Client of the app, as a script or a browser would call it."""
+    from gradio_client import Client
+
+    c = Client(app_url, verbose=False)
+    yield c
+    c.close()

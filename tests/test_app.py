@@ -1,15 +1,8 @@
 """The app, launched for real and called through gradio_client, as a user's browser would."""
 import numpy as np
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
-
-
-@pytest.fixture(scope="module")
-def client(app_url):
-    c = Client(app_url, verbose=False)
-    yield c
-    c.close()
 
 
 def png(path) -> Image.Image:

@@ -13,7 +13,8 @@ import torch.multiprocessing as mp
 from torch import nn
 
 from genimg import checkpoint, distributed
-from tests.conftest import TINY, free_port
+from benchmarks.common import free_port
+from tests.conftest import TINY
 
 
 def _worker(rank: int, size: int, port: int, out: str) -> None:

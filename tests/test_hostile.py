@@ -8,7 +8,7 @@ import math
 import httpx
 import numpy as np
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image
 
 from genimg import checkpoint
@@ -22,13 +22,6 @@ def sketch_file(tmp_path, array: np.ndarray, name: str = "drawing.png") -> dict:
     path = tmp_path / name
     Image.fromarray(array).save(path)
     return {"background": None, "layers": [], "composite": handle_file(str(path))}
-
-
-@pytest.fixture(scope="module")
-def client(app_url):
-    c = Client(app_url, verbose=False)
-    yield c
-    c.close()
 
 
 def call(url: str, api: str, args) -> tuple[str, dict]:

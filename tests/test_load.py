@@ -27,7 +27,7 @@ def test_past_the_queue_size_a_clean_queue_full_answer():
 
     from gradio_client import Client
 
-    from tests.conftest import free_port
+    from benchmarks.common import free_port
 
     demo = app.build_demo()
     _, url, _ = app.launch(demo, queue_size=2, prevent_thread_lock=True, server_name="127.0.0.1",

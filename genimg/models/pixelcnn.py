@@ -186,12 +186,11 @@ class Model(nn.Module):
 UNSEEN, SEEN, TARGET = 0, 1, 2
 
 
-def mask(kind: str, k: int = 5) -> "np.ndarray":
+def mask(kind: str, k: int = 5) -> np.ndarray:
     """The k x k mask of a masked PixelCNN convolution (van den Oord et al. 2016a): SEEN where a
     weight may be non-zero, TARGET at the centre. Mask A (first layer) hides the centre pixel
     itself; mask B (later layers) lets a layer see its own position, which by then holds only
     information about earlier pixels."""
-
     m = np.zeros((k, k), np.uint8)
     m[:k // 2] = SEEN
     m[k // 2, :k // 2] = SEEN
@@ -199,12 +198,11 @@ def mask(kind: str, k: int = 5) -> "np.ndarray":
     return m
 
 
-def receptive_field(gated: bool, layers: int = 4, size: int = 13) -> "np.ndarray":
+def receptive_field(gated: bool, layers: int = 4, size: int = 13) -> np.ndarray:
     """The pixels that can change the prediction of the centre pixel after ``layers`` layers with
     3x3 kernels, found by gradients through a random network of that shape: masked
     convolutions (mask A, then mask B; they never reach the pixels up and to the right, the
     "blind spot") or this file's gated vertical + horizontal stacks."""
-
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(1, 1, size, size, generator=gen, dtype=torch.float64).requires_grad_()
     c = size // 2

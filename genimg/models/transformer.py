@@ -63,7 +63,7 @@ def attention(q, k, v, offset: int = 0):
     return weights @ v, weights
 
 
-def attended(n: int = 12) -> "np.ndarray":
+def attended(n: int = 12) -> np.ndarray:
     """Which positions each of the first ``n`` positions attends to, read off ``attention``
     itself (uniform scores, one-hot values): (n, n) uint8, 1 where row i reads column j."""
     q = k = torch.zeros(1, n, 1)

@@ -200,7 +200,7 @@ def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
 
     Registers the public endpoint ``/generate_<family>``.
     """
-    names = [o.name for o in models.get(family).OPTIONS]
+    names = option_names(family)
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             label = class_dropdown(dataset)

@@ -30,10 +30,11 @@ def board_outputs(dataset: str):
     charts = [render.hbars(names, [r["fid"] for r in rows], "FID (lower is better; red: the real-vs-real floor)",
                            floors=[r["fid_floor"] for r in rows]),
               render.hbars(names, [100 * r["class_accuracy"] for r in rows], "Class accuracy of the samples", "%"),
-              render.hbars(names, [r["ms_per_image"] for r in rows], "Time per image (batched, 2 CPU threads)", " ms")]
-    when = ", ".join(sorted({r["date"] for r in rows}))
-    return table, render.stack(charts), (f"Measured {when} by `python -m genimg eval` "
-                                                    f"(10,000 samples per family, fewer for the slow ones).")
+              render.hbars(names, [r["ms_per_image"] for r in rows], "Time per image (batched)", " ms")]
+    when, where = (", ".join(sorted({r[k] for r in rows})) for k in ("date", "hardware"))
+    most = max(r["n_samples"] for r in rows)
+    return table, render.stack(charts), (f"Measured {when} on {where} by `python -m genimg eval` "
+                                         f"({most:,} samples per family, fewer for the slow ones).")
 
 
 def build(dataset: gr.Radio) -> None:

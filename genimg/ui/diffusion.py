@@ -7,11 +7,11 @@ import numpy as np
 
 from .. import denoising, pipeline, render
 from ..models import diffusion
-from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, how_it_works, live_controls, picked_start,
-                     start_picker, throttled, user_errors)
+from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, how_it_works, live_controls, option_names,
+                     picked_start, start_picker, throttled, user_errors)
 
 FAMILY = "diffusion"
-NAMES = [o.name for o in diffusion.OPTIONS]
+NAMES = option_names(FAMILY)
 HOW = r"""
 **The forward process** (`schedulers.Schedule.q_sample`) destroys an image $x_0$ with Gaussian
 noise over $T = 1000$ small steps, and in closed form

@@ -115,7 +115,7 @@ def build(dataset: gr.Radio) -> None:
     @user_errors
     @api_names("dataset", "label", "n", "seed", *option_names(FAMILY))
     def generate(dataset_key, label_value, n_value, seed_value, *option_values):
-        opts = dict(zip([o.name for o in transformer.OPTIONS], option_values))
+        opts = dict(zip(option_names(FAMILY), option_values))
         codes = pipeline.load_model(FAMILY, dataset_key).config.codes
         for frame in throttled(painting.paint(FAMILY, dataset_key, label_value, n_value, seed_value, every=1, **opts)):
             chart = _next_token_bars(frame, codes)
@@ -147,7 +147,7 @@ def build(dataset: gr.Radio) -> None:
     @user_errors
     @api_names("dataset", *START, "rows", "count", "seed", *option_names(FAMILY))
     def complete(dataset_key, source_value, label_value, which, sketch, k, m, seed_value, *option_values):
-        opts = dict(zip([o.name for o in transformer.OPTIONS], option_values))
+        opts = dict(zip(option_names(FAMILY), option_values))
         start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)
         out = painting.complete(FAMILY, dataset_key, start, label_id, k, m, seed_value, **opts)
         recon = explore.round_trip(dataset_key, start)["reconstruction"]
