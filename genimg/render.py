@@ -5,9 +5,9 @@ pixels stays a crisp square.
 """
 from __future__ import annotations
 
+import io
 import math
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -170,15 +170,15 @@ def strip(images: np.ndarray, scale: int = 4, captions: list[str] | None = None)
     return grid(images, captions, scale=scale, cols=len(images))
 
 
-def gif(images: np.ndarray, path: str | Path, scale: int = 6, ms_per_frame: int = 80,
-        bounce: bool = True) -> Path:
+def gif(images: np.ndarray, scale: int = 6, ms_per_frame: int = 80, bounce: bool = True) -> bytes:
     """An animated GIF of the frames (forth and back when ``bounce``), looping forever."""
     frames = [Image.fromarray(f, "L").resize((f.shape[1] * scale, f.shape[0] * scale), Image.NEAREST)
               for f in images]
     if bounce and len(frames) > 2:
         frames = frames + frames[-2:0:-1]
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0)
-    return Path(path)
+    buf = io.BytesIO()
+    frames[0].save(buf, format="gif", save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0)
+    return buf.getvalue()
 
 
 def from_grid(sheet: Image.Image, size: int = 28) -> np.ndarray:

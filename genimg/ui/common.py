@@ -12,6 +12,7 @@ from PIL import Image
 
 from .. import models, painting, pipeline, render
 from ..data import DATASETS
+from .picture import picture
 
 DEFAULT_DATASET = "mnist"
 ALL = -1  # the class value meaning "all classes" (image i gets class i % 10)
@@ -141,20 +142,18 @@ def _checked(block, preprocess):
     return checked
 
 
-def how_it_works(text: str, picture=None, picture_label: str = "") -> None:
+def how_it_works(text: str, figure=None, figure_label: str = "") -> None:
     with gr.Accordion("How it works", open=False):
         gr.Markdown(text, latex_delimiters=LATEX)
-        if picture is not None:
-            gr.Image(picture, label=picture_label, format="png", type="pil", interactive=False,
-                     buttons=[])
+        if figure is not None:
+            picture(figure, label=figure_label, buttons=[])
 
 
 def sketchpad(label: str = "Draw with the mouse (or a finger)", visible: bool = True) -> gr.Sketchpad:
     """A white 280x280 canvas with a black brush in hand."""
     paper = Image.new("RGBA", (280, 280), "white")  # a background puts the brush in hand
     return gr.Sketchpad(value={"background": paper, "layers": [], "composite": paper}, label=label,
-                        canvas_size=(280, 280), type="numpy", image_mode="RGBA", format="png",
-                        layers=False, visible=visible, brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"))
+                        canvas_size=(280, 280), type="numpy", image_mode="RGBA", layers=False, visible=visible, brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"))
 
 
 def drawn(sketch):
@@ -209,10 +208,9 @@ def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
             opts = option_sliders(family)
             go = gr.Button("Generate", variant="primary")
         with gr.Column(scale=2):
-            grid = gr.Image(label="Samples (caption: what the classifier sees, red if not the class asked)",
-                            format="png", type="pil", interactive=False, show_label=True)
+            grid = picture(label="Samples (caption: what the classifier sees, red if not the class asked)")
             stats = gr.Markdown()
-            process = gr.Image(label=process_label, format="png", type="pil", interactive=False)
+            process = picture(label=process_label)
 
     @user_errors
     @api_names("dataset", "label", "n", "seed", *option_names(family))

@@ -8,6 +8,7 @@ import gradio as gr
 
 from .. import evaluate, models, pipeline, render
 from .common import DEFAULT_DATASET, LABEL_ROOM, MODEL_QUEUE, class_dropdown, seed_input, user_errors
+from .picture import picture
 
 N = 8  # images per family
 HEADERS = ["family", "samples", "FID", "FID floor", "class accuracy", "IS", "IS of the test set", "precision",
@@ -50,12 +51,11 @@ def build(dataset: gr.Radio) -> None:
     with gr.Row():
         for family in models.FAMILIES:
             with gr.Column(min_width=150):
-                pictures.append(gr.Image(label=models.get(family).TITLE, format="png", type="pil",
-                                         interactive=False))
+                pictures.append(picture(label=models.get(family).TITLE))
                 notes.append(gr.Markdown())
     first = board_outputs(DEFAULT_DATASET)
-    table = gr.Dataframe(first[0], headers=HEADERS, label="Scoreboard", interactive=False)
-    chart = gr.Image(first[1], label="The scoreboard as bars", format="png", type="pil", interactive=False)
+    table = gr.Dataframe(first[0], headers=HEADERS, label="Scoreboard")
+    chart = picture(first[1], label="The scoreboard as bars")
     board_note = gr.Markdown(first[2])
 
     @user_errors

@@ -9,6 +9,7 @@ from .. import denoising, pipeline, render
 from ..models import diffusion
 from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, how_it_works, live_controls, option_names,
                      picked_start, start_picker, throttled, user_errors)
+from .picture import picture
 
 FAMILY = "diffusion"
 NAMES = option_names(FAMILY)
@@ -69,11 +70,9 @@ def build(dataset: gr.Radio) -> None:
             label, n, seed, options, go, stop = live_controls(dataset, FAMILY, denoising.MAX_N)
         with gr.Column(scale=2):
             with gr.Row():
-                noisy = gr.Image(label="x_t: the images being denoised", format="png", type="pil",
-                                 interactive=False)
-                clean = gr.Image(label="x_0: what the network thinks they will become", format="png",
-                                 type="pil", interactive=False)
-            plot = gr.Image(_plot(None), label="The noise schedule", format="png", type="pil", interactive=False)
+                noisy = picture(label="x_t: the images being denoised")
+                clean = picture(label="x_0: what the network thinks they will become")
+            plot = picture(_plot(None), label="The noise schedule")
             stats = gr.Markdown()
     with gr.Accordion("Start from a drawing (SDEdit)", open=True):
         with gr.Row():
@@ -83,13 +82,12 @@ def build(dataset: gr.Radio) -> None:
                                      info="how far towards pure noise the start goes before denoising (0: not at all)")
                 edit_go = gr.Button("Denoise it", variant="primary")
             with gr.Column(scale=2):
-                edited = gr.Image(label="The start · noised · denoised four times (captions: what the classifier sees)",
-                                  format="png", type="pil", interactive=False)
+                edited = picture(label="The start · noised · denoised four times "
+                                       "(captions: what the classifier sees)")
                 edit_text = gr.Markdown()
     with gr.Accordion("How many steps?", open=False):
         compare_go = gr.Button("Compare 5, 10, 25 and 50 steps")
-        compared = gr.Image(label="The same seed and start noise at each step count", format="png", type="pil",
-                            interactive=False)
+        compared = picture(label="The same seed and start noise at each step count")
         compare_text = gr.Markdown()
 
     @user_errors

@@ -1,14 +1,12 @@
 """The GAN tab: sample, look inside the generator, and walk between two seeds."""
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import gradio as gr
 
 from .. import explore, render
 from ..models import gan
 from .common import MODEL_QUEUE, class_dropdown, how_it_works, option_sliders, sample_panel, seed_input, user_errors
+from .picture import picture, cache_file
 
 HOW = r"""
 A **generator** $G$ turns noise $z \sim \mathcal{N}(0, I)$ and a class $y$ into an image; a
@@ -51,15 +49,14 @@ def build(dataset: gr.Radio) -> None:
                 (truncation,) = option_sliders("gan")
                 go = gr.Button("Interpolate", variant="primary")
             with gr.Column(scale=2):
-                path_strip = gr.Image(label="From seed A to seed B", format="png", type="pil",
-                                      interactive=False)
-                animation = gr.Image(label="Animated", type="filepath", interactive=False, height=200)
+                path_strip = picture(label="From seed A to seed B")
+                animation = picture(label="Animated", height=200)
 
     @user_errors
     def interpolate(dataset_key, label_value, a, b, k, psi):
         frames = explore.interpolate(dataset_key, label_value, a, b, k, psi)
-        out = Path(tempfile.mkdtemp(prefix="genimg-")) / f"gan-{dataset_key}-{label_value}-seeds{a}-{b}.gif"
-        return render.strip(frames, scale=3), str(render.gif(frames, out))
+        name = f"gan-{dataset_key}-{label_value}-seeds{a}-{b}.gif"
+        return render.strip(frames, scale=3), cache_file(render.gif(frames), name)
 
     go.click(interpolate, [dataset, label, seed_a, seed_b, steps, truncation], [path_strip, animation],
              api_name="interpolate_gan", concurrency_id=MODEL_QUEUE)

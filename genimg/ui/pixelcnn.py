@@ -9,6 +9,7 @@ from .. import painting, pipeline, render
 from ..models import pixelcnn
 from .common import (ALL, LABEL_ROOM, MODEL_QUEUE, completion_sheet, how_it_works, live_controls, option_sliders,
                      picked_start, seed_input, start_picker, throttled, user_errors)
+from .picture import picture
 
 HOW = r"""
 A PixelCNN treats an image as a sequence of 784 pixels in reading order and learns each one given
@@ -74,10 +75,8 @@ def build(dataset: gr.Radio) -> None:
                                                                     4, "Paint")
         with gr.Column(scale=2):
             with gr.Row():
-                canvas = gr.Image(label="Canvas (blue: not drawn yet · red: the next pixel)", format="png",
-                                  type="pil", interactive=False, scale=1)
-                dist = gr.Image(label="One decision of image 1: the most uncertain pixel of the last row",
-                                format="png", type="pil", interactive=False, scale=1)
+                canvas = picture(label="Canvas (blue: not drawn yet · red: the next pixel)", scale=1)
+                dist = picture(label="One decision of image 1: the most uncertain pixel of the last row", scale=1)
             stats = gr.Markdown()
     with gr.Accordion("Complete it", open=True):
         with gr.Row():
@@ -90,9 +89,8 @@ def build(dataset: gr.Radio) -> None:
                 (c_temperature,) = option_sliders("pixelcnn")
                 c_go = gr.Button("Complete it", variant="primary")
             with gr.Column(scale=2):
-                completed = gr.Image(label="The start · the top k rows the model is given · its completions "
-                                           "(captions: what the classifier sees)", format="png", type="pil",
-                                     interactive=False)
+                completed = picture(label="The start · the top k rows the model is given · its completions "
+                                          "(captions: what the classifier sees)")
                 c_text = gr.Markdown()
 
     @user_errors

@@ -9,6 +9,7 @@ from .. import explore, painting, pipeline, render
 from ..models import transformer
 from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, completion_sheet, how_it_works, live_controls,
                      option_names, picked_start, start_picker, throttled, user_errors)
+from .picture import picture
 
 FAMILY = "transformer"
 TOP = 10  # next-token bars shown
@@ -86,12 +87,9 @@ def build(dataset: gr.Radio) -> None:
             label, n, seed, options, go, stop = live_controls(dataset, FAMILY, painting.PAINT_MAX_N)
         with gr.Column(scale=2):
             with gr.Row():
-                canvas = gr.Image(label="Decoded so far (blue: tokens not written yet · red: the next one)",
-                                  format="png", type="pil", interactive=False, scale=3)
-                tokens = gr.Image(label="Image 1 as tokens (codebook ids)", format="png", type="pil",
-                                  interactive=False, scale=2)
-            bars = gr.Image(label="The Transformer's next-token probabilities", format="png", type="pil",
-                            interactive=False)
+                canvas = picture(label="Decoded so far (blue: tokens not written yet · red: the next one)", scale=3)
+                tokens = picture(label="Image 1 as tokens (codebook ids)", scale=2)
+            bars = picture(label="The Transformer's next-token probabilities")
             stats = gr.Markdown()
     with gr.Accordion("Round trip and Complete it", open=True):
         with gr.Row():
@@ -104,12 +102,10 @@ def build(dataset: gr.Radio) -> None:
                 finish = gr.Button("Complete it", variant="primary")
                 gr.Markdown("Completions use the seed and sampling options above.")
             with gr.Column(scale=2):
-                trip_image = gr.Image(label="The image · its 49 tokens · the image decoded from them",
-                                      format="png", type="pil", interactive=False)
+                trip_image = picture(label="The image · its 49 tokens · the image decoded from them")
                 trip_text = gr.Markdown()
-                completed = gr.Image(label="The start decoded · the top k token rows the Transformer is given · "
-                                           "its completions (captions: what the classifier sees)",
-                                     format="png", type="pil", interactive=False)
+                completed = picture(label="The start decoded · the top k token rows the Transformer is given · "
+                                          "its completions (captions: what the classifier sees)")
                 done_text = gr.Markdown()
 
     @user_errors

@@ -8,6 +8,7 @@ from .. import explore, render
 from ..models import vae
 from .common import (ALL, MODEL_QUEUE, class_dropdown, drawn, how_it_works, sample_panel, seed_input,
                      sketchpad, user_errors)
+from .picture import picture
 
 HOW = r"""
 An **encoder** maps an image $x$ (and its class $y$) to a Gaussian $q(z \mid x, y)$ over a
@@ -45,16 +46,15 @@ def build(dataset: gr.Radio) -> None:
             with gr.Column(scale=1, min_width=260):
                 rec_seed = seed_input(0, "Which images (seed)")
                 rec_go = gr.Button("Encode and decode", variant="primary")
-            rec_out = gr.Image(label="Top: originals · bottom: reconstructions", format="png",
-                               type="pil", interactive=False, scale=2)
+            rec_out = picture(label="Top: originals · bottom: reconstructions", scale=2)
     with gr.Accordion("Latent map", open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 map_label = class_dropdown(dataset, all_label=None, value=2)
                 map_size = gr.Slider(*explore.MAP_SIZES, value=9, step=1, label="Grid size")
                 map_go = gr.Button("Decode the map", variant="primary")
-            map_out = gr.Image(label="Around the class centre: rows move along the 1st principal direction, columns the 2nd (±2 std)",
-                               format="png", type="pil", interactive=False, scale=2)
+            map_out = picture(label="Around the class centre: rows move along the 1st principal direction, "
+                                    "columns the 2nd (±2 std)", scale=2)
     with gr.Accordion("Draw something", open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
@@ -63,10 +63,8 @@ def build(dataset: gr.Radio) -> None:
                                             label="What did you draw?")
                 draw_go = gr.Button("Encode my drawing", variant="primary")
             with gr.Column(scale=2):
-                draw_out = gr.Image(label="Your drawing at 28×28 · its reconstruction", format="png",
-                                    type="pil", interactive=False)
-                draw_samples = gr.Image(label="Samples from q(z | your drawing)", format="png",
-                                        type="pil", interactive=False)
+                draw_out = picture(label="Your drawing at 28×28 · its reconstruction")
+                draw_samples = picture(label="Samples from q(z | your drawing)")
                 draw_text = gr.Markdown()
 
     @user_errors
