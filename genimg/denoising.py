@@ -5,6 +5,7 @@ compare step counts. Same rules as ``pipeline``: checked arguments, uint8 out, o
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,7 +106,9 @@ def _judge(dataset: str, x: torch.Tensor, label: int) -> dict:
             "agree": (pred == label).tolist()}
 
 
-def compare_steps(dataset: str, label=None, seed=0, n=4, sampler="ddim", guidance=None) -> list[pipeline.Result]:
-    """The same seed and start noise at 5, 10, 25 and 50 steps: one ``Result`` per step count."""
+def compare_steps(dataset: str, label=None, seed=0, n=4, sampler="ddim", guidance=None) -> Iterator[pipeline.Result]:
+    """The same seed and start noise at 5, 10, 25 and 50 steps: one ``Result`` per step count, each
+    as soon as it is done."""
     opts = {"sampler": sampler} | ({} if guidance is None else {"guidance": guidance})
-    return [pipeline.generate(FAMILY, dataset, label, n, seed, steps=s, **opts) for s in COMPARED_STEPS]
+    for s in COMPARED_STEPS:
+        yield pipeline.generate(FAMILY, dataset, label, n, seed, steps=s, **opts)

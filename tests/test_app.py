@@ -155,8 +155,12 @@ def test_diffusion_sdedit_and_steps_comparison(client, tmp_path):
     sheet, text = client.predict("mnist", "drawing", -1, 1, sketch(tmp_path), 0.5, 0, "ddim", 10, 3.0,
                                  api_name="/sdedit_diffusion")
     assert png(sheet).size[0] > 6 * 28 * 4 and "classifier sees 1" in text and "5 denoising steps" in text
-    sheet, text = client.predict("fashion", 7, 1, "ddim", 25, 3.0, api_name="/compare_steps_diffusion")
-    assert png(sheet) and "5 steps:" in text and "50 steps:" in text
+    job = client.submit("fashion", 7, 1, "ddim", 25, 3.0, api_name="/compare_steps_diffusion")
+    sheet, text = job.result()
+    assert png(sheet) and "5 steps:" in text and "50 steps:" in text and "coming" not in text
+    rows = job.outputs()  # a row per step count, each shown as soon as it is done
+    assert [png(s).size[1] for s, _ in rows] == sorted({png(s).size[1] for s, _ in rows}) and len(rows) == 4
+    assert "3 more rows coming" in rows[0][1] and "10 steps:" not in rows[0][1]
 
 
 @pytest.mark.parametrize("api, args, message", [

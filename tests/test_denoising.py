@@ -33,7 +33,7 @@ def test_sdedit_keeps_the_shape_at_low_strength():
 
 
 def test_steps_comparison_shares_the_start_noise():
-    results = denoising.compare_steps("mnist", 5, seed=2, n=2)
+    results = list(denoising.compare_steps("mnist", 5, seed=2, n=2))
     assert [r.nfe for r in results] == [10, 20, 50, 100]
     assert all(r.images.shape == (2, 28, 28) for r in results)
 

@@ -127,14 +127,20 @@ def build(dataset: gr.Radio) -> None:
     @user_errors
     @api_names("dataset", "label", "seed", "sampler", "steps_unused", "guidance")
     def compare(dataset_key, label_value, seed_value, sampler, _steps, guidance):
-        results = denoising.compare_steps(dataset_key, label_value, seed_value, 4, sampler, guidance)
-        rows = np.concatenate([r.images for r in results])
-        captions = [c for r in results for c in r.captions()]
-        marks = [bool(m) for r in results for m in (r.predicted == r.labels)]
-        sheet = render.grid(rows, captions, scale=4, cols=4, marks=marks, top=LABEL_ROOM)
-        lines = [f"{s} steps: {r.seconds:.2f} s, {r.nfe} network evaluations per image, the classifier agrees on "
-                 f"{int((r.predicted == r.labels).sum())}/4" for s, r in zip(denoising.COMPARED_STEPS, results)]
-        return sheet, "Rows, top to bottom:\n\n" + "\n".join(f"- {line}" for line in lines)
+        """A row per step count, shown as soon as it is done (the fewest steps first)."""
+        results, lines = [], []
+        for steps, r in zip(denoising.COMPARED_STEPS,
+                            denoising.compare_steps(dataset_key, label_value, seed_value, 4, sampler, guidance)):
+            results.append(r)
+            lines.append(f"{steps} steps: {r.seconds:.2f} s, {r.nfe} network evaluations per image, the classifier "
+                         f"agrees on {int((r.predicted == r.labels).sum())}/4")
+            marks = [bool(m) for done in results for m in (done.predicted == done.labels)]
+            captions = [c for done in results for c in done.captions()]
+            sheet = render.grid(np.concatenate([done.images for done in results]), captions, scale=4, cols=4,
+                                marks=marks, top=LABEL_ROOM)
+            coming = len(denoising.COMPARED_STEPS) - len(results)
+            yield sheet, ("Rows, top to bottom:\n\n" + "\n".join(f"- {line}" for line in lines)
+                          + (f"\n\n*{coming} more row{'s' if coming > 1 else ''} coming…*" if coming else ""))
 
     event = go.click(generate, [dataset, label, n, seed, *options], [noisy, clean, plot, stats],
                      api_name="denoise_diffusion", concurrency_id=MODEL_QUEUE)
