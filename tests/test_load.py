@@ -45,3 +45,30 @@ def test_past_the_queue_size_a_clean_queue_full_answer():
         for c in clients:
             c.close()
         demo.close()
+
+
+def test_the_server_keeps_the_state_of_the_last_visitors_only(monkeypatch):
+    """Gradio keeps a copy of every block's config for each visitor (about 0.5 MB here) and by
+    default forgets none until 10,000: a day of classes would hold gigabytes."""
+    from gradio_client import Client
+
+    from benchmarks.common import free_port
+
+    monkeypatch.setattr(app, "SESSIONS", 3)
+    demo = app.build_demo()
+    _, url, _ = app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
+                           quiet=True)
+    try:
+        for _ in range(6):
+            visitor = Client(url, verbose=False)
+            assert visitor.predict("fashion", api_name="/scoreboard")
+            visitor.close()
+        assert len(demo.state_holder.session_data) == 3
+    finally:
+        demo.close()
+
+
+def test_malloc_arenas_are_capped_where_there_is_glibc():
+    import platform
+
+    assert app.fewer_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
