@@ -153,7 +153,8 @@ def sketchpad(label: str = "Draw with the mouse (or a finger)", visible: bool = 
     """A white 280x280 canvas with a black brush in hand."""
     paper = Image.new("RGBA", (280, 280), "white")  # a background puts the brush in hand
     return gr.Sketchpad(value={"background": paper, "layers": [], "composite": paper}, label=label,
-                        canvas_size=(280, 280), type="numpy", image_mode="RGBA", layers=False, visible=visible, brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"))
+                        canvas_size=(280, 280), type="numpy", image_mode="RGBA", format="png",
+                        layers=False, visible=visible, brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"))
 
 
 def drawn(sketch):

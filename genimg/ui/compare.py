@@ -54,7 +54,7 @@ def build(dataset: gr.Radio) -> None:
                 pictures.append(picture(label=models.get(family).TITLE))
                 notes.append(gr.Markdown())
     first = board_outputs(DEFAULT_DATASET)
-    table = gr.Dataframe(first[0], headers=HEADERS, label="Scoreboard")
+    table = gr.Dataframe(first[0], headers=HEADERS, label="Scoreboard", interactive=False)
     chart = picture(first[1], label="The scoreboard as bars")
     board_note = gr.Markdown(first[2])
 
