@@ -1,3 +1,4 @@
+import contextlib
 import gzip
 import os
 import struct
@@ -49,16 +50,25 @@ def synthetic_data(tmp_path):
     return tmp_path / "data"
 
 
-@pytest.fixture(scope="session")
-def app_url():
-    """The app, launched once for the whole session on loopback as ``python app.py`` serves it."""
+@contextlib.contextmanager
+def launched(**launch_kwargs):
+    """A fresh app on loopback, served as ``python app.py`` serves it: (its Blocks, its URL)."""
     import app
 
     demo = app.build_demo()
     _, url, _ = app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
-                           quiet=True)
-    yield url
-    demo.close()
+                           quiet=True, **launch_kwargs)
+    try:
+        yield demo, url
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """The app, launched once for the whole session."""
+    with launched() as (_, url):
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ whether one client or eight are running."""
 import app
 from benchmarks import load
 from genimg import pipeline
+from tests.conftest import launched
 
 
 def test_eight_clients_at_once(app_url):
@@ -27,24 +28,19 @@ def test_past_the_queue_size_a_clean_queue_full_answer():
 
     from gradio_client import Client
 
-    from benchmarks.common import free_port
-
-    demo = app.build_demo()
-    _, url, _ = app.launch(demo, queue_size=2, prevent_thread_lock=True, server_name="127.0.0.1",
-                           server_port=free_port(), quiet=True)
-    clients = [Client(url, verbose=False) for _ in range(10)]
-    try:
-        with ThreadPoolExecutor(10) as pool:
-            outs = list(pool.map(lambda c: load.request(c, "/compare_steps_diffusion",
-                                                        ("mnist", 3, 0, "ddim", 25, 3.0)), clients))
-        errors = [o["error"] for o in outs if "error" in o]
-        assert errors and all("queue" in e.lower() and "full" in e.lower() for e in errors), errors
-        assert len(outs) - len(errors) >= 2 + app.WORKERS - 1  # the running ones and the queued ones
-        assert "error" not in load.request(clients[0], "/generate_gan", ("mnist", 3, 1, 0, 1.0))  # still serving
-    finally:
-        for c in clients:
-            c.close()
-        demo.close()
+    with launched(queue_size=2) as (_, url):
+        clients = [Client(url, verbose=False) for _ in range(10)]
+        try:
+            with ThreadPoolExecutor(10) as pool:
+                outs = list(pool.map(lambda c: load.request(c, "/compare_steps_diffusion",
+                                                            ("mnist", 3, 0, "ddim", 25, 3.0)), clients))
+            errors = [o["error"] for o in outs if "error" in o]
+            assert errors and all("queue" in e.lower() and "full" in e.lower() for e in errors), errors
+            assert len(outs) - len(errors) >= 2 + app.WORKERS - 1  # the running ones and the queued ones
+            assert "error" not in load.request(clients[0], "/generate_gan", ("mnist", 3, 1, 0, 1.0))  # still serving
+        finally:
+            for c in clients:
+                c.close()
 
 
 def test_the_server_keeps_the_state_of_the_last_visitors_only(monkeypatch):
@@ -52,20 +48,13 @@ def test_the_server_keeps_the_state_of_the_last_visitors_only(monkeypatch):
     default forgets none until 10,000: a day of classes would hold gigabytes."""
     from gradio_client import Client
 
-    from benchmarks.common import free_port
-
     monkeypatch.setattr(app, "SESSIONS", 3)
-    demo = app.build_demo()
-    _, url, _ = app.launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(),
-                           quiet=True)
-    try:
+    with launched() as (demo, url):
         for _ in range(6):
             visitor = Client(url, verbose=False)
             assert visitor.predict("fashion", api_name="/scoreboard")
             visitor.close()
         assert len(demo.state_holder.session_data) == 3
-    finally:
-        demo.close()
 
 
 def test_malloc_arenas_are_capped_where_there_is_glibc():

@@ -214,7 +214,7 @@ def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
             process = picture(label=process_label)
 
     @user_errors
-    @api_names("dataset", "label", "n", "seed", *option_names(family))
+    @api_names("dataset", "label", "n", "seed", *names)
     def generate(dataset_key, label_value, n_value, seed_value, *opt_values):
         options = dict(zip(names, opt_values))
         r = pipeline.generate(family, dataset_key, label_value, n_value, seed_value, **options)
