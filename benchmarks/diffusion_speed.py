@@ -1,11 +1,15 @@
-"""How fast the diffusion model samples, and how quickly the tab shows its first frame.
+"""How fast the diffusion model samples, how good its images are at each speed, and how quickly
+the tab shows its first frame.
 
-For each dataset: 16 images (classes 0-9, 0-5) from the shipped checkpoint with DDIM at 5, 10,
-25 and 50 steps and the default guidance (best of ``--repeats``), DDPM at 25 steps, and the
-latency of the first streamed frame (``genimg.denoising.denoise`` with the defaults: the time
-from the call to the first denoised step, after warm-up), with the FLOPs per image.
+For each dataset: 16 images (classes 0-9, 0-5) from the shipped checkpoint with DPM-Solver++(2M)
+at 5, 8 and 10 steps, DDIM at 10, 25 and 50 steps, and DDPM at 25, all at the default guidance
+(best of ``--repeats``), with the FLOPs per image; then, side by side in the same run, the FID of
+``--quality-n`` samples of each sampler (the same seed and classes for all, in the judge's
+features against the test set), so that "the default in 10 steps is as good as DDIM in 50" is a
+measurement; and the latency of the first streamed frame (``genimg.denoising.denoise`` with the
+defaults: the time from the call to the first denoised step, after warm-up).
 
-    python benchmarks/diffusion_speed.py [--threads 2] [--write]
+    python benchmarks/diffusion_speed.py [--threads 2] [--quality-n 2000] [--write]
 
 ``--write`` puts the table into README.md between the diffusion-speed markers and the numbers
 into the checkpoints' cards (``sampling``).
@@ -34,31 +38,55 @@ def first_frame_seconds(dataset: str, repeats: int) -> float:
     return min(times)
 
 
-def measure(dataset: str, n: int, repeats: int) -> dict:
+SAMPLERS = [("dpm++", 5), ("dpm++", 8), ("dpm++", 10), ("ddim", 10), ("ddim", 25), ("ddim", 50), ("ddpm", 25)]
+REFERENCE = ("ddim", 50)  # what the default has to match
+
+
+def quality(dataset: str, ref, sampler: str, steps: int, n: int) -> dict:
+    r = pipeline.generate("diffusion", dataset, None, n, 0, max_n=pipeline.API_MAX_N, sampler=sampler, steps=steps)
+    judge = ref.measure(torch.from_numpy(r.images).float().div(255)[:, None], dataset)["judge"]
+    return {"fid": judge["fid"], "fid_floor": judge["fid_floor"], "class_accuracy": round(r.accuracy, 4)}
+
+
+def measure(dataset: str, n: int, repeats: int, quality_n: int) -> dict:
+    from genimg.evaluate import Reference
+
     model = pipeline.load_model("diffusion", dataset)  # also warms up
+    opts = pipeline.check_options("diffusion", {})
     labels = torch.arange(n) % 10
+    ref = Reference(dataset) if quality_n else None
     rows = []
-    for sampler, steps in [("ddim", 5), ("ddim", 10), ("ddim", 25), ("ddim", 50), ("ddpm", 25)]:
+    for sampler, steps in SAMPLERS:
+        kw = {**opts, "sampler": sampler, "steps": steps}
+
         def run():
-            return model.sample(labels, torch.Generator().manual_seed(0), sampler=sampler, steps=steps)
+            return model.sample(labels, torch.Generator().manual_seed(0), **kw)
 
         _, seconds = best_of(run, repeats if steps <= 25 else max(2, repeats // 2))
-        rows.append({"sampler": sampler, "steps": steps, "seconds": round(seconds, 3),
-                     "nfe": model.nfe(steps=steps), "mflop_per_image": round(flops(run) / n / 1e6, 1)})
-    return {"dataset": dataset, "rows": rows, "first_frame_s": round(first_frame_seconds(dataset, repeats), 3)}
+        rows.append({"sampler": sampler, "steps": steps, "seconds": round(seconds, 3), "nfe": model.nfe(**kw),
+                     "mflop_per_image": round(flops(run) / n / 1e6, 1),
+                     **(quality(dataset, ref, sampler, steps, quality_n) if ref else {})})
+    return {"dataset": dataset, "rows": rows, "first_frame_s": round(first_frame_seconds(dataset, repeats), 3),
+            "quality_n": quality_n}
 
 
 def markdown(result: dict) -> str:
-    lines = ["| dataset | sampler | steps | network evaluations / image | 16 images | MFLOP / image |",
-             "|---|---|---:|---:|---:|---:|"]
+    lines = ["| dataset | sampler | steps | network evaluations / image | 16 images | MFLOP / image | "
+             "FID judge (floor) | class accuracy |", "|---|---|---:|---:|---:|---:|---:|---:|"]
     for d in result["datasets"]:
         for r in d["rows"]:
-            lines.append(f"| {d['dataset']} | {r['sampler'].upper()} | {r['steps']} | {r['nfe']} | "
-                         f"{r['seconds']:.2f} s | {r['mflop_per_image']:,.0f} |")
+            default = " (default)" if (r["sampler"], r["steps"]) == result["default"] else ""
+            fid = f"{r['fid']:.2f} ({r['fid_floor']:.2f})" if "fid" in r else "–"
+            acc = f"{r['class_accuracy']:.1%}" if "class_accuracy" in r else "–"
+            lines.append(f"| {d['dataset']} | {r['sampler'].upper()}{default} | {r['steps']} | {r['nfe']} | "
+                         f"{r['seconds']:.2f} s | {r['mflop_per_image']:,.0f} | {fid} | {acc} |")
     first = ", ".join(f"{d['dataset']} {d['first_frame_s'] * 1000:.0f} ms" for d in result["datasets"])
-    lines.append(f"\nFirst streamed frame of the tab (16 images, defaults): {first}. Measured {result['date']} on "
-                 f"{result['threads']} CPU threads, torch {result['torch']}; guidance {result['guidance']} "
-                 f"(two network passes per step, batched); `python benchmarks/diffusion_speed.py --write`.")
+    g = result["guidance"]
+    lines.append(f"\nFID of {result['datasets'][0]['quality_n']:,} samples per row (the same seed and classes for "
+                 f"every sampler). First streamed frame of the tab (16 images, defaults): {first}. Measured "
+                 f"{result['date']} on {result['threads']} CPU threads, torch {result['torch']}; guidance "
+                 f"{g['guidance']:g} at noise levels t/T {g['guide_to']:g}–{g['guide_from']:g} (two network passes "
+                 f"per guided step, batched); `python benchmarks/diffusion_speed.py --write`.")
     return "\n".join(lines)
 
 
@@ -66,12 +94,16 @@ def main() -> None:
     p = parser(__doc__, "diffusion_speed", "update README.md and the cards")
     p.add_argument("-n", type=int, default=16)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--quality-n", type=int, default=2000, help="samples per sampler for its FID (0: speed only)")
+    p.add_argument("--dataset", action="append", default=None)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    shipped = [d for d in DATASETS if checkpoint.exists("diffusion", d)]
+    shipped = [d for d in a.dataset or DATASETS if checkpoint.exists("diffusion", d)]
+    opts = pipeline.check_options("diffusion", {})
     result = {"date": time.strftime("%Y-%m-%d"), "threads": a.threads, "torch": torch.__version__,
-              "guidance": pipeline.check_options("diffusion", {})["guidance"],
-              "datasets": [measure(d, a.n, a.repeats) for d in shipped]}
+              "guidance": {k: opts[k] for k in ("guidance", "guide_from", "guide_to")},
+              "default": (opts["sampler"], opts["steps"]),
+              "datasets": [measure(d, a.n, a.repeats, a.quality_n) for d in shipped]}
     table = markdown(result)
     print(table)
     save_json(a.out, result)

@@ -39,12 +39,12 @@ MIX = [
     ("/paint_transformer", ("mnist", -1, 4, SEED, 1.0, 0, 0.95)),
     ("/round_trip_transformer", ("mnist", "test", 7, 1, None)),
     ("/complete_transformer", ("fashion", "test", 9, 3, None, 3, 2, SEED, 1.0, 0, 0.95)),
-    ("/denoise_diffusion", ("mnist", -1, 4, SEED, "ddim", 25, 3.0)),
-    ("/compare_steps_diffusion", ("fashion", 7, SEED, "ddim", 25, 3.0)),
+    ("/denoise_diffusion", ("mnist", -1, 4, SEED, "ddim", 25, 3.0, 1.0, 0.0)),
+    ("/compare_steps_diffusion", ("fashion", 7, SEED, "ddim", 3.0, 1.0, 0.0)),
     ("/compare", ("mnist", 3, SEED)),
     ("/scoreboard", ("fashion",)),
 ]
-REFERENCE = ("/denoise_diffusion", ("mnist", 3, 4, 1234, "ddim", 10, 3.0))  # its first output is a PNG
+REFERENCE = ("/denoise_diffusion", ("mnist", 3, 4, 1234, "ddim", 10, 3.0, 1.0, 0.0))  # its first output is a PNG
 
 
 def rss_mb(pid: int) -> float:

@@ -65,16 +65,18 @@ def likelihood_cell(e: dict) -> str:
 
 def scoreboard_rows() -> list[str]:
     """``python -m genimg eval``'s results, from the cards: the same measurements for every family."""
-    out = ["| family | dataset | samples | FID (real floor) | class accuracy | IS (test set) | precision | recall "
-           "| likelihood | parameters | network evals / image | ms / image |",
-           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = ["| family | dataset | samples | FID judge (real floor) | FID classifier (real floor) | class accuracy "
+           "| IS (test set) | precision | recall | likelihood | parameters | network evals / image | ms / image |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     dates = set()
     for name, dataset, card in cards():
         e = card.get("eval")
         if not e or name == "classifier":
             continue
         dates.add((e["date"], e["hardware"], e.get("budget_s", 300)))
-        out.append(f"| {name} | {dataset} | {e['n_samples']:,} | {e['fid']:.1f} ({e['fid_floor']:.1f}) | "
+        second = e.get("rulers", {}).get("classifier")
+        other = f"{second['fid']:.1f} ({second['fid_floor']:.1f})" if second else "–"
+        out.append(f"| {name} | {dataset} | {e['n_samples']:,} | {e['fid']:.1f} ({e['fid_floor']:.1f}) | {other} | "
                    f"{e['class_accuracy']:.1%} | {e['inception_score']:.2f} ({e['inception_score_test']:.2f}) | "
                    f"{e['precision']:.2f} | {e['recall']:.2f} | {likelihood_cell(e)} | {e['parameters']:,} | "
                    f"{e['nfe']} | {e['ms_per_image']:.2f} |")

@@ -117,6 +117,36 @@ def load(family: str, dataset: str, config_cls, model_cls, root: Path | None = N
     return model, card
 
 
+def sheets_dir(family: str, dataset: str, root: Path | None = None) -> Path:
+    """Where a run keeps its sample sheets, beside the card: ``<family>.sheets/step-NNNNNN.png``."""
+    return Path(root or CHECKPOINT_DIR) / dataset / f"{family}.sheets"
+
+
+def save_sheet(images, family: str, dataset: str, step: int, cols: int, root: Path | None = None) -> str:
+    """Write one sample sheet: uint8 images (N, H, W), ``cols`` to a row, unscaled grey PNG (a few
+    KB). Returns the file name, relative to the dataset's folder."""
+    import numpy as np
+    from PIL import Image
+
+    n, h, w = images.shape
+    rows = -(-n // cols)
+    tiles = np.zeros((rows * cols, h, w), np.uint8)
+    tiles[:n] = images
+    sheet = tiles.reshape(rows, cols, h, w).transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
+    folder = sheets_dir(family, dataset, root)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"step-{step:06d}.png"
+    Image.fromarray(sheet, "L").save(path, optimize=True)
+    return f"{folder.name}/{path.name}"
+
+
+def clear_sheets(family: str, dataset: str, root: Path | None = None) -> None:
+    """Remove a previous run's sheets (a run that starts from scratch draws its own)."""
+    folder = sheets_dir(family, dataset, root)
+    for old in folder.glob("step-*.png"):
+        old.unlink()
+
+
 def update_card(family: str, dataset: str, root: Path | None = None, **fields) -> dict:
     """Merge ``fields`` into a checkpoint's card (e.g. new evaluation metrics)."""
     card = read_card(family, dataset, root)

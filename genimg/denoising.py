@@ -39,6 +39,15 @@ def schedule() -> np.ndarray:
     return Schedule().alpha_bar.float().numpy()
 
 
+def guidance_sweep(dataset: str) -> dict | None:
+    """The guidance sweep of ``benchmarks/guidance_sweep.py`` from the diffusion card: ``rows``
+    of guidance, guide_from, guide_to, fid, class_accuracy, precision, recall (None if not run)."""
+    dataset_info(dataset)
+    from . import checkpoint
+
+    return checkpoint.read_card(FAMILY, dataset).get("guidance_sweep")
+
+
 def denoise(dataset: str, label=None, n=4, seed=0, **options):
     """Yield a ``Frame`` per step while sampling ``n`` images (1-16); the last carries the ``Result``."""
     dataset_info(dataset)
@@ -106,9 +115,9 @@ def _judge(dataset: str, x: torch.Tensor, label: int) -> dict:
             "agree": (pred == label).tolist()}
 
 
-def compare_steps(dataset: str, label=None, seed=0, n=4, sampler="ddim", guidance=None) -> Iterator[pipeline.Result]:
-    """The same seed and start noise at 5, 10, 25 and 50 steps: one ``Result`` per step count, each
-    as soon as it is done."""
-    opts = {"sampler": sampler} | ({} if guidance is None else {"guidance": guidance})
+def compare_steps(dataset: str, label=None, seed=0, n=4, **options) -> Iterator[pipeline.Result]:
+    """The same seed and start noise at 5, 10, 25 and 50 steps (the other ``options`` as given):
+    one ``Result`` per step count, each as soon as it is done."""
+    options.pop("steps", None)
     for s in COMPARED_STEPS:
-        yield pipeline.generate(FAMILY, dataset, label, n, seed, steps=s, **opts)
+        yield pipeline.generate(FAMILY, dataset, label, n, seed, steps=s, **options)

@@ -16,12 +16,19 @@ from .data import NUM_CLASSES, load_tensors
 
 
 @lru_cache(maxsize=None)
+def network(name: str, dataset: str):
+    """A shipped helper network of ``dataset`` (eval mode, read-only): the ``classifier`` that
+    labels images, or the ``judge``, the second feature network of the scores."""
+    from .models import get
+
+    mod = get(name)
+    model, _ = checkpoint.load(name, dataset, mod.Config, mod.Model)
+    return model
+
+
 def classifier(dataset: str):
     """The shipped classifier of ``dataset`` (eval mode, read-only)."""
-    from .models import classifier as clf
-
-    model, _ = checkpoint.load("classifier", dataset, clf.Config, clf.Model)
-    return model
+    return network("classifier", dataset)
 
 
 @torch.no_grad()

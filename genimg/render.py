@@ -218,6 +218,54 @@ def curve(values: np.ndarray, mark: int | None, title: str, xlabel: str, width: 
     return img
 
 
+def tradeoff(xs: list[float], left: list[float], right: list[float], mark: float | None, title: str, xlabel: str,
+             left_label: str, right_label: str, others: list[tuple[float, float]] | None = None,
+             width: int = 460, height: int = 300) -> Image.Image:
+    """Two measurements against one setting (e.g. FID and class accuracy against the guidance
+    scale): ``left`` in blue on the left axis (from 0), ``right`` in green on the right axis (a
+    share, drawn from its lowest value to 100%), the setting ``mark`` as a red line. ``others``:
+    more (x, left) points drawn as hollow blue rings (e.g. the same scale in a limited interval).
+    The top 26 px stay free for an overlaid label."""
+    img = Image.new("RGB", (width, height), (255, 255, 255))
+    d = ImageDraw.Draw(img)
+    font = _font(12)
+    blue, green, red, grey = (60, 90, 180), (40, 150, 70), (230, 40, 40), (110, 110, 110)
+    d.text((8, 28), title, fill=(30, 30, 30), font=font)
+    l, r, t, b = 44, width - 48, 66, height - 40
+    lo_x, hi_x = min(xs), max(xs)
+    top_left = max([*left, *(v for _, v in others or [])]) * 1.1 or 1.0
+    lo_right = min(right) - 0.02 if min(right) < 1 else 0.9
+
+    def px(x):
+        return l + (r - l) * (x - lo_x) / ((hi_x - lo_x) or 1)
+
+    def py_left(v):
+        return b - (b - t) * v / top_left
+
+    def py_right(v):
+        return b - (b - t) * (v - lo_right) / ((1 - lo_right) or 1)
+
+    d.line([l, t, l, b, r, b, r, t], fill=(170, 170, 170))
+    for frac in (0, 0.5, 1):
+        d.text((4, py_left(frac * top_left) - 7), f"{frac * top_left:.0f}", fill=blue, font=font)
+        v = lo_right + frac * (1 - lo_right)
+        d.text((r + 4, py_right(v) - 7), f"{v:.0%}", fill=green, font=font)
+    for x in xs:
+        d.text((px(x) - 6, b + 4), f"{x:g}", fill=grey, font=font)
+    d.line([(px(x), py_left(v)) for x, v in zip(xs, left)], fill=blue, width=2)
+    d.line([(px(x), py_right(v)) for x, v in zip(xs, right)], fill=green, width=2)
+    for x, v in zip(xs, left):
+        d.ellipse([px(x) - 3, py_left(v) - 3, px(x) + 3, py_left(v) + 3], fill=blue)
+    for x, v in others or []:
+        d.ellipse([px(x) - 5, py_left(v) - 5, px(x) + 5, py_left(v) + 5], outline=blue, width=2)
+    if mark is not None and lo_x <= mark <= hi_x:
+        d.line([px(mark), t, px(mark), b], fill=red, width=2)
+    d.text((l, height - 18), xlabel, fill=grey, font=font)
+    d.text((l, t - 18), left_label, fill=blue, font=font)
+    d.text((r - d.textlength(right_label, font=font), t - 18), right_label, fill=green, font=font)
+    return img
+
+
 def hbars(labels: list[str], values: list[float], title: str, unit: str = "", floors: list[float] | None = None,
           width: int = 420, bar: int = 22) -> Image.Image:
     """Horizontal bars, one per label, the value written at the end; with ``floors`` a dark tick

@@ -1,6 +1,9 @@
-"""Scores of a set of images against another, in the shipped classifier's feature space (its
-penultimate layer stands in for the Inception network of the ImageNet scores, as is usual for
-28x28 data):
+"""Scores of a set of images against another, in the feature space of a network trained on the
+dataset (its penultimate layer stands in for the Inception network of the ImageNet scores, as
+is usual for 28x28 data). There are two such rulers (``RULERS``): the ``judge``, trained only
+for evaluation (``models/judge.py``), and the shipped ``classifier``; every distance is
+computed in both, so that an order of the families that holds in one network's features only
+shows up as a disagreement.
 
 * ``fid``: the Frechet distance between Gaussians fitted to the two sets' features (Heusel et
   al. 2017): |mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)). 0 for identical sets; it
@@ -13,21 +16,43 @@ penultimate layer stands in for the Inception network of the ImageNet scores, as
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from . import metrics
 
 
+RULERS = ("judge", "classifier")  # the first is the scoreboard's headline
+
+
 @torch.no_grad()
-def embed(dataset: str, x01: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images (N,1,28,28) in [0,1] -> (features (N, F) float64, class probabilities (N, 10))."""
-    model = metrics.classifier(dataset)
+def embed(dataset: str, x01: torch.Tensor, ruler: str = "classifier") -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (N,1,28,28) in [0,1] -> (features (N, F) float64, class probabilities (N, 10)) in
+    the ``ruler`` network of ``dataset``."""
+    if ruler not in RULERS:
+        raise ValueError(f"ruler must be one of {', '.join(RULERS)}, got {ruler!r}")
+    model = metrics.network(ruler, dataset)
     feats, probs = [], []
     for i in range(0, len(x01), 1000):
-        f = model.features(x01[i:i + 1000] * 2 - 1)
-        feats.append(f.double())
-        probs.append(model.head(f).softmax(1).double())
-    return torch.cat(feats), torch.cat(probs)
+        x = x01[i:i + 1000] * 2 - 1
+        feats.append(model.embedding(x).double())
+        probs.append(model(x).softmax(1).double())
+    return torch.cat(feats) / unit(dataset, ruler), torch.cat(probs)
+
+
+@functools.lru_cache(maxsize=None)
+def unit(dataset: str, ruler: str) -> float:
+    """The ruler's scale: the root mean variance of the test set's raw embedding, so that FID is
+    in units of a typical feature's variance (an embedding of ReLU activations averaged over
+    positions is small: its raw FIDs read 0.01-0.4). Computed once from the shipped example
+    sheet's 100 test images; a fixed number per network, which changes no order."""
+    from .pipeline import examples  # the inference layer reads the sheet; it never needs scores
+
+    images, _ = examples(dataset)
+    x = torch.from_numpy(images).float().div(255)[:, None] * 2 - 1
+    with torch.no_grad():
+        return float(metrics.network(ruler, dataset).embedding(x).double().var(0).mean().sqrt())
 
 
 def _sqrt_psd(m: torch.Tensor) -> torch.Tensor:

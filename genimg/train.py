@@ -6,6 +6,7 @@ few minutes and, at the end, the inference weights and card under ``checkpoints/
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import platform
@@ -13,14 +14,17 @@ import shlex
 import sys
 import time
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
 from . import checkpoint, distributed, models
-from .data import dataset_info, load_tensors
+from .data import NUM_CLASSES, dataset_info, load_tensors, to_uint8
 
 SAVE_EVERY_S = 120  # resumable state at most this stale when a session ends
 CURVE_EVERY = 50  # steps per loss-curve point (mean over those steps)
+SHEETS = 8  # sample sheets per run, evenly spaced over its steps (how the model learned)
+SHEET_ROWS = 4  # a sheet: one column per class, one row per fixed seed
 
 
 def hardware(on: torch.device | None = None) -> str:
@@ -48,6 +52,24 @@ def parse_overrides(config_cls, pairs: list[str]) -> dict:
         except ValueError:
             raise ValueError(f"--set {key} needs a {kind.__name__}, got {value!r}") from None
     return out
+
+
+def earlier_steps(earlier: dict | None) -> int:
+    """Steps of the runs a checkpoint was continued from (``continued_from``, nested)."""
+    return 0 if not earlier else earlier["steps"] + earlier_steps(earlier.get("earlier"))
+
+
+@torch.no_grad()
+def sample_sheet(fam, trainer, x, y) -> np.ndarray:
+    """The model as it stands, on a copy of the trainer (training goes on untouched): SHEET_ROWS
+    samples of every class at the family's default options, always the same seed, on the CPU.
+    Returns uint8 (SHEET_ROWS * classes, 28, 28), one row per seed."""
+    snapshot = copy.deepcopy(trainer)
+    distributed.place(snapshot, torch.device("cpu"))
+    model = snapshot.inference_model(x.cpu(), y.cpu()).eval()
+    defaults = {o.name: o.default for o in fam.OPTIONS}
+    labels = torch.arange(NUM_CLASSES).repeat(SHEET_ROWS)
+    return to_uint8(model.sample(labels, torch.Generator().manual_seed(0), **defaults))
 
 
 def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, resume: bool = True,
@@ -91,7 +113,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
     trainer = fam.Trainer(model, total_steps=total)
     distributed.place(trainer, on)  # before loading state, so the optimizers' state lands there too
     gen = torch.Generator().manual_seed(seed + 7919 * rank)  # each process its own noise
-    step, curve, elapsed = 0, [], 0.0
+    step, curve, elapsed, sheets = 0, [], 0.0, []
     if resume and state_path.exists():
         state = checkpoint.load_state(state_path)
         if state.get("config", dataclasses.asdict(config)) != json.loads(json.dumps(dataclasses.asdict(config))):
@@ -99,7 +121,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
                              f"options to resume it, or pass --no-resume to start over")
         trainer.load_state_dict(state["trainer"])
         step, curve, elapsed = state["step"], state["curve"], state["elapsed"]
-        earlier = state.get("continued_from")
+        earlier, sheets = state.get("continued_from"), state.get("sheets", [])
         if rank == 0:
             gen.set_state(state["rng"])
         print(f"resuming {family}/{dataset} from step {step} ({state_path})", file=sys.stderr)
@@ -108,7 +130,17 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
         checkpoint.save_state(state_path, {"trainer": trainer.state_dict(), "step": step,
                                            "config": dataclasses.asdict(config),
                                            "curve": curve, "elapsed": elapsed + time.time() - t0,
-                                           "rng": gen.get_state(), "continued_from": earlier})
+                                           "rng": gen.get_state(), "continued_from": earlier,
+                                           "sheets": sheets})
+
+    draws_sheets = hasattr(fam, "OPTIONS") and rank == 0
+    sheet_steps = {max(1, round(total * k / SHEETS)) for k in range(1, SHEETS + 1)} if draws_sheets else set()
+    if draws_sheets and step == 0:
+        if earlier:  # a continued run adds its sheets after the checkpoint's own
+            sheets = list(checkpoint.read_card(family, dataset, root).get("sheets", []))
+        else:
+            checkpoint.clear_sheets(family, dataset, root)
+    before = earlier_steps(earlier)  # the steps of the checkpoint this run continues
 
     distributed.synchronise(trainer, size)
     t0 = last_save = time.time()
@@ -130,6 +162,10 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
             window = {}
             bar.set_postfix({k: v for k, v in point.items() if k != "step"}, refresh=False)
         bar.update(1)
+        if step in sheet_steps:
+            name = checkpoint.save_sheet(sample_sheet(fam, trainer, x, y), family, dataset, before + step,
+                                         NUM_CLASSES, root)
+            sheets.append({"step": before + step, "file": name})
         if time.time() - last_save > SAVE_EVERY_S and rank == 0:
             save_state()
             last_save = time.time()
@@ -145,6 +181,8 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
     command = [*launcher, "-m", "genimg", "train", "--family", family, "--dataset", dataset]
     if epochs != fam.Trainer.epochs:
         command += ["--epochs", str(epochs)]
+    if seed:
+        command += ["--seed", str(seed)]
     for pair in overrides or []:
         command += ["--set", pair]
     if earlier:
@@ -159,6 +197,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
                    **({"continued_from": earlier} if earlier else {})},
         "parameters": sum(p.numel() for p in final.parameters()),
         "loss_curve": curve,
+        **({"sheets": sheets} if sheets else {}),
     }
     checkpoint.save(final, config, family, dataset, card, root)
     distributed.stop()

@@ -21,6 +21,7 @@ TINY = {
     "transformer": dict(codes=8, code_dim=4, width=4, d_model=8, layers=2, heads=2),
     "diffusion": dict(widths=(4, 8, 8), emb=8),
     "classifier": dict(width=4, features=8),
+    "judge": dict(width=4, features=8),
 }
 
 

@@ -143,7 +143,7 @@ def test_bad_transformer_input(client, api, args, message):
 
 
 def test_diffusion_streams_every_step(client):
-    job = client.submit("mnist", 3, 2, 0, "ddim", 5, 3.0, api_name="/denoise_diffusion")
+    job = client.submit("mnist", 3, 2, 0, "ddim", 5, 3.0, 1.0, 0.0, api_name="/denoise_diffusion")
     updates = list(job)
     assert 2 <= len(updates) <= 5 and "Step 1 of 5 (t = 999)" in updates[0][3]
     grid, clean, plot, stats = job.result()
@@ -152,10 +152,10 @@ def test_diffusion_streams_every_step(client):
 
 
 def test_diffusion_sdedit_and_steps_comparison(client, tmp_path):
-    sheet, text = client.predict("mnist", "drawing", -1, 1, sketch(tmp_path), 0.5, 0, "ddim", 10, 3.0,
+    sheet, text = client.predict("mnist", "drawing", -1, 1, sketch(tmp_path), 0.5, 0, "ddim", 10, 3.0, 1.0, 0.0,
                                  api_name="/sdedit_diffusion")
     assert png(sheet).size[0] > 6 * 28 * 4 and "classifier sees 1" in text and "5 denoising steps" in text
-    job = client.submit("fashion", 7, 1, "ddim", 25, 3.0, api_name="/compare_steps_diffusion")
+    job = client.submit("fashion", 7, 1, "ddim", 3.0, 1.0, 0.0, api_name="/compare_steps_diffusion")
     sheet, text = job.result()
     assert png(sheet) and "5 steps:" in text and "50 steps:" in text and "coming" not in text
     rows = job.outputs()  # a row per step count, each shown as soon as it is done
@@ -164,11 +164,11 @@ def test_diffusion_sdedit_and_steps_comparison(client, tmp_path):
 
 
 @pytest.mark.parametrize("api, args, message", [
-    ("/denoise_diffusion", ("mnist", 3, 2, 0, "ddim", 0, 3.0), "minimum"),
-    ("/denoise_diffusion", ("mnist", 3, 2, 0, "ddim", 5, 12.0), "maximum"),
+    ("/denoise_diffusion", ("mnist", 3, 2, 0, "ddim", 0, 3.0, 1.0, 0.0), "minimum"),
+    ("/denoise_diffusion", ("mnist", 3, 2, 0, "ddim", 5, 12.0, 1.0, 0.0), "maximum"),
     ("/denoise_diffusion", ("mnist", 3, 2, 0, "euler", 5, 3.0), "euler"),
-    ("/sdedit_diffusion", ("mnist", "test", 3, 1, None, 1.5, 0, "ddim", 10, 3.0), "maximum"),
-    ("/sdedit_diffusion", ("mnist", "drawing", 3, 1, None, 0.5, 0, "ddim", 10, 3.0), "empty"),
+    ("/sdedit_diffusion", ("mnist", "test", 3, 1, None, 1.5, 0, "ddim", 10, 3.0, 1.0, 0.0), "maximum"),
+    ("/sdedit_diffusion", ("mnist", "drawing", 3, 1, None, 0.5, 0, "ddim", 10, 3.0, 1.0, 0.0), "empty"),
 ])
 def test_bad_diffusion_input(client, api, args, message):
     with pytest.raises(Exception, match=message):
@@ -206,6 +206,8 @@ def test_the_api_names_every_parameter(client):
     names = {e: [p["parameter_name"] for p in info["parameters"]] for e, info in api.items()}
     assert names["/generate_gan"] == ["dataset", "label", "n", "seed", "truncation"]
     assert names["/paint_transformer"] == ["dataset", "label", "n", "seed", "temperature", "top_k", "top_p"]
-    assert names["/denoise_diffusion"][-3:] == ["sampler", "steps", "guidance"]
+    assert names["/denoise_diffusion"][-5:] == ["sampler", "steps", "guidance", "guide_from", "guide_to"]
+    assert names["/compare_steps_diffusion"] == ["dataset", "label", "seed", "sampler", "guidance", "guide_from",
+                                                 "guide_to"]  # the comparison sets the steps itself
     assert names["/round_trip_transformer"] == ["dataset", "source", "label", "which", "drawing"]
     assert not [n for ps in names.values() for n in ps if n.startswith("param_")]

@@ -51,7 +51,7 @@ def test_sample_matches_the_api(tmp_path):
     (["--top-k", "3"], "--top_k does not apply to gan"),
     (["--family", "transformer", "--top-k", "2.5"], "top_k must be a whole number between 0 and 128"),
     (["--family", "transformer", "--top_p", "0"], "top_p must be a number between 0.05 and 1.0"),
-    (["--family", "diffusion", "--sampler", "euler"], "sampler must be one of ddim, ddpm"),
+    (["--family", "diffusion", "--sampler", "euler"], "sampler must be one of dpm++, ddim, ddpm"),
     (["--family", "diffusion", "--steps", "0"], "steps must be a whole number between 1 and 250"),
 ])
 def test_bad_arguments_exit_2_with_one_line(args, message, tmp_path, capsys):
@@ -93,6 +93,12 @@ def test_train_a_tiny_transformer_through_both_stages(tmp_path, synthetic_data):
     assert r.returncode == 0 and "continuing transformer/mnist from its checkpoint (3 steps)" in r.stderr
     recipe = checkpoint.read_card("transformer", "mnist", root=tmp_path / "ck")["recipe"]
     assert recipe["continued_from"]["steps"] == 3 and recipe["command"].endswith("--from-checkpoint")
+    # sample sheets at fixed seeds through training, the continued run's after the first run's
+    sheets = checkpoint.read_card("transformer", "mnist", root=tmp_path / "ck")["sheets"]
+    assert [s["step"] for s in sheets] == [1, 2, 3, 4, 5]
+    for s in sheets:
+        sheet = np.asarray(Image.open(tmp_path / "ck" / "mnist" / s["file"]))
+        assert sheet.shape == (4 * 28, 10 * 28) and sheet.dtype == np.uint8
 
 
 @pytest.mark.parametrize("family, dataset, message", [

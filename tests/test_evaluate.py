@@ -2,6 +2,7 @@
 the numbers mean nothing here, the code paths and the bookkeeping are what is checked)."""
 import numpy as np
 import pytest
+import torch
 
 from genimg import checkpoint, evaluate
 from genimg.__main__ import main
@@ -14,8 +15,20 @@ def test_one_row_per_family_with_every_measurement(synthetic_data):
         assert r["n_samples"] == 1000 and sum(r["class_histogram"]) == 1000
         assert r["fid"] > 0 and r["fid_floor"] > 0 and 1 <= r["inception_score"] <= 10
         assert 0 <= r["precision"] <= 1 and 0 <= r["recall"] <= 1
+        assert set(r["rulers"]) == {"judge", "classifier"} and r["fid"] == r["rulers"]["judge"]["fid"]
+        assert all(m["fid"] > 0 and m["fid_floor"] > 0 for m in r["rulers"].values())
         assert r["parameters"] > 0 and r["nfe"] == 1 and r["ms_per_image"] > 0
     assert "likelihood" not in rows[0] and rows[1]["likelihood"]["kind"] == "ELBO bound"
+
+
+def test_real_images_are_drawn_at_random_and_class_balanced():
+    labels = torch.arange(60_000) // 6_000  # sorted by class, as a dataset ordered by writer could be
+    order = evaluate.balanced_order(labels)
+    assert len(order) == 60_000 and len(set(order.tolist())) == 60_000
+    for n in (10, 1000, 10_000):
+        assert torch.bincount(labels[order[:n]], minlength=10).tolist() == [n // 10] * 10
+    assert not torch.equal(order[:10].sort().values, torch.arange(0, 60_000, 6_000))  # not the first of each class
+    assert torch.equal(order, evaluate.balanced_order(labels))  # the same every time
 
 
 def test_a_slow_family_gets_fewer_samples():

@@ -1,5 +1,7 @@
 """What only the GAN or only the VAE does."""
 import math
+
+import pytest
 import torch
 
 from genimg.models import gan, vae
@@ -21,13 +23,53 @@ def test_truncation_zero_gives_one_image_per_class():
     assert torch.allclose(x[0], x[1]) and torch.allclose(x[1], x[2])
 
 
-def test_gan_losses_have_the_hinge_signs():
-    model = gan.Model(gan.Config(**TINY["gan"]))
-    trainer = gan.Trainer(model, total_steps=1)
-    x = torch.rand(8, 1, 28, 28) * 2 - 1
-    y = torch.arange(8)
-    assert trainer.d_loss(x, x, y).item() >= 0
-    assert torch.isfinite(trainer.g_loss(x, y))
+def test_gan_losses_have_the_hinge_and_pairing_signs():
+    hinge = gan.Trainer(gan.Model(gan.Config(**TINY["gan"])), total_steps=1)
+    high, low = torch.full((8,), 2.0), torch.full((8,), -2.0)
+    assert hinge.d_loss(high, low).item() == 0 and hinge.d_loss(low, high).item() == 6
+    assert hinge.g_loss(high, low).item() == 2  # raise D's score of the fakes
+    rp = gan.Trainer(gan.Model(gan.Config(**TINY["gan"], loss="rpgan")), total_steps=1)
+    assert rp.d_loss(high, high).item() == pytest.approx(math.log(2))  # a pair D cannot tell apart
+    assert rp.d_loss(high, low) < rp.d_loss(low, high) and rp.g_loss(low, high) < rp.g_loss(high, low)
+    # only the difference within each pair counts
+    assert rp.d_loss(high + 5, low + 5).item() == pytest.approx(rp.d_loss(high, low).item())
+    with pytest.raises(ValueError, match="loss must be rpgan or hinge"):
+        gan.Trainer(gan.Model(gan.Config(**TINY["gan"], loss="wgan")), total_steps=1)
+
+
+def test_gradient_penalty_is_the_squared_input_gradient():
+    x = torch.randn(4, 1, 28, 28, requires_grad=True)
+    w = torch.randn(1, 1, 28, 28, requires_grad=True)  # D's one weight
+    penalty = gan.Trainer.gradient_penalty((x * w).sum((1, 2, 3)), x)  # D linear in x: grad = w
+    assert penalty.item() == pytest.approx(w.detach().pow(2).sum().item(), rel=1e-5)
+    assert penalty.requires_grad  # D's weights are trained through it
+
+
+def test_diff_augment_shifts_and_cuts_out_differentiably():
+    x = torch.full((6, 1, 28, 28), -1.0)
+    x[:, :, 10:18, 10:18] = 1.0  # a square in the middle
+    g = torch.Generator().manual_seed(0)
+    moved = gan.diff_augment(x, "translation", g)
+    assert (moved == 1).sum((1, 2, 3)).tolist() == [64] * 6  # the square is shifted, not cropped
+    assert not torch.equal(moved, x)
+    cut = gan.diff_augment(torch.ones(6, 1, 28, 28), "cutout", g)
+    assert ((cut == -1).sum((1, 2, 3)) == 14 * 14).all()
+    src = torch.rand(2, 1, 28, 28, requires_grad=True)
+    gan.diff_augment(src, "translation,cutout", g).sum().backward()
+    assert src.grad is not None and src.grad.abs().sum() > 0
+    assert torch.equal(gan.diff_augment(x, "translation,cutout", torch.Generator().manual_seed(5)),
+                       gan.diff_augment(x, "translation,cutout", torch.Generator().manual_seed(5)))
+    with pytest.raises(ValueError, match="augment takes translation and/or cutout"):
+        gan.diff_augment(x, "flip", g)
+
+
+def test_a_training_step_with_pairing_penalties_and_augmentation():
+    config = gan.Config(**TINY["gan"], loss="rpgan", r1=1.0, r2=1.0, augment="translation,cutout")
+    trainer = gan.Trainer(gan.Model(config), total_steps=2)
+    x, y = torch.rand(8, 1, 28, 28) * 2 - 1, torch.arange(8)
+    logs = trainer.step(x, y, torch.Generator().manual_seed(0))
+    assert set(logs) == {"loss_d", "r1", "r2", "loss_g"} and all(math.isfinite(v) for v in logs.values())
+    assert logs["r1"] > 0 and logs["r2"] > 0
 
 
 def test_vae_elbo_is_a_bound_with_kl_nonnegative():

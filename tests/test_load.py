@@ -33,7 +33,7 @@ def test_past_the_queue_size_a_clean_queue_full_answer():
         try:
             with ThreadPoolExecutor(10) as pool:
                 outs = list(pool.map(lambda c: load.request(c, "/compare_steps_diffusion",
-                                                            ("mnist", 3, 0, "ddim", 25, 3.0)), clients))
+                                                            ("mnist", 3, 0, "ddim", 3.0, 1.0, 0.0)), clients))
             errors = [o["error"] for o in outs if "error" in o]
             assert errors and all("queue" in e.lower() and "full" in e.lower() for e in errors), errors
             assert len(outs) - len(errors) >= 2 + app.WORKERS - 1  # the running ones and the queued ones

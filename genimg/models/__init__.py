@@ -20,8 +20,9 @@ from types import ModuleType
 FAMILIES: tuple[str, ...] = ("gan", "vae", "pixelcnn", "transformer", "diffusion")
 # Families being built: trained and tested at tiny size, not yet shipped, shown or scored.
 DEVELOPING: tuple[str, ...] = ()
-# Everything `python -m genimg train` can build: the families plus the helper classifier.
-TRAINABLE: tuple[str, ...] = FAMILIES + DEVELOPING + ("classifier",)
+# Everything `python -m genimg train` can build: the families, the classifier that labels the
+# app's images, and the judge, a second feature network for the scores alone.
+TRAINABLE: tuple[str, ...] = FAMILIES + DEVELOPING + ("classifier", "judge")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""A small CNN classifier per dataset: it labels generated images in the UI, and its
-penultimate features are the embedding used by the metrics (a domain-specific stand-in for
-the Inception network of FID / IS, as is usual for MNIST-sized data).
+"""A small CNN classifier per dataset: it labels generated images in the UI and gives the
+Inception Score's class probabilities; its last convolutional block is the second ruler of the
+scores (``embedding``; the judge, ``judge.py``, is the first), a domain-specific stand-in for the
+Inception network of FID, as is usual for MNIST-sized data.
 """
 from __future__ import annotations
 
@@ -49,6 +50,11 @@ class Model(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.drop(self.features(x)))  # (B, classes) logits
+
+    def embedding(self, x: torch.Tensor) -> torch.Tensor:
+        """What the scores measure: the second conv block (2w x 7 x 7) averaged onto a 2x2
+        grid, (B, 8w), the same layer as the judge's (``judge.Model.embedding``)."""
+        return F.adaptive_avg_pool2d(self.body[:2](x), 2).flatten(1)
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:

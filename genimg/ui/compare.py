@@ -11,8 +11,13 @@ from .common import DEFAULT_DATASET, LABEL_ROOM, MODEL_QUEUE, class_dropdown, se
 from .picture import picture
 
 N = 8  # images per family
-HEADERS = ["family", "samples", "FID", "FID floor", "class accuracy", "IS", "IS of the test set", "precision",
-           "recall", "network evals / image", "ms / image"]
+HEADERS = ["family", "samples", "FID (judge)", "its floor", "FID (classifier)", "its floor", "class accuracy", "IS",
+           "IS of the test set", "precision", "recall", "network evals / image", "ms / image"]
+
+
+def _second(r: dict, key: str):
+    """The classifier ruler's figure of a scoreboard row ('–' in a card measured before there were two)."""
+    return r.get("rulers", {}).get("classifier", {}).get(key, "–")
 
 
 def _order(dataset: str) -> list[str]:
@@ -25,17 +30,22 @@ def board_outputs(dataset: str):
     rows = evaluate.scoreboard(dataset)
     if not rows:
         return [], None, "No scoreboard yet: run `python -m genimg eval` to measure the families."
-    table = [[r["title"], r["n_samples"], r["fid"], r["fid_floor"], f"{r['class_accuracy']:.1%}", r["inception_score"],
+    table = [[r["title"], r["n_samples"], r["fid"], r["fid_floor"], _second(r, "fid"), _second(r, "fid_floor"),
+              f"{r['class_accuracy']:.1%}", r["inception_score"],
               r["inception_score_test"], r["precision"], r["recall"], r["nfe"], r["ms_per_image"]] for r in rows]
     names = [r["title"] for r in rows]
-    charts = [render.hbars(names, [r["fid"] for r in rows], "FID (lower is better; red: the real-vs-real floor)",
+    charts = [render.hbars(names, [r["fid"] for r in rows],
+                           "FID in the judge's features (lower is better; red: the real-vs-real floor)",
                            floors=[r["fid_floor"] for r in rows]),
               render.hbars(names, [100 * r["class_accuracy"] for r in rows], "Class accuracy of the samples", "%"),
               render.hbars(names, [r["ms_per_image"] for r in rows], "Time per image (batched)", " ms")]
     when, where = (", ".join(sorted({r[k] for r in rows})) for k in ("date", "hardware"))
     most = max(r["n_samples"] for r in rows)
     return table, render.stack(charts), (f"Measured {when} on {where} by `python -m genimg eval` "
-                                         f"({most:,} samples per family, fewer for the slow ones).")
+                                         f"({most:,} samples per family, fewer for the slow ones). FID, precision "
+                                         "and recall are measured in the features of two networks: the judge, "
+                                         "trained only to evaluate, and the classifier that captions the images; "
+                                         "where they order the families alike, the order is the families'.")
 
 
 def build(dataset: gr.Radio) -> None:

@@ -13,6 +13,7 @@ from .picture import picture
 
 FAMILY = "diffusion"
 NAMES = option_names(FAMILY)
+GUIDE = ("guidance", "guide_from", "guide_to")  # the options the guidance trade-off plot follows
 HOW = r"""
 **The forward process** (`schedulers.Schedule.q_sample`) destroys an image $x_0$ with Gaussian
 noise over $T = 1000$ small steps, and in closed form
@@ -30,18 +31,29 @@ $\min(\mathrm{SNR}_t, 5) / (\mathrm{SNR}_t + 1)$ with $\mathrm{SNR}_t = \bar\alp
 $\hat x_0 = \sqrt{\bar\alpha_t}\, x_t - \sqrt{1-\bar\alpha_t}\, v$ (right-hand images) and the
 noise $\hat\epsilon$ (`Schedule.split`).
 
-**Sampling** walks back from pure noise with a *scheduler*; both use the same network:
+**Sampling** walks back from pure noise with a *scheduler*; all three use the same network:
 - DDPM (`DDPMScheduler.step`) draws $x_s \sim q(x_s \mid x_t, \hat x_0)$, a Gaussian around
   $\frac{\sqrt{\bar\alpha_s}\,\beta}{1-\bar\alpha_t}\hat x_0 + \frac{\sqrt{\alpha}\,(1-\bar\alpha_s)}{1-\bar\alpha_t} x_t$
   with $\alpha = \bar\alpha_t / \bar\alpha_s$, $\beta = 1 - \alpha$: fresh noise at every step.
 - DDIM (`DDIMScheduler.step`) sets $x_s = \sqrt{\bar\alpha_s}\,\hat x_0 + \sqrt{1-\bar\alpha_s}\,\hat\epsilon$:
   no new noise, so the same seed gives the same image, and 25 steps do what DDPM needs hundreds for.
+- DPM-Solver++(2M) (`DPMSolverScheduler.step`, Lu et al. 2022, the default) solves the same ODE
+  as DDIM in $\lambda_t = \log(\alpha_t / \sigma_t)$ with $\alpha_t = \sqrt{\bar\alpha_t}$,
+  $\sigma_t = \sqrt{1-\bar\alpha_t}$: $x_s = \frac{\sigma_s}{\sigma_t} x_t - \alpha_s (e^{-h} - 1)\, D$ with
+  $h = \lambda_s - \lambda_t$ and $D = \hat x_0 + \frac{1}{2r}(\hat x_0 - \hat x_0^{\text{prev}})$,
+  $r = h_{\text{prev}} / h$: it reuses the previous step's guess to take a second-order step for
+  the price of one network pass (the same images as diffusers' `DPMSolverMultistepScheduler`).
 
 **Guidance** (`diffusion.Model.predict`): a tenth of the training images had their class
 replaced by "no class", so one network predicts both $v(x_t, y)$ and $v(x_t, \varnothing)$.
 Sampling uses $v = v(x_t, \varnothing) + w\,\big(v(x_t, y) - v(x_t, \varnothing)\big)$: $w = 0$ ignores
 the class, $w = 1$ is the plain conditional model, $w > 1$ exaggerates what makes a 3 a 3 —
 cleaner, more typical images at the price of variety, and two network passes per step.
+The plot above measures that trade-off: FID (how far the samples are, as a set, from real
+images) against class accuracy, at each scale. Guidance can also act only in an *interval* of
+noise levels (`diffusion.Model.guided`, Kynkäänniemi et al. 2024): at the noisiest steps it drags
+every sample towards the same typical image, at the last ones there is nothing left to decide;
+outside the interval the step takes the plain conditional model, one pass.
 
 **Start from a drawing** (SDEdit, Meng et al. 2022): noise your drawing to a middle timestep
 and denoise from there — the noise hides the wobbly details, the model redraws them.
@@ -52,6 +64,39 @@ def _plot(t: int | None, timesteps: list[int] | None = None):
     abar = denoising.schedule()
     title = "signal left: abar_t" + (f" = {abar[t]:.3f} at t = {t}" if t is not None else "")
     return render.curve(abar, t, title, "timestep t (0: clean ... 999: pure noise)", marks=timesteps)
+
+
+def _tradeoff(dataset_key: str, guidance, guide_from, guide_to):
+    """The guidance sweep from the card as a plot (FID and class accuracy against the scale,
+    guidance everywhere; rings: the same scales in the limited interval), the current scale
+    marked, and a line that reads the numbers of the nearest measured setting."""
+    sweep = denoising.guidance_sweep(dataset_key)
+    if not sweep:
+        return None, "No guidance sweep in this checkpoint's card yet (`python benchmarks/guidance_sweep.py`)."
+    rows = sweep["rows"]
+    full = [r for r in rows if (r["guide_from"], r["guide_to"]) == (1.0, 0.0)]
+    limited = [r for r in rows if r not in full]
+    w = float(guidance)
+    chart = render.tradeoff([r["guidance"] for r in full], [r["fid"] for r in full],
+                            [r["class_accuracy"] for r in full], w,
+                            f"Guidance: quality against variety ({sweep['n']:,} samples each)",
+                            "guidance scale w (rings: guided only in the interval "
+                            f"{limited[0]['guide_to']:g}–{limited[0]['guide_from']:g} of t/T)" if limited else
+                            "guidance scale w", "FID (lower is better)", "class accuracy",
+                            others=[(r["guidance"], r["fid"]) for r in limited])
+    here = min(rows, key=lambda r: (abs(r["guidance"] - w) + abs(r["guide_from"] - float(guide_from))
+                                    + abs(r["guide_to"] - float(guide_to))))
+    best = min(rows, key=lambda r: r["fid"])
+
+    def said(r):
+        return (f"w = {r['guidance']:g}, guided at t/T {r['guide_to']:g}–{r['guide_from']:g}: FID **{r['fid']:.1f}** "
+                f"(floor {r['fid_floor']:.1f}), class accuracy {r['class_accuracy']:.1%}, precision "
+                f"{r['precision']:.2f}, recall {r['recall']:.2f}, {r['nfe']} network evaluations")
+
+    return chart, (f"Nearest measured setting — {said(here)}.\n\nLowest FID of the sweep — {said(best)}.\n\n"
+                   "More guidance makes every image more surely its class (green) but more alike: past the "
+                   "lowest point FID rises again because the samples no longer cover the data's variety "
+                   f"(measured with {sweep['sampler']} in {sweep['steps']} steps).")
 
 
 def _stats(frame: denoising.Frame) -> str:
@@ -74,6 +119,12 @@ def build(dataset: gr.Radio) -> None:
                 clean = picture(label="x_0: what the network thinks they will become")
             plot = picture(_plot(None), label="The noise schedule")
             stats = gr.Markdown()
+    with gr.Accordion("Guidance: quality against variety", open=True):
+        with gr.Row():
+            defaults = {o.name: o.default for o in diffusion.OPTIONS}
+            first_chart, first_text = _tradeoff(dataset.value, *(defaults[k] for k in GUIDE))
+            tradeoff = picture(first_chart, label="The guidance sweep, the current scale in red")
+            tradeoff_text = gr.Markdown(first_text)
     with gr.Accordion("Start from a drawing (SDEdit)", open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
@@ -125,12 +176,13 @@ def build(dataset: gr.Radio) -> None:
                        f"{out['seconds']:.2f} s.")
 
     @user_errors
-    @api_names("dataset", "label", "seed", "sampler", "steps_unused", "guidance")
-    def compare(dataset_key, label_value, seed_value, sampler, _steps, guidance):
+    @api_names("dataset", "label", "seed", *(name for name in NAMES if name != "steps"))
+    def compare(dataset_key, label_value, seed_value, *option_values):
         """A row per step count, shown as soon as it is done (the fewest steps first)."""
+        opts = dict(zip((name for name in NAMES if name != "steps"), option_values))
         results, lines = [], []
         for steps, r in zip(denoising.COMPARED_STEPS,
-                            denoising.compare_steps(dataset_key, label_value, seed_value, 4, sampler, guidance)):
+                            denoising.compare_steps(dataset_key, label_value, seed_value, 4, **opts)):
             results.append(r)
             lines.append(f"{steps} steps: {r.seconds:.2f} s, {r.nfe} network evaluations per image, the classifier "
                          f"agrees on {int((r.predicted == r.labels).sum())}/4")
@@ -147,6 +199,12 @@ def build(dataset: gr.Radio) -> None:
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     edit_go.click(edit, [dataset, *picker, strength, seed, *options], [edited, edit_text],
                   api_name="sdedit_diffusion", concurrency_id=MODEL_QUEUE)
-    compare_go.click(compare, [dataset, label, seed, *options], [compared, compare_text],
+    steps_free = [o for name, o in zip(NAMES, options) if name != "steps"]  # the comparison sets the steps
+    compare_go.click(compare, [dataset, label, seed, *steps_free], [compared, compare_text],
                      api_name="compare_steps_diffusion", concurrency_id=MODEL_QUEUE)
+    guide = [options[NAMES.index(name)] for name in GUIDE]
+    for trigger in (dataset.change, *(o.change for o in guide)):
+        trigger(user_errors(_tradeoff), [dataset, *guide], [tradeoff, tradeoff_text], api_visibility="private",
+                show_progress="hidden")
     how_it_works(HOW)
+
