@@ -52,21 +52,29 @@ def sweep(dataset: str, n: int, seed: int = 0, log=print) -> list[dict]:
     return rows
 
 
-def table(result: dict) -> str:
+def table() -> str:
+    """The README table, from the sweeps in the cards (every dataset that has one)."""
+    sweeps = {d: checkpoint.read_card(FAMILY, d).get("guidance_sweep") for d in DATASETS}
+    sweeps = {d: sw for d, sw in sweeps.items() if sw}
     lines = ["| dataset | guidance | interval (t/T) | network evals | FID judge (floor) | FID classifier (floor) | "
              "class accuracy | precision | recall |", "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
-    for dataset, rows in result["datasets"].items():
+    default = pipeline.check_options(FAMILY, {})
+    for dataset, sweep in sweeps.items():
+        rows = sweep["rows"]
         best = min(rows, key=lambda r: r["fid"])
         for r in rows:
             j, c = r["rulers"]["judge"], r["rulers"]["classifier"]
             star = " **(best FID)**" if r is best else ""
+            if all(r[k] == default[k] for k in ("guidance", "guide_from", "guide_to")):
+                star += " **(default)**"
             lines.append(f"| {dataset} | {r['guidance']:g} | {r['guide_to']:g}–{r['guide_from']:g} | {r['nfe']} | "
                          f"{j['fid']:.1f} ({j['fid_floor']:.1f}){star} | {c['fid']:.1f} ({c['fid_floor']:.1f}) | "
                          f"{r['class_accuracy']:.1%} | {j['precision']:.2f} | {j['recall']:.2f} |")
-    opts = result["sampler"]
-    lines += ["", f"{result['n']:,} samples per setting, {opts['sampler']} with {opts['steps']} steps; precision "
-              f"and recall in the judge's features. Measured {result['date']}; "
-              "`python benchmarks/guidance_sweep.py --write`."]
+    first = next(iter(sweeps.values()))
+    dates = ", ".join(sorted({sw["date"] for sw in sweeps.values()}))
+    lines += ["", f"{first['n']:,} samples per setting (the same seed for every setting), {first['sampler']} with "
+              f"{first['steps']} steps; precision and recall in the judge's features. Measured {dates}; "
+              "`python benchmarks/guidance_sweep.py --write` (`--table-only` rewrites this table from the cards)."]
     return "\n".join(lines)
 
 
@@ -74,8 +82,12 @@ def main() -> None:
     p = parser(__doc__, "guidance_sweep")
     p.add_argument("--dataset", action="append", default=None)
     p.add_argument("-n", type=int, default=2000)
+    p.add_argument("--table-only", action="store_true", help="only rewrite README.md's table from the cards")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    if args.table_only:
+        write_readme("guidance-sweep", table())
+        return
     defaults = pipeline.check_options(FAMILY, {})
     result = {"n": args.n, "date": time.strftime("%Y-%m-%d"), "datasets": {},
               "sampler": {"sampler": defaults["sampler"], "steps": defaults["steps"]}}
@@ -86,7 +98,7 @@ def main() -> None:
                                                                 **result["sampler"], "rows": rows})
     save_json(args.out, result)
     if args.write:
-        write_readme("guidance-sweep", table(result))
+        write_readme("guidance-sweep", table())
     print(np.array2string(np.array([[r["guidance"], r["fid"], r["class_accuracy"]]
                                     for rows in result["datasets"].values() for r in rows]), precision=3))
 

@@ -58,6 +58,11 @@ def samples(family: str, dataset: str, n: int, folder: Path | None) -> torch.Ten
     return torch.from_numpy(images).float().div(255)[:, None]
 
 
+def sig(x: float) -> float:
+    """Four significant digits: FIDs of the spaces span 0.005 to 200."""
+    return float(f"{x:.4g}")
+
+
 def measure(dataset: str, n: int, folder: Path | None) -> dict:
     test, _ = load_tensors(dataset, "test")
     train, train_y = load_tensors(dataset, "train")
@@ -68,9 +73,9 @@ def measure(dataset: str, n: int, folder: Path | None) -> dict:
     out = {}
     for space in SPACES:
         ref = features(space, dataset, test01)
-        row = {f: round(scores.fid(features(space, dataset, x), ref), 2) for f, x in fakes.items()}
-        row["floor (random, class-balanced)"] = round(scores.fid(features(space, dataset, train01[fair]), ref), 2)
-        row["floor (first training images)"] = round(scores.fid(features(space, dataset, train01[:n]), ref), 2)
+        row = {f: sig(scores.fid(features(space, dataset, x), ref)) for f, x in fakes.items()}
+        row["floor (random, class-balanced)"] = sig(scores.fid(features(space, dataset, train01[fair]), ref))
+        row["floor (first training images)"] = sig(scores.fid(features(space, dataset, train01[:n]), ref))
         out[space] = {"fid": row, "order": sorted(families, key=row.get)}
         print(f"{dataset} · {space}: " + " < ".join(f"{f} {row[f]}" for f in out[space]["order"])
               + f" · floor {row['floor (random, class-balanced)']} (first {n}: {row['floor (first training images)']})")
@@ -86,7 +91,7 @@ def table(result: dict) -> str:
                   "| feature space | " + " | ".join(cols) + " | order (best first) |",
                   "|---|" + "---:|" * len(cols) + "---|"]
         for space, r in spaces.items():
-            lines.append(f"| {space} | " + " | ".join(f"{r['fid'][c]:.1f}" for c in cols)
+            lines.append(f"| {space} | " + " | ".join(f"{r['fid'][c]:.3g}" for c in cols)
                          + f" | {' < '.join(r['order'])} |")
         lines.append("")
     where = ("reused from .npz files (`--samples`)" if result["samples"] == "reused" else

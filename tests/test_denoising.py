@@ -12,7 +12,8 @@ def test_denoise_streams_every_step_and_ends_with_the_result():
     assert all(f.noisy.shape == f.predicted.shape == (2, 28, 28) for f in frames)
     assert all(f.result is None for f in frames[:-1])
     last = frames[-1].result
-    assert last.nfe == 12 and last.labels.tolist() == [3, 3] and last.options["sampler"] == "dpm++"
+    # guided (two passes) only at the steps inside t/T in [0.2, 0.8]: 666, 500 and 333
+    assert last.nfe == 6 + 3 and last.labels.tolist() == [3, 3] and last.options["sampler"] == "dpm++"
     assert np.array_equal(last.images, pipeline.generate("diffusion", "mnist", 3, 2, 1, steps=6).images)
 
 
@@ -35,7 +36,9 @@ def test_sdedit_keeps_the_shape_at_low_strength():
 
 def test_steps_comparison_shares_the_start_noise():
     results = list(denoising.compare_steps("mnist", 5, seed=2, n=2))
-    assert [r.nfe for r in results] == [10, 20, 50, 100]
+    model = pipeline.load_model("diffusion", "mnist")
+    assert [r.nfe for r in results] == [model.nfe(steps=s) for s in denoising.COMPARED_STEPS]
+    assert [r.nfe for r in results] == [9, 17, 41, 81]  # one pass a step, two inside the guided interval
     assert all(r.images.shape == (2, 28, 28) for r in results)
 
 

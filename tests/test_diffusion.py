@@ -89,7 +89,7 @@ def test_both_schedulers_share_the_network(model):
     model.sample(y, torch.Generator().manual_seed(0), sampler="ddpm", steps=4, guidance=3.0)
     hook.remove()
     assert len(calls) == 8  # one batched pass (with and without the class) per step, both samplers
-    assert model.nfe(steps=4, guidance=3.0) == 8 and model.nfe(steps=4, guidance=0) == 4
+    assert model.nfe(steps=4, guidance=3.0, guide_from=1.0, guide_to=0.0) == 8 and model.nfe(steps=4, guidance=0) == 4
 
 
 def test_guidance_mixes_conditional_and_unconditional(model):

@@ -82,7 +82,7 @@ def test_takes_the_same_network_as_the_others(model):
     for sampler in ("dpm++", "ddim", "ddpm"):
         model.sample(torch.tensor([5]), torch.Generator().manual_seed(0), sampler=sampler, steps=4, guidance=3.0)
     hook.remove()
-    assert len(calls) == 12 and model.nfe(sampler="dpm++", steps=4, guidance=3.0) == 8
+    assert len(calls) == 12 and model.nfe(sampler="dpm++", steps=4, guidance=3.0, guide_from=1.0, guide_to=0.0) == 8
 
 
 def test_sdedit_timesteps_never_repeat():
@@ -110,7 +110,13 @@ def test_guidance_only_inside_its_interval(model):
     assert widths.count(2) == inside and widths.count(1) == 10 - inside
     # the whole range is plain guidance; an empty interval is the conditional model
     full = model.sample(y, torch.Generator().manual_seed(0), steps=5, guidance=3.0, guide_from=1.0, guide_to=0.0)
-    assert torch.equal(full, model.sample(y, torch.Generator().manual_seed(0), steps=5, guidance=3.0))
+    s = schedulers.DPMSolverScheduler(model.schedule)
+    s.set_timesteps(5)
+    x = torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():  # the textbook loop: guided at every step
+        for t in s.timesteps.tolist():
+            x = s.step(model.predict(x, t, y, 3.0), t, x).prev
+    assert torch.allclose(full, diffusion.to01(x))
     none = model.sample(y, torch.Generator().manual_seed(0), steps=5, guidance=3.0, guide_from=0.0, guide_to=0.0)
     assert torch.equal(none, model.sample(y, torch.Generator().manual_seed(0), steps=5, guidance=1.0))
     with pytest.raises(ValueError, match="guide_to must be at most guide_from"):

@@ -81,7 +81,7 @@ def _tradeoff(dataset_key: str, guidance, guide_from, guide_to):
                             [r["class_accuracy"] for r in full], w,
                             f"Guidance: quality against variety ({sweep['n']:,} samples each)",
                             "guidance scale w (rings: guided only in the interval "
-                            f"{limited[0]['guide_to']:g}–{limited[0]['guide_from']:g} of t/T)" if limited else
+                            f"{limited[0]['guide_to']:g} to {limited[0]['guide_from']:g} of t/T)" if limited else
                             "guidance scale w", "FID (lower is better)", "class accuracy",
                             others=[(r["guidance"], r["fid"]) for r in limited])
     here = min(rows, key=lambda r: (abs(r["guidance"] - w) + abs(r["guide_from"] - float(guide_from))
