@@ -20,7 +20,7 @@ from genimg.data import DATASETS  # noqa: E402
 
 def cards() -> list[tuple[str, str, dict]]:
     return [(name, dataset, checkpoint.read_card(name, dataset))
-            for name in (*models.FAMILIES, "classifier") for dataset in DATASETS
+            for name in (*models.FAMILIES, "classifier", "judge") for dataset in DATASETS
             if checkpoint.exists(name, dataset)]
 
 
@@ -44,12 +44,23 @@ def rows() -> list[str]:
         what = "samples" if "class_accuracy" in m else "test set"
         div = f"{m['diversity']:.2f} ({m['diversity_real']:.2f})" if "diversity_real" in m else "–"
         bpd = likelihood(m)
+        steps, wall, earlier = r["steps"], r["wall_time_s"], r.get("continued_from")
+        runs = [f"{steps:,}"]
+        while earlier:  # a run continued from a checkpoint: count every run before it
+            runs.insert(0, f"{earlier['steps']:,}")
+            wall += earlier["wall_time_s"]
+            earlier = earlier.get("earlier")
         out.append(
             f"| {name} | {dataset} | {card['parameters']:,} | {card['file_bytes'] / 2**20:.2f} MB | "
-            f"{r['steps']:,} steps, {r['wall_time_s'] / 60:.0f} min on {r['hardware'].split(',')[1].strip()} "
+            f"{' + '.join(runs)} steps, {wall / 60:.0f} min on {r['hardware'].split(',')[1].strip()} "
             f"| {acc:.1%} ({what}) | {div} | {bpd} |")
     out += ["", "The command behind each checkpoint (from its card):", "", "```bash"]
-    out += [card["recipe"]["command"] for _, _, card in cards()]
+    for _, _, card in cards():
+        earlier, before = card["recipe"].get("continued_from"), []
+        while earlier:  # the commands that made the weights it continued from, first one first
+            before.insert(0, earlier["command"])
+            earlier = earlier.get("earlier")
+        out += [f"{c}  # then:" for c in before] + [card["recipe"]["command"]]
     return out + ["```"]
 
 

@@ -33,8 +33,8 @@ TITLE = "Diffusion"
 SUMMARY = ("Start from pure noise and remove it step by step: a UNet, guided by the class, predicts what to "
            "take away.")
 OPTIONS = (
-    Option("sampler", "Sampler", "dpm++", 0, 0, 0, "DPM-Solver++(2M): second order, 10 steps suffice. DDIM: "
-           "deterministic, first order. DDPM: fresh noise at every step", choices=("dpm++", "ddim", "ddpm")),
+    Option("sampler", "Sampler", "dpm++", 0, 0, 0, "DPM-Solver++(2M): second order, reuses the last step's guess. "
+           "DDIM: deterministic, first order. DDPM: fresh noise at every step", choices=("dpm++", "ddim", "ddpm")),
     Option("steps", "Steps", 10, 1, 250, 1, "denoising steps (network evaluations, twice that where guided)",
            integer=True),
     # defaults from benchmarks/guidance_sweep.py: guided only in the middle of the noise levels,

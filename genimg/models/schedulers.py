@@ -16,8 +16,7 @@ v = sqrt(abar_t) eps - sqrt(1 - abar_t) x_0 (Salimans & Ho 2022), from which x_0
 * ``DDIMScheduler``: Song et al. 2021, deterministic for eta = 0 (the same noise gives the same
   image, with few steps), and invertible (``invert``);
 * ``DPMSolverScheduler``: DPM-Solver++(2M) (Lu et al. 2022), a second-order multistep solver of
-  the same ODE as DDIM that reuses the previous step's x_0 guess, so ten steps do what DDIM
-  needs tens for.
+  the same ODE as DDIM that reuses the previous step's x_0 guess (one network pass a step).
 """
 from __future__ import annotations
 
