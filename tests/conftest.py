@@ -25,6 +25,18 @@ TINY = {
 }
 
 
+def random_diffusion():
+    """The tiny diffusion model with weights non-zero everywhere, so every path carries signal."""
+    from genimg.models import diffusion
+
+    torch.manual_seed(0)
+    m = diffusion.Model(diffusion.Config(**TINY["diffusion"])).eval()
+    with torch.no_grad():
+        for p in m.net.parameters():
+            p.normal_(0, 0.2)
+    return m
+
+
 @pytest.fixture(autouse=True)
 def _threads():
     torch.set_num_threads(2)

@@ -3,17 +3,12 @@ import pytest
 import torch
 
 from genimg.models import diffusion, schedulers
-from tests.conftest import TINY
+from tests.conftest import TINY, random_diffusion
 
 
 @pytest.fixture(scope="module")
 def model():
-    torch.manual_seed(0)
-    m = diffusion.Model(diffusion.Config(**TINY["diffusion"])).eval()
-    with torch.no_grad():  # non-zero everywhere, so every path carries signal
-        for p in m.net.parameters():
-            p.normal_(0, 0.2)
-    return m
+    return random_diffusion()
 
 
 def test_closed_form_matches_iterating_the_forward_process():

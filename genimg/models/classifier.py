@@ -102,11 +102,18 @@ class Trainer(OneModelTrainer):
     @staticmethod
     def evaluate(model: Model, dataset: str, data_dir=None) -> dict:
         """Test accuracy; also writes the dataset's example sheet that the app shows."""
-        from ..data import load_tensors, write_example_sheet
+        from ..data import write_example_sheet
 
         write_example_sheet(dataset, data_dir)
-        x, y = load_tensors(dataset, "test", data_dir)
-        model.eval()
-        with torch.no_grad():
-            pred = torch.cat([model(x[i:i + 1000]).argmax(1) for i in range(0, len(x), 1000)])
-        return {"test_accuracy": round((pred == y).float().mean().item(), 4)}
+        return test_accuracy(model, dataset, data_dir)
+
+
+@torch.no_grad()
+def test_accuracy(model: nn.Module, dataset: str, data_dir=None) -> dict:
+    """The share of the test set a network that maps images in [-1,1] to logits gets right."""
+    from ..data import load_tensors
+
+    x, y = load_tensors(dataset, "test", data_dir)
+    model.eval()
+    pred = torch.cat([model(x[i:i + 1000]).argmax(1) for i in range(0, len(x), 1000)])
+    return {"test_accuracy": round((pred == y).float().mean().item(), 4)}

@@ -19,6 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import OneModelTrainer
+from .classifier import test_accuracy
 
 
 @dataclass
@@ -84,9 +85,4 @@ class Trainer(OneModelTrainer):
 
     @staticmethod
     def evaluate(model: Model, dataset: str, data_dir=None) -> dict:
-        from ..data import load_tensors
-
-        x, y = load_tensors(dataset, "test", data_dir)
-        with torch.no_grad():
-            pred = torch.cat([model(x[i:i + 1000]).argmax(1) for i in range(0, len(x), 1000)])
-        return {"test_accuracy": round((pred == y).float().mean().item(), 4)}
+        return test_accuracy(model, dataset, data_dir)
