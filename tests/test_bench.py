@@ -15,7 +15,10 @@ def test_throughput_at_each_batch_size():
 
 def test_fast_and_naive_samplers_side_by_side():
     r = bench.naive_ratio("transformer", "mnist", n=2)
-    assert r["same_images"] is True and r["naive_s"] > 0 and r["speedup"] == round(r["naive_s"] / r["fast_s"], 1)
+    assert r["same_images"] is True and r["naive_s"] > 0
+    # the speed-up is of the unrounded times; the reported times are rounded to the millisecond
+    ratio = r["naive_s"] / r["fast_s"]
+    assert r["speedup"] == pytest.approx(ratio, abs=0.05 + 0.001 / r["fast_s"] * (1 + ratio))
     assert bench.naive_ratio("gan", "mnist") is None  # nothing naive to compare with
 
 

@@ -8,12 +8,13 @@ from genimg import denoising, painting, pipeline
 def test_denoise_streams_every_step_and_ends_with_the_result():
     frames = list(denoising.denoise("mnist", 3, 2, seed=1, steps=6))
     assert [f.index for f in frames] == list(range(1, 7))
-    assert [f.t for f in frames] == [999, 832, 666, 500, 333, 166]  # DPM-Solver++: the last step lands on x_0
+    # DPM-Solver++, evenly in log-SNR from lambda = -5 to 5: the last step lands on x_0
+    assert [f.t for f in frames] == [995, 967, 773, 217, 24, 0]
     assert all(f.noisy.shape == f.predicted.shape == (2, 28, 28) for f in frames)
     assert all(f.result is None for f in frames[:-1])
     last = frames[-1].result
-    # guided (two passes) only at the steps inside t/T in [0.2, 0.8]: 666, 500 and 333
-    assert last.nfe == 6 + 3 and last.labels.tolist() == [3, 3] and last.options["sampler"] == "dpm++"
+    # guided (two passes) only at the steps inside t/T in [0.2, 0.8]: 773 and 217
+    assert last.nfe == 6 + 2 and last.labels.tolist() == [3, 3] and last.options["sampler"] == "dpm++"
     assert np.array_equal(last.images, pipeline.generate("diffusion", "mnist", 3, 2, 1, steps=6).images)
 
 
@@ -38,7 +39,7 @@ def test_steps_comparison_shares_the_start_noise():
     results = list(denoising.compare_steps("mnist", 5, seed=2, n=2))
     model = pipeline.load_model("diffusion", "mnist")
     assert [r.nfe for r in results] == [model.nfe(steps=s) for s in denoising.COMPARED_STEPS]
-    assert [r.nfe for r in results] == [9, 17, 41, 81]  # one pass a step, two inside the guided interval
+    assert [r.nfe for r in results] == [6, 12, 30, 60]  # one pass a step, two inside the guided interval
     assert all(r.images.shape == (2, 28, 28) for r in results)
 
 

@@ -19,7 +19,7 @@ from tests.conftest import TINY
 META = torch.device("meta")
 STEPS = 24  # the Transformer trains its tokenizer for the first 4 of them, then its prior
 BRANCHES = {"classifier": {"blur": 1.0},  # optional parts of a step, switched on to be checked
-            "gan": {"loss": "rpgan", "r1": 1.0, "r2": 1.0, "augment": "translation,cutout"}}
+            "gan": {"loss": "rpgan", "r1": 1.0, "r2": 1.0, "augment": "translation,cutout", "mode_seeking": 1.0}}
 
 
 class SameDevice(TorchDispatchMode):

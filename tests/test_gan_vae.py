@@ -72,6 +72,24 @@ def test_a_training_step_with_pairing_penalties_and_augmentation():
     assert logs["r1"] > 0 and logs["r2"] > 0
 
 
+def test_mode_seeking_pairs_fakes_of_one_class_and_rewards_their_spread():
+    z = torch.randn(8, 4)
+    same = torch.zeros(8, 1, 28, 28)  # every z gives the same image: no spread
+    assert gan.Trainer.mode_spread(same, z).item() == 0
+    apart = torch.cat([torch.zeros(4, 1, 28, 28), torch.ones(4, 1, 28, 28)])
+    assert gan.Trainer.mode_spread(apart, z).item() == pytest.approx(1 / (z[:4] - z[4:]).abs().mean().item())
+    config = gan.Config(**TINY["gan"], mode_seeking=1.0)
+    trainer = gan.Trainer(gan.Model(config), total_steps=2)
+    seen = []
+    trainer.d.register_forward_pre_hook(lambda _, args: seen.append(args[1].clone()))
+    x, y = torch.rand(8, 1, 28, 28) * 2 - 1, torch.arange(8)
+    logs = trainer.step(x, y, torch.Generator().manual_seed(0))
+    assert logs["spread"] > 0 and math.isfinite(logs["loss_g"])
+    real_labels, fake_labels = seen[0], seen[1]
+    assert torch.equal(real_labels, y)  # D judges the real images with their own labels
+    assert torch.equal(fake_labels[:4], fake_labels[4:]) and torch.equal(fake_labels[:4], y[:4])
+
+
 def test_vae_elbo_is_a_bound_with_kl_nonnegative():
     model = vae.Model(vae.Config(**TINY["vae"]))
     x = torch.rand(4, 1, 28, 28)

@@ -38,8 +38,8 @@ OPTIONS = (
     Option("steps", "Steps", 10, 1, 250, 1, "denoising steps (network evaluations, twice that where guided)",
            integer=True),
     # defaults from benchmarks/guidance_sweep.py: guided only in the middle of the noise levels,
-    # w = 1.5 keeps the class (99% on MNIST) at little cost in variety
-    Option("guidance", "Guidance scale", 1.5, 0.0, 10.0, 0.25,
+    # w = 2 keeps the class (99.7% MNIST, 95% Fashion-MNIST) at little cost in variety
+    Option("guidance", "Guidance scale", 2.0, 0.0, 10.0, 0.25,
            "0: ignore the class · 1: the plain conditional model · more: push harder towards the class"),
     Option("guide_from", "Guide from noise level", 0.8, 0.0, 1.0, 0.05,
            "guidance acts only at noise levels t/T from this one (1: pure noise) ..."),
@@ -102,7 +102,7 @@ class Model(nn.Module):
         cond, uncond = self.net(torch.cat([x, x]), torch.cat([tt, tt]), torch.cat([labels, null])).chunk(2)
         return uncond + guidance * (cond - uncond)
 
-    def nfe(self, sampler="dpm++", steps=10, guidance=1.5, guide_from=0.8, guide_to=0.2, **_) -> int:
+    def nfe(self, sampler="dpm++", steps=10, guidance=2.0, guide_from=0.8, guide_to=0.2, **_) -> int:
         """Network evaluations per image: one per step, two per guided step (batched as one pass)."""
         scheduler = SCHEDULERS[sampler](self.schedule)
         scheduler.set_timesteps(int(steps))
@@ -110,7 +110,7 @@ class Model(nn.Module):
                    for t in scheduler.timesteps.tolist())
 
     @torch.no_grad()
-    def denoise(self, labels, generator, sampler="dpm++", steps=10, guidance=1.5, guide_from=0.8, guide_to=0.2,
+    def denoise(self, labels, generator, sampler="dpm++", steps=10, guidance=2.0, guide_from=0.8, guide_to=0.2,
                 start=None, strength=1.0, noise=None):
         """Yield a ``Step`` per denoising step, from pure noise (or, with ``start`` (B,1,28,28)
         in [0,1], from ``start`` noised to ``strength`` of the way: SDEdit). ``noise``: the
@@ -135,12 +135,12 @@ class Model(nn.Module):
             yield Step(to01(x), to01(out.x0), t, i + 1, n)
 
     @torch.no_grad()
-    def sample(self, labels, generator, sampler="dpm++", steps=10, guidance=1.5, guide_from=0.8, guide_to=0.2):
+    def sample(self, labels, generator, sampler="dpm++", steps=10, guidance=2.0, guide_from=0.8, guide_to=0.2):
         *_, last = self.denoise(labels, generator, sampler, steps, guidance, guide_from, guide_to)
         return last.x
 
     @torch.no_grad()
-    def frames(self, labels, generator, sampler="dpm++", steps=10, guidance=1.5, guide_from=0.8, guide_to=0.2,
+    def frames(self, labels, generator, sampler="dpm++", steps=10, guidance=2.0, guide_from=0.8, guide_to=0.2,
                count: int = 6):
         """About ``count`` noisy canvases from pure noise to the sample."""
         steps = int(steps)

@@ -8,17 +8,16 @@ al. 2019), whose batch-norm statistics are re-estimated after training.
 
     min_G max_D  E_x[log D(x|y)] + E_z[log(1 - D(G(z|y)|y))]      (Goodfellow et al. 2014)
 
-is optimised in its hinge form (Lim & Ye 2017), the shipped recipe. The trainer also has, as
-config options for the experiments that should stop the mode dropping, the relativistic pairing
-form (RpGAN; Jolicoeur-Martineau 2019, Huang et al. 2024, "The GAN is dead; long live the
-GAN!"), where each real image is paired with a fake of the same class and D learns that the
-real one scores higher, G that the fake does,
-
-    L_D = E softplus(D(G(z|y)|y) - D(x|y)),    L_G = E softplus(D(x|y) - D(G(z|y)|y)),
-
+is optimised in its hinge form (Lim & Ye 2017), the shipped recipe. Trained so, G learns early
+to ignore z within a class (by step 200 every seed of a class gave one image; docs/gan_collapse.png)
+and only partly recovers (recall 0.29 MNIST, 0.11 Fashion). Options for the experiments that
+should stop it: the relativistic pairing loss (RpGAN; Huang et al. 2024, "The GAN is dead; long
+live the GAN!"), L_D = E softplus(D(G(z|y)|y) - D(x|y)), L_G = E softplus(D(x|y) - D(G(z|y)|y));
 zero-centred gradient penalties on real (R1, Mescheder et al. 2018) and fake (R2) images,
-(gamma/2) E|grad_x D|^2, and differentiable augmentation (DiffAugment, Zhao et al. 2020: random
-translation and cutout of real and fake images alike). ``Trainer.d_loss`` and ``Trainer.g_loss``.
+(gamma/2) E|grad_x D|^2; DiffAugment (Zhao et al. 2020: translation and cutout of real and fake);
+and the mode-seeking term of MSGAN (Mao et al. 2019): fakes in pairs of one class, G rewarded
+for |G(z1|y) - G(z2|y)| / |z1 - z2| (``Trainer.mode_spread``), so different noise must give
+different images. RpGAN + R1/R2 collapsed like the hinge loss; mode seeking did not.
 """
 from __future__ import annotations
 
@@ -46,13 +45,13 @@ class Config:
     width: int = 64  # generator channels at 14x14 (twice that at 7x7, half at 28x28)
     d_width: int = 32  # discriminator channels at 28x28 (doubling at each stride)
     num_classes: int = 10
-    # training recipe (the generator's weights do not depend on these). The shipped checkpoints
-    # use the hinge loss alone; RpGAN + R1/R2 0.1 + translation,cutout collapsed within each
-    # class by step 900 (MNIST, 2,000 samples: FID 231, recall 0.02), see the card notes.
-    loss: str = "hinge"  # "hinge" (the shipped recipe) or "rpgan" (relativistic pairing)
+    # training recipe (the generator's weights do not depend on these); the shipped one is the
+    # hinge loss alone
+    loss: str = "hinge"  # "hinge" or "rpgan" (relativistic pairing)
     r1: float = 0.0  # gamma of the zero-centred penalty on real images (0: off)
     r2: float = 0.0  # the same on fake images
     augment: str = ""  # DiffAugment on D's inputs: "translation", "cutout", both comma-separated, or ""
+    mode_seeking: float = 0.0  # lambda of the mode-seeking term (MSGAN); 0: off
 
 
 class CondBatchNorm(nn.Module):
@@ -206,7 +205,7 @@ class Discriminator(nn.Module):
 
 
 class Trainer:
-    """Hinge loss (or, with config.loss, RpGAN: each real image against a fake of its class),
+    """Hinge loss (or, with config.loss, RpGAN), the optional mode-seeking term (config.mode_seeking),
     optional zero-centred R1 / R2 gradient penalties (config.r1, config.r2) and DiffAugment of
     D's inputs (config.augment); spectral-norm projection discriminator with minibatch std, Adam
     (betas 0/0.9; lr 2e-4 for G, 4e-4 for D), one D step per G step, EMA generator (decay
@@ -242,6 +241,15 @@ class Trainer:
         return F.softplus(real_scores - fake_scores).mean()
 
     @staticmethod
+    def mode_spread(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """MSGAN's ratio (Mao et al. 2019): how far apart two images of one class are for how far
+        apart their noise is, |G(z1|y) - G(z2|y)| / |z1 - z2| over the pairs (i, i + B/2). G
+        maximises it, so nearby z may not all give the same image."""
+        half = len(fake) // 2
+        images = (fake[:half] - fake[half: 2 * half]).abs().mean()
+        return images / (z[:half] - z[half: 2 * half]).abs().mean()
+
+    @staticmethod
     def gradient_penalty(scores: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
         """E |grad_x D(x)|^2, zero-centred (R1 on real inputs, R2 on fake ones), differentiable."""
         grad, = torch.autograd.grad(scores.sum(), inputs, create_graph=True)
@@ -252,11 +260,14 @@ class Trainer:
         self.d.train()
         cfg = self.g.config
         z = self.g.latent(len(x), generator).to(x.device)  # the same noise on any device
-        fake = self.g(z, y)
+        y_fake = y  # mode seeking: fakes in pairs of one class, i and i + B/2 share a label
+        if cfg.mode_seeking > 0 and len(y) % 2 == 0:
+            y_fake = y[: len(y) // 2].repeat(2)
+        fake = self.g(z, y_fake)
         # D sees augmented images; the penalties are on the images D sees
         real_in = diff_augment(x, cfg.augment, generator).detach().requires_grad_(cfg.r1 > 0)
         fake_in = diff_augment(fake.detach(), cfg.augment, generator).requires_grad_(cfg.r2 > 0)
-        real_s, fake_s = self.d(real_in, y), self.d(fake_in, y)
+        real_s, fake_s = self.d(real_in, y), self.d(fake_in, y_fake)
         loss_d = self.d_loss(real_s, fake_s)
         logs = {"loss_d": loss_d.item()}
         for gamma, scores, inputs, name in ((cfg.r1, real_s, real_in, "r1"), (cfg.r2, fake_s, fake_in, "r2")):
@@ -268,7 +279,11 @@ class Trainer:
         loss_d.backward()
         self.opt_d.step()
         # the real scores of the pairs as D gave them a moment ago (no gradient to G through them)
-        loss_g = self.g_loss(real_s.detach(), self.d(diff_augment(fake, cfg.augment, generator), y))
+        loss_g = self.g_loss(real_s.detach(), self.d(diff_augment(fake, cfg.augment, generator), y_fake))
+        if cfg.mode_seeking > 0:
+            spread = self.mode_spread(fake, z)
+            loss_g = loss_g + cfg.mode_seeking / (spread + 1e-5)
+            logs["spread"] = spread.item()
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()

@@ -145,22 +145,48 @@ class DPMSolverScheduler(Scheduler):
         D   = x_0(t) + (x_0(t) - x_0(t_prev)) / (2 r),   r = (lambda_t - lambda_prev) / h   (2M)
 
     The first step has no earlier x_0 and the last one, to the clean image (sigma = 0), is taken
-    to first order, which makes it x_0 itself. The timesteps are those of diffusers'
-    ``DPMSolverMultistepScheduler`` (``timestep_spacing="linspace"``): n + 1 points from the
-    noisiest timestep to 0, without the last, since the final step lands on the clean image.
+    to first order, which makes it x_0 itself.
+
+    Where the steps go matters as much as the solver. ``spacing="logsnr"`` (the default) puts
+    them evenly in lambda between -5 and +5 (the timesteps nearest to those lambdas): the image
+    is formed over that range of log-SNR, and the solver's step is a step in lambda. The last
+    network call is then at sigma ~ 0.007, where "linspace" (diffusers' ``timestep_spacing=
+    "linspace"``: n + 1 timesteps evenly from the noisiest to 0, without the last) calls it at
+    t = 100 of 1000 for 10 steps, sigma ~ 0.17, and jumps from there to the clean image in one
+    step: a blur that DDIM at 50 steps does not have (1,000 MNIST samples, benchmarks/
+    diffusion_speed.py: linspace FID 5.6 against DDIM-50's 3.2 at guidance 1.5; log-SNR 3.2
+    against 3.7 at guidance 2).
+    With many steps, nearby lambdas can round to one timestep; each is used once, so there can
+    be fewer steps than asked for.
     """
 
-    def __init__(self, schedule: Schedule | None = None):
+    LAMBDA_RANGE = (-5.0, 5.0)
+
+    def __init__(self, schedule: Schedule | None = None, spacing: str = "logsnr"):
         super().__init__(schedule)
+        if spacing not in ("logsnr", "linspace"):
+            raise ValueError(f"spacing must be logsnr or linspace, got {spacing!r}")
+        self.spacing = spacing
         self._last: tuple[float, torch.Tensor] | None = None  # (lambda, x_0) of the step before
 
     def set_timesteps(self, n: int, start: int | None = None) -> None:
         top = len(self.schedule) - 1 if start is None else start
         if not 1 <= n <= top + 1:
             raise ValueError(f"steps must be between 1 and {top + 1}, got {n}")
-        t = torch.linspace(0, top, n + 1, dtype=torch.float64).round().long().flip(0)[:-1]
+        if self.spacing == "linspace":
+            t = torch.linspace(0, top, n + 1, dtype=torch.float64).round().long().flip(0)[:-1]
+        else:
+            lam = self.lambdas()  # decreasing in t
+            lo, hi = max(self.LAMBDA_RANGE[0], float(lam[top])), min(self.LAMBDA_RANGE[1], float(lam[0]))
+            grid = torch.linspace(lo, hi, n, dtype=torch.float64)  # noisy -> clean
+            t = (lam[: top + 1][None] - grid[:, None]).abs().argmin(1)  # the nearest timestep to each
         self.timesteps = torch.unique_consecutive(t)  # few noise levels left (SDEdit): no repeats
         self._last = None
+
+    def lambdas(self) -> torch.Tensor:
+        """lambda_t = log(alpha_t / sigma_t) for every timestep, float64 (T,)."""
+        a = self.schedule.alpha_bar
+        return 0.5 * (a.log() - torch.log1p(-a))
 
     def _lambda(self, t: int) -> float:
         a = float(self.schedule.alpha_bar[t])

@@ -43,6 +43,9 @@ noise $\hat\epsilon$ (`Schedule.split`).
   $h = \lambda_s - \lambda_t$ and $D = \hat x_0 + \frac{1}{2r}(\hat x_0 - \hat x_0^{\text{prev}})$,
   $r = h_{\text{prev}} / h$: it reuses the previous step's guess to take a second-order step for
   the price of one network pass (the same images as diffusers' `DPMSolverMultistepScheduler`).
+  Its steps are spread evenly in $\lambda$ from $-5$ to $5$ (`spacing="logsnr"`; the dots on the
+  plot): evenly spaced $t$ would end with one jump from $t = 100$, where some noise is left, to
+  the clean image, and blur it.
 
 **Guidance** (`diffusion.Model.predict`): a tenth of the training images had their class
 replaced by "no class", so one network predicts both $v(x_t, y)$ and $v(x_t, \varnothing)$.
