@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
 from . import Option
+from .augment import diff_augment
 
 TITLE = "GAN"
 SUMMARY = "A generator and a discriminator play a game: one forges, the other spots forgeries."
@@ -133,33 +134,6 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     if so.abs().item() < 1e-6:  # parallel vectors: the straight line is the great circle
         return (1 - t) * a + t * b
     return torch.sin((1 - t) * omega) / so * a + torch.sin(t * omega) / so * b
-
-
-def diff_augment(x: torch.Tensor, policy: str, generator: torch.Generator) -> torch.Tensor:
-    """DiffAugment (Zhao et al. 2020) of a batch (B,1,28,28) in [-1, 1], differentiable in x:
-    ``translation`` shifts each image by up to 1/8 of its size (the border filled with the
-    background, -1); ``cutout`` blanks one random square of half its size. The random numbers
-    come from ``generator`` (on the CPU), so any device sees the same augmentation."""
-    b, _, h, w = x.shape
-    for name in filter(None, policy.split(",")):
-        if name == "translation":
-            pad = h // 8
-            shift = torch.randint(-pad, pad + 1, (2, b), generator=generator).to(x.device)
-            padded = F.pad(x, (pad, pad, pad, pad), value=-1.0)
-            rows = (torch.arange(h, device=x.device)[None] + pad - shift[0][:, None])  # (B, H)
-            cols = (torch.arange(w, device=x.device)[None] + pad - shift[1][:, None])  # (B, W)
-            x = padded[torch.arange(b, device=x.device)[:, None, None], 0, rows[:, :, None], cols[:, None, :]][:, None]
-        elif name == "cutout":
-            size = h // 2
-            corner = torch.randint(0, h - size + 1, (2, b), generator=generator).to(x.device)
-            r = torch.arange(h, device=x.device)[None]
-            inside_r = (r >= corner[0][:, None]) & (r < corner[0][:, None] + size)  # (B, H)
-            inside_c = (r >= corner[1][:, None]) & (r < corner[1][:, None] + size)  # (B, W)
-            hole = (inside_r[:, :, None] & inside_c[:, None, :])[:, None]
-            x = torch.where(hole, torch.full_like(x, -1.0), x)
-        else:
-            raise ValueError(f"augment takes translation and/or cutout, got {name!r}")
-    return x
 
 
 class MinibatchStd(nn.Module):
