@@ -9,7 +9,7 @@ al. 2019), whose batch-norm statistics are re-estimated after training.
     min_G max_D  E_x[log D(x|y)] + E_z[log(1 - D(G(z|y)|y))]      (Goodfellow et al. 2014)
 
 is optimised in its hinge form (Lim & Ye 2017), the shipped recipe. Trained so, G learns early
-to ignore z within a class (by step 200 every seed of a class gave one image; docs/gan_collapse.png)
+to ignore z within a class (by step 188 every seed of a class gave one image; docs/gan_collapse.png)
 and only partly recovers (recall 0.29 MNIST, 0.11 Fashion). Options for the experiments that
 should stop it: the relativistic pairing loss (RpGAN; Huang et al. 2024, "The GAN is dead; long
 live the GAN!"), L_D = E softplus(D(G(z|y)|y) - D(x|y)), L_G = E softplus(D(x|y) - D(G(z|y)|y));

@@ -167,6 +167,8 @@ class DPMSolverScheduler(Scheduler):
         if spacing not in ("logsnr", "linspace"):
             raise ValueError(f"spacing must be logsnr or linspace, got {spacing!r}")
         self.spacing = spacing
+        a = self.schedule.alpha_bar
+        self._lambdas = 0.5 * (a.log() - torch.log1p(-a))  # lambda_t for every t, float64
         self._last: tuple[float, torch.Tensor] | None = None  # (lambda, x_0) of the step before
 
     def set_timesteps(self, n: int, start: int | None = None) -> None:
@@ -185,12 +187,10 @@ class DPMSolverScheduler(Scheduler):
 
     def lambdas(self) -> torch.Tensor:
         """lambda_t = log(alpha_t / sigma_t) for every timestep, float64 (T,)."""
-        a = self.schedule.alpha_bar
-        return 0.5 * (a.log() - torch.log1p(-a))
+        return self._lambdas
 
     def _lambda(self, t: int) -> float:
-        a = float(self.schedule.alpha_bar[t])
-        return 0.5 * (math.log(a) - math.log1p(-a))
+        return float(self._lambdas[t])
 
     def step(self, v, t: int, x_t, generator=None) -> StepOutput:
         s = self.previous(t)
