@@ -96,3 +96,79 @@ def launch_app(timeout: float = 60.0) -> tuple[subprocess.Popen, str, float]:
             time.sleep(0.1)
     proc.terminate()
     raise RuntimeError(f"the app did not answer within {timeout:.0f} s")
+
+
+def measure_settings(family: str, dataset: str, settings, n: int, seed: int = 0, log=print) -> list[dict]:
+    """One row per setting (a dict of the family's options): ``n`` class-balanced samples with the
+    same seed, scored against the test set in both rulers (the judge's numbers at the top level)."""
+    from genimg import evaluate, pipeline
+
+    ref = evaluate.Reference(dataset)
+    rows = []
+    for opts in settings:
+        t0 = time.perf_counter()
+        r = pipeline.generate(family, dataset, None, n, seed, max_n=pipeline.API_MAX_N, **opts)
+        x = torch.from_numpy(r.images).float().div(255)[:, None]
+        rulers = ref.measure(x, dataset)
+        rows.append({**opts, "nfe": r.nfe, "class_accuracy": round(r.accuracy, 4), **rulers["judge"],
+                     "rulers": rulers, "ms_per_image": round(r.seconds / n * 1000, 2)})
+        log(f"{family} {dataset} {opts}: FID {rulers['judge']['fid']} / {rulers['classifier']['fid']} (judge / "
+            f"classifier), accuracy {r.accuracy:.1%}, recall {rulers['judge']['recall']}, "
+            f"{time.perf_counter() - t0:.0f} s")
+    return rows
+
+
+def sweep_main(doc: str, family: str, name: str, settings, table, extra: dict | None = None) -> None:
+    """The command line of an option sweep (``name``: its card field, results file and, with
+    dashes, README marker): ``settings()`` measured on each dataset (``--dataset``, ``-n``
+    samples), the rows written into the family's cards and, with ``--write``, ``table()`` into
+    README.md; ``--table-only`` rewrites the table from the cards."""
+    from genimg import checkpoint
+    from genimg.data import DATASETS
+
+    p = parser(doc, name)
+    p.add_argument("--dataset", action="append", default=None)
+    p.add_argument("-n", type=int, default=2000)
+    p.add_argument("--table-only", action="store_true", help="only rewrite README.md's table from the cards")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    if not args.table_only:
+        about = {"n": args.n, "date": time.strftime("%Y-%m-%d"), **(extra or {})}
+        result = {**about, "datasets": {}}
+        for dataset in args.dataset or DATASETS:
+            result["datasets"][dataset] = rows = measure_settings(family, dataset, settings(), args.n)
+            checkpoint.update_card(family, dataset, **{name: {**about, "rows": rows}})
+        save_json(args.out, result)
+    if args.write or args.table_only:
+        write_readme(name.replace("_", "-"), table())
+
+
+def sweep_table(family: str, name: str, columns: dict, keys: tuple, how: str) -> str:
+    """The README table of a sweep, from the family's cards (every dataset that has one).
+    ``columns``: header -> (alignment, function of a row giving the cell) for the settings;
+    ``keys``: the options that make a setting (the default one is marked); ``how``: the sentence
+    that says how the samples were drawn."""
+    from genimg import checkpoint, pipeline
+    from genimg.data import DATASETS
+
+    sweeps = {d: checkpoint.read_card(family, d).get(name) for d in DATASETS}
+    sweeps = {d: sw for d, sw in sweeps.items() if sw}
+    lines = ["| dataset | " + " | ".join(columns) + " | FID judge (floor) | FID classifier (floor) | class accuracy | "
+             "precision | recall |", "|---|" + "".join(align + "|" for align, _ in columns.values()) +
+             "---:|---:|---:|---:|---:|"]
+    default = pipeline.check_options(family, {})
+    for dataset, sweep in sweeps.items():
+        best = min(sweep["rows"], key=lambda r: r["fid"])
+        for r in sweep["rows"]:
+            j, c = r["rulers"]["judge"], r["rulers"]["classifier"]
+            star = " **(best FID)**" if r is best else ""
+            star += " **(default)**" if all(r[k] == default[k] for k in keys) else ""
+            lines.append(f"| {dataset} | " + " | ".join(cell(r) for _, cell in columns.values()) +
+                         f" | {j['fid']:.1f} ({j['fid_floor']:.1f}){star} | {c['fid']:.1f} ({c['fid_floor']:.1f}) | "
+                         f"{r['class_accuracy']:.1%} | {j['precision']:.2f} | {j['recall']:.2f} |")
+    first = next(iter(sweeps.values()))
+    dates = ", ".join(sorted({sw["date"] for sw in sweeps.values()}))
+    lines += ["", f"{first['n']:,} samples per setting (the same seed for every setting){how}; precision and recall "
+              f"in the judge's features. Measured {dates}; `python benchmarks/{name}.py --write` (`--table-only` "
+              "rewrites this table from the cards)."]
+    return "\n".join(lines)

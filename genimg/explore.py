@@ -22,11 +22,12 @@ def _label(label) -> torch.Tensor:
     return pipeline.labels_for(pipeline.check_label(label), 1)
 
 
-def interpolate(dataset: str, label, seed_a, seed_b, steps=9, truncation=1.0) -> np.ndarray:
-    """GAN: ``steps`` images along the great circle between the noise of two seeds."""
+def interpolate(dataset: str, label, seed_a, seed_b, steps=9, truncation=None) -> np.ndarray:
+    """GAN: ``steps`` images along the great circle between the noise of two seeds (truncation:
+    the GAN's default when None)."""
     steps = pipeline.check_int("steps", steps, 2, MAX_STEPS)
     seed_a, seed_b = pipeline.check_seed(seed_a), pipeline.check_seed(seed_b)
-    psi = pipeline.check_options("gan", {"truncation": truncation})["truncation"]
+    psi = pipeline.check_options("gan", {} if truncation is None else {"truncation": truncation})["truncation"]
     model = pipeline.load_model("gan", dataset)
     z_a = model.latent(1, torch.Generator().manual_seed(seed_a)) * psi
     z_b = model.latent(1, torch.Generator().manual_seed(seed_b)) * psi

@@ -8,7 +8,7 @@ from genimg import explore
 def test_interpolation_ends_at_the_two_seeds():
     from genimg import pipeline
 
-    path = explore.interpolate("mnist", 3, 11, 12, steps=5, truncation=1.0)
+    path = explore.interpolate("mnist", 3, 11, 12, steps=5)  # the default truncation, as generate's
     assert path.shape == (5, 28, 28) and path.dtype == np.uint8
     a = pipeline.generate("gan", "mnist", 3, 1, 11).images[0]
     assert np.abs(path[0].astype(int) - a).max() <= 1  # same z, same image (up to rounding)

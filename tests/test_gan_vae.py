@@ -72,6 +72,27 @@ def test_a_training_step_with_pairing_penalties_and_augmentation():
     assert logs["r1"] > 0 and logs["r2"] > 0
 
 
+def test_minibatch_std_by_class_sees_one_image_per_class():
+    """Mixed groups of four show a spread even when every image of a class is the same; the
+    class-grouped spread is zero then, and the images' own spread otherwise."""
+    y = torch.tensor([0, 1, 2, 3, 0, 1, 2, 3])
+    per_class = torch.randn(4, 3, 7, 7)[y]  # one image per class, repeated
+    group, by_class = gan.MinibatchStd(), gan.MinibatchStd(by_class=True)
+    assert group(per_class, y)[:, -1].min() > 0.1
+    assert by_class(per_class, y)[:, -1].max() < 1e-3
+    varied = per_class + torch.randn_like(per_class)
+    std = gan.MinibatchStd.class_std(varied, y)
+    pair = varied[y == 0]
+    assert std[0].item() == pytest.approx(((pair - pair.mean(0)).pow(2).mean(0) + 1e-8).sqrt().mean().item(), rel=1e-5)
+    assert torch.equal(std[0], std[4])
+    config = gan.Config(**TINY["gan"], minibatch_std="class")
+    logs = gan.Trainer(gan.Model(config), total_steps=2).step(torch.rand(8, 1, 28, 28) * 2 - 1, y,
+                                                               torch.Generator().manual_seed(0))
+    assert all(math.isfinite(v) for v in logs.values())
+    with pytest.raises(ValueError, match="minibatch_std must be group or class"):
+        gan.Trainer(gan.Model(gan.Config(**TINY["gan"], minibatch_std="batch")), total_steps=2)
+
+
 def test_mode_seeking_pairs_fakes_of_one_class_and_rewards_their_spread():
     z = torch.randn(8, 4)
     same = torch.zeros(8, 1, 28, 28)  # every z gives the same image: no spread

@@ -56,7 +56,7 @@ def test_all_classes_label():
 
 
 def test_options_are_checked_not_clamped():
-    assert pipeline.check_options("gan", {}) == {"truncation": 1.0}
+    assert pipeline.check_options("gan", {}) == {"truncation": 0.9}
     with pytest.raises(ValueError, match="truncation must be a number between 0.0 and 1.0, got 1.5"):
         pipeline.check_options("gan", {"truncation": 1.5})
     with pytest.raises(ValueError, match="gan has no option 'temperature'; its options are truncation"):
