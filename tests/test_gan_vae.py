@@ -141,6 +141,25 @@ def test_class_priors_fitted_to_the_codes():
     assert m.latent_map(torch.tensor([3]), 5).shape == (25, 1, 28, 28)
 
 
+def test_mixture_prior_finds_the_clusters_and_samples_from_them():
+    g = torch.Generator().manual_seed(0)
+    x = torch.cat([torch.randn(300, 2, generator=g) * 0.1 + 3, torch.randn(100, 2, generator=g) * 0.1 - 3])
+    w, means, covs = vae.fit_mixture(x, 2, torch.Generator().manual_seed(0))
+    order = means[:, 0].argsort(descending=True)
+    assert torch.allclose(w[order], torch.tensor([0.75, 0.25]), atol=0.01)
+    assert torch.allclose(means[order], torch.tensor([[3.0, 3.0], [-3.0, -3.0]]), atol=0.05)
+    assert torch.allclose(covs[order[0]], 0.01 * torch.eye(2), atol=0.005)
+    model = vae.Model(vae.Config(**TINY["vae"], prior_components=3))
+    x = torch.rand(500, 1, 28, 28) * 2 - 1
+    y = torch.arange(500) % 10
+    m = vae.Trainer(model, total_steps=1).inference_model(x, y)
+    assert torch.allclose(m.mix_weight.sum(1), torch.ones(10), atol=1e-4)
+    assert (torch.linalg.eigvalsh(m.mix_cov) > 0).all()
+    z = m.prior_sample(torch.full((20,), 3), torch.Generator().manual_seed(0), temperature=0.0)
+    assert torch.cdist(z, m.mix_mean[3]).min(1).values.max() < 1e-5  # each z is one of the class's centres
+    assert m.sample(torch.arange(10), torch.Generator().manual_seed(0)).shape == (10, 1, 28, 28)
+
+
 def test_unfitted_prior_is_the_standard_normal():
     model = vae.Model(vae.Config(**TINY["vae"]))
     z = model.prior_sample(torch.zeros(4000, dtype=torch.long), torch.Generator().manual_seed(0))

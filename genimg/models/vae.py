@@ -6,13 +6,15 @@ Bernoulli per pixel. Training maximises the evidence lower bound (``Model.elbo``
     log p(x|y) >= E_{q(z|x,y)}[log p(x|z,y)] - KL(q(z|x,y) || N(0, I))
 
 with the reparameterisation z = mu + sigma * eps, eps ~ N(0, I) (``Model.reparameterise``),
-so the gradient flows through the sample. Sampling decodes z drawn from a Gaussian fitted to
-the codes of the class's training images (``Model.prior_sample``), which avoids the holes that
-N(0, I) leaves between them (Ghosh et al. 2020, "From Variational to Deterministic Autoencoders").
+so the gradient flows through the sample. Sampling decodes z drawn from a Gaussian (or, with
+``prior_components`` > 1, a mixture of Gaussians) fitted to the codes of the class's training
+images (``Model.prior_sample``), which avoids the holes that N(0, I) leaves between them (Ghosh
+et al. 2020, "From Variational to Deterministic Autoencoders").
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -25,7 +27,7 @@ TITLE = "VAE"
 SUMMARY = "An encoder squeezes each image into a few numbers; a decoder learns to rebuild it."
 OPTIONS = (
     Option("temperature", "Temperature", 1.0, 0.0, 2.0, 0.05,
-           "scales the spread of z: 0 = the centre of the class, >1 = wilder"),
+           "scales the spread of z: 0 = a centre of the class, >1 = wilder"),
 )
 
 
@@ -35,6 +37,7 @@ class Config:
     width: int = 32  # conv channels at 14x14 (twice that at 7x7)
     hidden: int = 256  # fully connected layer between the convs and the latent
     beta: float = 1.0  # weight of the KL term; < 1 keeps more detail in z (Higgins et al. 2017)
+    prior_components: int = 1  # Gaussians per class in the fitted prior (> 1: a mixture, fitted by EM)
     num_classes: int = 10
 
 
@@ -59,6 +62,12 @@ class Model(nn.Module):
         # aggregate posterior by Trainer.inference_model (N(0, I) until then).
         self.register_buffer("prior_mean", torch.zeros(k, config.z_dim))
         self.register_buffer("prior_cov", torch.eye(config.z_dim).repeat(k, 1, 1))
+        if config.prior_components > 1:  # the mixture that sampling draws from (the Gaussian above
+            # stays the class's centre and principal axes for frames and the latent map)
+            c = config.prior_components
+            self.register_buffer("mix_weight", torch.full((k, c), 1 / c))
+            self.register_buffer("mix_mean", torch.zeros(k, c, config.z_dim))
+            self.register_buffer("mix_cov", torch.eye(config.z_dim).repeat(k, c, 1, 1))
 
     def _onehot(self, y: torch.Tensor) -> torch.Tensor:
         return F.one_hot(y, self.config.num_classes).float()
@@ -108,8 +117,12 @@ class Model(nn.Module):
         estimation). With the fit left at N(0, I) this is the textbook sampler.
         """
         eps = torch.randn(len(labels), self.config.z_dim, generator=generator) * temperature
-        chol = torch.linalg.cholesky(self.prior_cov[labels])  # (B, z, z)
-        return self.prior_mean[labels] + (chol @ eps.unsqueeze(-1)).squeeze(-1)
+        if self.config.prior_components > 1:  # first which Gaussian of the class's mixture
+            comp = torch.multinomial(self.mix_weight[labels], 1, generator=generator).squeeze(1)
+            mean, cov = self.mix_mean[labels, comp], self.mix_cov[labels, comp]
+        else:
+            mean, cov = self.prior_mean[labels], self.prior_cov[labels]
+        return mean + (torch.linalg.cholesky(cov) @ eps.unsqueeze(-1)).squeeze(-1)
 
     @torch.no_grad()
     def sample(self, labels: torch.Tensor, generator: torch.Generator, temperature: float = 1.0):
@@ -149,6 +162,24 @@ class Model(nn.Module):
         return self.decode(z, label.expand(len(z)))
 
 
+def fit_mixture(x: torch.Tensor, k: int, generator: torch.Generator, iters: int = 50):
+    """A mixture of k full-covariance Gaussians fitted to points x (N, D) by expectation-
+    maximisation, started from k random points: (weights (k,), means (k, D), covariances (k, D, D))."""
+    n, d = x.shape
+    means = x[torch.randperm(n, generator=generator)[:k]].clone()
+    covs = torch.eye(d).repeat(k, 1, 1) * x.var(0).mean()
+    weights = torch.full((k,), 1 / k)
+    for _ in range(iters):
+        # E: how much each Gaussian is responsible for each point; M: refit each to its share
+        logp = torch.distributions.MultivariateNormal(means, covs).log_prob(x[:, None]) + weights.log()  # (N, k)
+        resp = logp.softmax(1)
+        share = resp.sum(0) + 1e-6
+        weights, means = share / n, resp.T @ x / share[:, None]
+        diff = x[:, None] - means  # (N, k, D)
+        covs = torch.einsum("nk,nki,nkj->kij", resp, diff, diff) / share[:, None, None] + 1e-4 * torch.eye(d)
+    return weights, means, covs
+
+
 class Trainer(OneModelTrainer):
     """Negative ELBO (Bernoulli likelihood, analytic KL weighted by config.beta), Adam 1e-3 with
     cosine decay."""
@@ -183,6 +214,10 @@ class Trainer(OneModelTrainer):
             mc = mu[y == c]
             m.prior_mean[c] = mc.mean(0)
             m.prior_cov[c] = torch.cov(mc.T) + torch.diag(var[y == c].mean(0))
+            if m.config.prior_components > 1:
+                w, means, covs = fit_mixture(mc, m.config.prior_components, torch.Generator().manual_seed(c))
+                m.mix_weight[c], m.mix_mean[c] = w, means
+                m.mix_cov[c] = covs + torch.diag(var[y == c].mean(0))
         return m
 
     @staticmethod
@@ -190,6 +225,7 @@ class Trainer(OneModelTrainer):
         from ..metrics import sample_quality, vae_bits_per_dim
 
         textbook = copy.deepcopy(model)  # the same decoder, sampled from N(0, I)
+        textbook.config = dataclasses.replace(model.config, prior_components=1)
         textbook.prior_mean.zero_()
         textbook.prior_cov.copy_(torch.eye(model.config.z_dim))
         plain = sample_quality(textbook, dataset, data_dir=data_dir)["class_accuracy"]

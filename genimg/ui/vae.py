@@ -26,7 +26,10 @@ is to decode $z \sim \mathcal{N}(0, I)$. In practice the codes of real images do
 Gaussian: some regions ("holes") hold no image of the class and decode to another digit or a
 blend. genimg therefore samples from a Gaussian fitted to the codes of each class's training
 images, $z = m_y + L_y\,\varepsilon$ (`Model.prior_sample`; Ghosh et al. 2020) — the card
-reports the class accuracy of both samplers. *Temperature* scales $\varepsilon$. The class is
+reports the class accuracy of both samplers. On Fashion-MNIST one Gaussian per class is still too
+coarse (a class's codes form several clusters: shirts with and without sleeves), so there the
+prior is a mixture of ten Gaussians per class (`fit_mixture`, expectation-maximisation), and
+sampling first picks one of them. *Temperature* scales $\varepsilon$. The class is
 given to both networks, so $z$ is free to hold *style* — slant, thickness, width — which the
 latent map shows along the two directions in which the class's codes vary most. VAE samples are
 smoother than a GAN's: the decoder predicts each pixel's mean, averaging over what it is unsure of.
