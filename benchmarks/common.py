@@ -143,11 +143,11 @@ def sweep_main(doc: str, family: str, name: str, settings, table, extra: dict | 
         write_readme(name.replace("_", "-"), table())
 
 
-def sweep_table(family: str, name: str, columns: dict, keys: tuple, how: str) -> str:
+def sweep_table(family: str, name: str, columns: dict, keys: tuple, how=lambda sweep: "") -> str:
     """The README table of a sweep, from the family's cards (every dataset that has one).
     ``columns``: header -> (alignment, function of a row giving the cell) for the settings;
-    ``keys``: the options that make a setting (the default one is marked); ``how``: the sentence
-    that says how the samples were drawn."""
+    ``keys``: the options that make a setting (the default one is marked); ``how``: a function
+    of a sweep's card entry giving the words on how its samples were drawn."""
     from genimg import checkpoint, pipeline
     from genimg.data import DATASETS
 
@@ -168,7 +168,7 @@ def sweep_table(family: str, name: str, columns: dict, keys: tuple, how: str) ->
                          f"{r['class_accuracy']:.1%} | {j['precision']:.2f} | {j['recall']:.2f} |")
     first = next(iter(sweeps.values()))
     dates = ", ".join(sorted({sw["date"] for sw in sweeps.values()}))
-    lines += ["", f"{first['n']:,} samples per setting (the same seed for every setting){how}; precision and recall "
+    lines += ["", f"{first['n']:,} samples per setting (the same seed for every setting){how(first)}; precision and recall "
               f"in the judge's features. Measured {dates}; `python benchmarks/{name}.py --write` (`--table-only` "
               "rewrites this table from the cards)."]
     return "\n".join(lines)

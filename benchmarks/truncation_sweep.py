@@ -23,7 +23,7 @@ PSIS = (1.0, 0.9, 0.8, 0.7, 0.5, 0.0)
 
 def table() -> str:
     return sweep_table(FAMILY, "truncation_sweep", {"truncation ψ": ("---:", lambda r: f"{r['truncation']:g}")},
-                       ("truncation",), "")
+                       ("truncation",))
 
 
 def main() -> None:
