@@ -12,7 +12,7 @@ from .picture import picture
 
 HOW = r"""
 An **encoder** maps an image $x$ (and its class $y$) to a Gaussian $q(z \mid x, y)$ over a
-16-number code $z$; a **decoder** maps $z$ and $y$ back to pixel probabilities $p(x \mid z, y)$.
+code $z$ of a few numbers (8 on MNIST, 16 on Fashion-MNIST); a **decoder** maps $z$ and $y$ back to pixel probabilities $p(x \mid z, y)$.
 Both are trained together by maximising the evidence lower bound (`Model.elbo`):
 
 $$\log p(x \mid y) \;\ge\; \underbrace{\mathbb{E}_{q(z \mid x, y)}\big[\log p(x \mid z, y)\big]}_{\text{reconstruct well}} \;-\; \underbrace{\mathrm{KL}\big(q(z \mid x, y)\,\|\,\mathcal{N}(0, I)\big)}_{\text{keep codes near the prior}}$$
@@ -29,7 +29,9 @@ images, $z = m_y + L_y\,\varepsilon$ (`Model.prior_sample`; Ghosh et al. 2020) �
 reports the class accuracy of both samplers. On Fashion-MNIST one Gaussian per class is still too
 coarse (a class's codes form several clusters: shirts with and without sleeves), so there the
 prior is a mixture of ten Gaussians per class (`fit_mixture`, expectation-maximisation), and
-sampling first picks one of them. *Temperature* scales $\varepsilon$. The class is
+sampling first picks one of them. *Temperature* scales $\varepsilon$: the default 0.9 draws
+codes a little nearer the centres, which gives MNIST its lowest FID and makes 90.5% of the
+Fashion-MNIST samples their class instead of 89.7%, for some variety (README, VAE section). The class is
 given to both networks, so $z$ is free to hold *style* — slant, thickness, width — which the
 latent map shows along the two directions in which the class's codes vary most. VAE samples are
 smoother than a GAN's: the decoder predicts each pixel's mean, averaging over what it is unsure of.
