@@ -90,40 +90,6 @@ def class_histogram(model, dataset: str, n: int = 1000, seed: int = 0, **opts) -
 
 
 @torch.no_grad()
-def vae_bits_per_dim(model, dataset: str, data_dir=None, seed: int = 0) -> dict:
-    """Test-set negative ELBO (one z sample per image) in nats and in bits per dimension.
-
-    The likelihood is a Bernoulli per pixel on grey levels in [0,1], as is usual for MNIST VAEs;
-    it is a bound for that model, not a discrete likelihood of the 256-level images.
-    """
-    x, y = load_tensors(dataset, "test", data_dir)
-    gen = torch.Generator().manual_seed(seed)
-    nelbo = []
-    for i in range(0, len(x), 1000):
-        rec, kl = model.elbo((x[i:i + 1000] + 1) / 2, y[i:i + 1000], gen)
-        nelbo.append(kl - rec)
-    nats = torch.cat(nelbo).mean().item()
-    return {"test_neg_elbo_nats": round(nats, 2),
-            "test_bits_per_dim": round(nats / (x[0].numel() * math.log(2)), 4)}
-
-
-@torch.no_grad()
-def pixelcnn_bits_per_dim(model, dataset: str, data_dir=None) -> dict:
-    """Test-set negative log-likelihood of the images quantised to the model's grey levels.
-
-    An autoregressive model gives the exact discrete likelihood, not a bound. It depends on the
-    quantisation: fewer levels, fewer bits to spend per pixel.
-    """
-    from .models.pixelcnn import quantise
-
-    x, y = load_tensors(dataset, "test", data_dir)
-    levels = quantise((x + 1) / 2, model.config.levels)
-    nats = torch.cat([model.nll(levels[i:i + 250], y[i:i + 250]) for i in range(0, len(x), 250)]).mean().item()
-    return {"test_nll_nats": round(nats, 2), "test_bits_per_dim": round(nats / (x[0].numel() * math.log(2)), 4),
-            "levels": model.config.levels}
-
-
-@torch.no_grad()
 def token_likelihood(model, dataset: str, data_dir=None) -> dict:
     """A tokenizer + prior model on the test set: the tokenizer's reconstruction error (per
     pixel, [0,1] units) and codebook usage, and the prior's exact negative log-likelihood of the

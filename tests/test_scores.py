@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from genimg import metrics, pipeline, scores
+from genimg import pipeline, scores
 from genimg.models import classifier, pixelcnn
 from tests.conftest import TINY
 
@@ -100,5 +100,5 @@ def test_a_uniform_model_spends_log2_levels_bits_per_dim(synthetic_data):
         last = model.head[-1]
         last.weight.zero_()
         last.bias.zero_()  # every level equally likely, whatever the pixels before
-    out = metrics.pixelcnn_bits_per_dim(model, "mnist", data_dir=synthetic_data)
+    out = pixelcnn.bits_per_dim(model, "mnist", data_dir=synthetic_data)
     assert out["test_bits_per_dim"] == pytest.approx(math.log2(model.config.levels), abs=1e-4)
