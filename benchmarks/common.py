@@ -172,3 +172,11 @@ def sweep_table(family: str, name: str, columns: dict, keys: tuple, how=lambda s
               f"in the judge's features. Measured {dates}; `python benchmarks/{name}.py --write` (`--table-only` "
               "rewrites this table from the cards)."]
     return "\n".join(lines)
+
+
+def one_option_sweep(doc: str, family: str, option: str, values, header: str) -> None:
+    """``sweep_main`` for a sweep of one numeric option over ``values`` (its card field, results
+    file and README marker ``<option>_sweep``), the README column headed ``header``."""
+    name = f"{option}_sweep"
+    table = lambda: sweep_table(family, name, {header: ("---:", lambda r: f"{r[option]:g}")}, (option,))  # noqa: E731
+    sweep_main(doc, family, name, lambda: ({option: v} for v in values), table)

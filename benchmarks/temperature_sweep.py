@@ -15,20 +15,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import sweep_main, sweep_table  # noqa: E402
+from benchmarks.common import one_option_sweep  # noqa: E402
 
-FAMILY = "vae"
 TEMPERATURES = (1.2, 1.0, 0.95, 0.9, 0.85, 0.8, 0.7, 0.5)
 
-
-def table() -> str:
-    return sweep_table(FAMILY, "temperature_sweep", {"temperature T": ("---:", lambda r: f"{r['temperature']:g}")},
-                       ("temperature",))
-
-
-def main() -> None:
-    sweep_main(__doc__, FAMILY, "temperature_sweep", lambda: ({"temperature": t} for t in TEMPERATURES), table)
-
-
 if __name__ == "__main__":
-    main()
+    one_option_sweep(__doc__, "vae", "temperature", TEMPERATURES, "temperature T")

@@ -15,20 +15,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import sweep_main, sweep_table  # noqa: E402
+from benchmarks.common import one_option_sweep  # noqa: E402
 
-FAMILY = "gan"
 PSIS = (1.0, 0.9, 0.8, 0.7, 0.5, 0.0)
 
-
-def table() -> str:
-    return sweep_table(FAMILY, "truncation_sweep", {"truncation ψ": ("---:", lambda r: f"{r['truncation']:g}")},
-                       ("truncation",))
-
-
-def main() -> None:
-    sweep_main(__doc__, FAMILY, "truncation_sweep", lambda: ({"truncation": psi} for psi in PSIS), table)
-
-
 if __name__ == "__main__":
-    main()
+    one_option_sweep(__doc__, "gan", "truncation", PSIS, "truncation ψ")
