@@ -40,7 +40,7 @@ def main() -> None:
     labels = torch.arange(a.n) % 10
 
     def cached():
-        *_, last = model.paint(labels, torch.Generator().manual_seed(0), every=0)
+        *_, last = model.stream(labels, torch.Generator().manual_seed(0), every=0)
         return last.tokens
 
     def uncached():

@@ -1,12 +1,13 @@
-"""Diffusion beyond sampling: watch it denoise step by step, start from a drawing (SDEdit), and
-compare step counts. Same rules as ``pipeline``: checked arguments, uint8 out, one
-``torch.Generator`` per call.
+"""Denoising families beyond sampling: watch them denoise step by step, start from a drawing
+(SDEdit), and compare step counts. Works for any family whose model streams ``Step``s with a
+``preview`` (its guess of the clean images); SDEdit for one whose ``stream`` also takes
+``start``, ``strength`` and ``noise`` and that has a noise ``schedule``. Same rules as
+``pipeline``: checked arguments, uint8 out, one ``torch.Generator`` per call.
 """
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -14,69 +15,33 @@ import torch
 from . import pipeline
 from .data import NUM_CLASSES, dataset_info, to_uint8
 
-FAMILY = "diffusion"
-MAX_N = 16  # images denoised live at once in the app
+MAX_N = pipeline.STREAM_MAX_N  # images denoised live at once in the app
 COMPARED_STEPS = (5, 10, 25, 50)
 
 
-@dataclass
-class Frame:
-    """The images after one denoising step."""
-
-    noisy: np.ndarray  # uint8 (N, 28, 28): x at the next timestep (the samples after the last step)
-    predicted: np.ndarray  # uint8 (N, 28, 28): the network's guess of the clean images
-    t: int  # the timestep the step started from (999 = pure noise)
-    index: int  # 1-based
-    steps: int
-    seconds: float  # model time so far
-    result: pipeline.Result | None = None  # after the last step
+def schedule(family: str, dataset: str) -> np.ndarray:
+    """abar_t for t = 0..T-1 of the family's noise schedule: how much of the image is left at
+    each timestep (1 = all, 0 = noise)."""
+    return pipeline.load_model(family, dataset).schedule.alpha_bar.float().numpy()
 
 
-def schedule() -> np.ndarray:
-    """abar_t for t = 0..T-1: how much of the image is left at each timestep (1 = all, 0 = noise)."""
-    from .models.schedulers import Schedule
-
-    return Schedule().alpha_bar.float().numpy()
-
-
-def guidance_sweep(dataset: str) -> dict | None:
-    """The guidance sweep of ``benchmarks/guidance_sweep.py`` from the diffusion card: ``rows``
+def guidance_sweep(family: str, dataset: str) -> dict | None:
+    """The guidance sweep of ``benchmarks/guidance_sweep.py`` from the family's card: ``rows``
     of guidance, guide_from, guide_to, fid, class_accuracy, precision, recall (None if not run)."""
+    pipeline.check_family(family)
     dataset_info(dataset)
     from . import checkpoint
 
-    return checkpoint.read_card(FAMILY, dataset).get("guidance_sweep")
+    return checkpoint.read_card(family, dataset).get("guidance_sweep")
 
 
-def denoise(dataset: str, label=None, n=4, seed=0, **options):
-    """Yield a ``Frame`` per step while sampling ``n`` images (1-16); the last carries the ``Result``."""
-    dataset_info(dataset)
-    n = pipeline.check_int("n", n, 1, MAX_N)
-    seed, label = pipeline.check_seed(seed), pipeline.check_label(label)
-    options = pipeline.check_options(FAMILY, options)
-    model = pipeline.load_model(FAMILY, dataset)
-    labels = pipeline.labels_for(label, n)
-    yield from _frames(model, model.denoise(labels, torch.Generator().manual_seed(seed), **options),
-                       labels, dataset, seed, options)
+def denoise(family: str, dataset: str, label=None, n=4, seed=0, **options):
+    """``pipeline.stream``: a ``Frame`` per step while sampling ``n`` images (1-16); each frame's
+    ``preview`` is the network's guess of the clean images, the last carries the ``Result``."""
+    yield from pipeline.stream(family, dataset, label, n, seed, **options)
 
 
-def _frames(model, steps, labels, dataset, seed, options):
-    seconds = 0.0
-    while True:
-        with torch.inference_mode():  # per step: a streaming handler may resume on another thread
-            t0 = time.perf_counter()
-            step = next(steps, None)
-            seconds += time.perf_counter() - t0
-            if step is None:
-                return
-            frame = Frame(to_uint8(step.x), to_uint8(step.x0), step.t, step.index, step.steps, seconds)
-            if step.index == step.steps:
-                nfe = model.nfe(**{**options, "steps": step.steps})
-                frame.result = pipeline.judged(step.x, labels, seconds, nfe, FAMILY, dataset, seed, options)
-        yield frame
-
-
-def edit(dataset: str, start: np.ndarray, label, strength=0.6, count=4, seed=0, **options) -> dict:
+def edit(family: str, dataset: str, start: np.ndarray, label, strength=0.6, count=4, seed=0, **options) -> dict:
     """SDEdit: noise ``start`` (uint8 28x28) to ``strength`` of the way to pure noise (0-1) and
     denoise it ``count`` times as class ``label``. Returns the ``noised`` start (of the first
     draw), the ``results``, the classifier's ``captions`` and ``agree``, ``seconds``, ``steps``."""
@@ -85,7 +50,7 @@ def edit(dataset: str, start: np.ndarray, label, strength=0.6, count=4, seed=0, 
     count = pipeline.check_int("count", count, 1, 8)
     seed = pipeline.check_seed(seed)
     strength = pipeline.check_float("strength", strength, 0, 1)
-    options = pipeline.check_options(FAMILY, options)
+    options = pipeline.check_options(family, options)
     start = np.asarray(start)
     if start.shape != (28, 28):
         raise ValueError(f"the start image must be 28x28, got shape {start.shape}")
@@ -93,17 +58,17 @@ def edit(dataset: str, start: np.ndarray, label, strength=0.6, count=4, seed=0, 
     if strength == 0:  # no noise: nothing to undo
         return {"noised": start, "results": np.repeat(start[None], count, 0), "seconds": 0.0, "steps": 0,
                 **_judge(dataset, x, label)}
-    model = pipeline.load_model(FAMILY, dataset)
+    model = pipeline.load_model(family, dataset)
     labels = torch.full((count,), label, dtype=torch.long)
     gen = torch.Generator().manual_seed(seed)
     t0 = time.perf_counter()
     noise = torch.randn(count, 1, 28, 28, generator=gen)
     with torch.inference_mode():
-        steps = list(model.denoise(labels, gen, start=x, strength=strength, noise=noise, **options))
+        steps = list(model.stream(labels, gen, start=x, strength=strength, noise=noise, **options))
     seconds = time.perf_counter() - t0
     noised = model.schedule.q_sample(x[:1] * 2 - 1, steps[0].t, noise[:1])
-    return {"noised": to_uint8(((noised + 1) / 2).clamp(0, 1))[0], "results": to_uint8(steps[-1].x),
-            "seconds": seconds, "steps": len(steps), **_judge(dataset, steps[-1].x, label)}
+    return {"noised": to_uint8(((noised + 1) / 2).clamp(0, 1))[0], "results": to_uint8(steps[-1].canvas),
+            "seconds": seconds, "steps": len(steps), **_judge(dataset, steps[-1].canvas, label)}
 
 
 def _judge(dataset: str, x: torch.Tensor, label: int) -> dict:
@@ -115,9 +80,10 @@ def _judge(dataset: str, x: torch.Tensor, label: int) -> dict:
             "agree": (pred == label).tolist()}
 
 
-def compare_steps(dataset: str, label=None, seed=0, n=4, **options) -> Iterator[pipeline.Result]:
-    """The same seed and start noise at 5, 10, 25 and 50 steps (the other ``options`` as given):
-    one ``Result`` per step count, each as soon as it is done."""
+def compare_steps(family: str, dataset: str, label=None, seed=0, n=4, counts=COMPARED_STEPS,
+                  **options) -> Iterator[pipeline.Result]:
+    """The same seed and start noise at each step count of ``counts`` (the other ``options`` as
+    given): one ``Result`` per step count, each as soon as it is done."""
     options.pop("steps", None)
-    for s in COMPARED_STEPS:
-        yield pipeline.generate(FAMILY, dataset, label, n, seed, steps=s, **options)
+    for s in counts:
+        yield pipeline.generate(family, dataset, label, n, seed, steps=s, **options)

@@ -6,7 +6,6 @@ for real test images of that class (a collapsed generator scores far below the r
 """
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import torch
@@ -87,23 +86,3 @@ def class_histogram(model, dataset: str, n: int = 1000, seed: int = 0, **opts) -
     x = sample_batches(model, labels, torch.Generator().manual_seed(seed), **opts)
     pred, _ = classify(dataset, x)
     return torch.bincount(pred, minlength=NUM_CLASSES).tolist()
-
-
-@torch.no_grad()
-def token_likelihood(model, dataset: str, data_dir=None) -> dict:
-    """A tokenizer + prior model on the test set: the tokenizer's reconstruction error (per
-    pixel, [0,1] units) and codebook usage, and the prior's exact negative log-likelihood of the
-    test images' tokens (per token and per image of 49 tokens)."""
-    from .models.vqvae import usage
-
-    x, y = load_tensors(dataset, "test", data_dir)
-    x01 = (x + 1) / 2
-    tokens = torch.cat([model.tokenize(x01[i:i + 1000]) for i in range(0, len(x), 1000)])
-    recon = torch.cat([model.detokenize(tokens[i:i + 1000]) for i in range(0, len(x), 1000)])
-    nats = torch.cat([model.nll(tokens[i:i + 1000], y[i:i + 1000]) for i in range(0, len(x), 1000)]).mean().item()
-    per_token = nats / tokens[0].numel()
-    return {"tokenizer": {"test_mse": round((recon - x01).pow(2).mean().item(), 5),
-                          **usage(tokens, model.config.codes)},
-            "prior": {"test_nats_per_token": round(per_token, 4),
-                      "test_bits_per_token": round(per_token / math.log(2), 4),
-                      "test_nats_per_image": round(nats, 2)}}

@@ -2,14 +2,14 @@
 an image that someone started.
 
 Works for any family whose model has ``grid`` (the rows and columns of its sequence: 28x28
-pixels, 7x7 tokens), ``paint(labels, generator, given=, rows=, every=, **options)`` yielding
-steps (canvas, filled, pixel, probs, value, and optionally tokens) and ``kept(given, rows)``.
+pixels, 7x7 tokens), ``stream(labels, generator, given=, rows=, every=, **options)`` yielding
+``models.Step``s with the decision of each step (pixel, probs, value, and optionally tokens)
+and ``kept(given, rows)``.
 Same rules as ``pipeline``: checked arguments, uint8 out, one ``torch.Generator`` per call.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -17,29 +17,9 @@ import torch
 from . import drawing, explore, metrics, models, pipeline
 from .data import IMAGE_SIZE, NUM_CLASSES, dataset_info, to_uint8
 
-PAINT_MAX_N = 16  # images painted live at once in the app
+PAINT_MAX_N = pipeline.STREAM_MAX_N  # images painted live at once in the app
 MAX_COMPLETIONS = 8
 EXAMPLES_PER_CLASS = 10  # test images per class in the shipped example sheet
-
-
-@dataclass
-class Frame:
-    """The canvases after ``filled`` pixels, and one decision of the first image: the most
-    uncertain pixel since the previous frame, its distribution and the level drawn."""
-
-    images: np.ndarray  # uint8 (N, 28, 28); what is not drawn yet is blank
-    filled: int  # positions drawn per image, in raster order (all of them when done)
-    pixel: int  # the position shown (raster order)
-    probs: np.ndarray  # (levels or codes,): the model's distribution for it
-    value: int  # the value drawn for it
-    seconds: float  # model time so far (not counting what the caller does between frames)
-    total: int = IMAGE_SIZE * IMAGE_SIZE  # positions per image
-    tokens: np.ndarray | None = None  # (N, rows, cols) token ids so far, -1 where not drawn yet
-    result: pipeline.Result | None = None  # at the end: labels, the classifier's view, timing
-
-    @property
-    def levels(self) -> int:
-        return len(self.probs)
 
 
 def grid(family: str) -> tuple[int, int]:
@@ -54,35 +34,11 @@ def rows_range(family: str) -> tuple[int, int]:
 
 
 def paint(family: str, dataset: str, label=None, n=4, seed=0, every: int | None = None, **options):
-    """Yield a ``Frame`` every ``every`` positions (default: one row of the family's grid) while
-    sampling ``n`` images (1-16); the last one carries the ``Result``."""
+    """``pipeline.stream`` with a ``Frame`` every ``every`` positions (default: one row of the
+    family's grid) while sampling ``n`` images (1-16); the last one carries the ``Result``."""
     rows, cols = grid(family)
-    dataset_info(dataset)
-    n = pipeline.check_int("n", n, 1, PAINT_MAX_N)
-    seed, label = pipeline.check_seed(seed), pipeline.check_label(label)
     every = pipeline.check_int("every", cols if every is None else every, 1, rows * cols)
-    options = pipeline.check_options(family, options)
-    model = pipeline.load_model(family, dataset)
-    labels = pipeline.labels_for(label, n)
-    gen = torch.Generator().manual_seed(seed)
-    steps = model.paint(labels, gen, every=every, **options)
-    seconds = 0.0
-    while True:
-        # inference mode per step, not around the loop: a streaming handler may resume this
-        # generator on another thread, where a mode entered before the yield is not active
-        with torch.inference_mode():
-            t0 = time.perf_counter()
-            step = next(steps, None)
-            seconds += time.perf_counter() - t0
-            if step is None:
-                return
-            tokens = getattr(step, "tokens", None)
-            frame = Frame(to_uint8(step.canvas), step.filled, step.pixel, step.probs.float().numpy(),
-                          step.value, seconds, rows * cols, None if tokens is None else tokens.numpy())
-            if step.filled == rows * cols:
-                frame.result = pipeline.judged(step.canvas, labels, seconds, model.nfe(), family, dataset,
-                                               seed, options)
-        yield frame
+    yield from pipeline.stream(family, dataset, label, n, seed, every=every, **options)
 
 
 def start_image(dataset: str, label=None, example=0, image=None) -> tuple[np.ndarray, int, str]:
@@ -126,7 +82,7 @@ def complete(family: str, dataset: str, start: np.ndarray, label: int, rows=3, c
     labels = torch.full((count,), label, dtype=torch.long)
     t0 = time.perf_counter()
     with torch.inference_mode():
-        *_, last = model.paint(labels, torch.Generator().manual_seed(seed), given=given, rows=rows,
+        *_, last = model.stream(labels, torch.Generator().manual_seed(seed), given=given, rows=rows,
                                every=0, **options)
         seconds = time.perf_counter() - t0
         kept = to_uint8(model.kept(given[:1], rows))[0]

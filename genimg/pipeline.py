@@ -21,6 +21,7 @@ from . import checkpoint, metrics, models
 from .data import IMAGE_SIZE, NUM_CLASSES, dataset_info, to_uint8
 
 UI_MAX_N = 64  # per click in the app
+STREAM_MAX_N = 16  # images streamed live at once in the app
 API_MAX_N = 10_000  # per call from the CLI or Python (batched internally)
 BATCH = 500  # images per model call when generating many (a model's own ``batch`` overrides it)
 MAX_SEED = 2**32 - 1
@@ -171,8 +172,12 @@ def generate(family: str, dataset: str, label=None, n=16, seed=0, max_n: int = U
         b = getattr(model, "batch", BATCH)
         x = torch.cat([model.sample(labels[i:i + b], gen, **opts) for i in range(0, n, b)])
     seconds = time.perf_counter() - t0
-    nfe = getattr(model, "nfe", lambda **_: 1)(**opts)
-    return judged(x, labels, seconds, nfe, family, dataset, seed, opts)
+    return judged(x, labels, seconds, nfe(model, opts), family, dataset, seed, opts)
+
+
+def nfe(model, opts: dict) -> int:
+    """Network evaluations per image at these options (1 for a family that does not say)."""
+    return model.nfe(**opts) if hasattr(model, "nfe") else 1
 
 
 def judged(x: torch.Tensor, labels: torch.Tensor, seconds: float, nfe: int, family: str, dataset: str,
@@ -194,6 +199,67 @@ def frames(family: str, dataset: str, label=None, n=16, seed=0, **opts):
     with torch.inference_mode():
         for x in model.frames(labels_for(label, n), gen, **opts):
             yield to_uint8(x)
+
+
+@dataclass
+class Frame:
+    """A streaming family's images after one step (``models.Step`` as uint8 and numpy)."""
+
+    images: np.ndarray  # uint8 (N, 28, 28): x_t for a denoiser; what is not drawn yet is blank
+    done: int  # steps done (denoising steps, or positions drawn in raster order) ...
+    total: int  # ... of this many
+    seconds: float  # model time so far (not counting what the caller does between frames)
+    preview: np.ndarray | None = None  # uint8 (N, 28, 28): the network's guess of the finished images
+    t: float | None = None  # the noise level or timestep the step started from
+    pixel: int | None = None  # a drawing family's decision shown: the position (raster order),
+    probs: np.ndarray | None = None  # its distribution,
+    value: int | None = None  # the value drawn
+    tokens: np.ndarray | None = None  # (N, rows, cols) token ids so far, -1 where not drawn yet
+    result: Result | None = None  # after the last step: labels, the classifier's view, timing
+
+    @property
+    def levels(self) -> int:
+        return len(self.probs)
+
+
+def streams(family: str) -> bool:
+    """Whether the family can be watched step by step (``Model.stream``)."""
+    check_family(family)
+    return callable(getattr(models.get(family).Model, "stream", None))
+
+
+def stream(family: str, dataset: str, label=None, n=4, seed=0, every: int | None = None, **opts):
+    """Yield a ``Frame`` per step of the family's sampler while it makes ``n`` images (1-16); the
+    last one carries the ``Result``. ``every``: positions per frame, for a family that draws
+    positions one by one (default: the family's own)."""
+    if not streams(family):
+        raise ValueError(f"{family} does not stream its steps; the families that do are "
+                         f"{', '.join(f for f in models.FAMILIES if streams(f))}")
+    dataset_info(dataset)
+    n, seed, label = check_int("n", n, 1, STREAM_MAX_N), check_seed(seed), check_label(label)
+    opts = check_options(family, opts)
+    model = load_model(family, dataset)
+    labels = labels_for(label, n)
+    extra = {} if every is None else {"every": every}
+    steps = model.stream(labels, torch.Generator().manual_seed(seed), **extra, **opts)
+    seconds = 0.0
+    while True:
+        # inference mode per step, not around the loop: a streaming handler may resume this
+        # generator on another thread, where a mode entered before the yield is not active
+        with torch.inference_mode():
+            t0 = time.perf_counter()
+            step = next(steps, None)
+            seconds += time.perf_counter() - t0
+            if step is None:
+                return
+            frame = Frame(to_uint8(step.canvas), step.done, step.total, seconds,
+                          preview=None if step.preview is None else to_uint8(step.preview), t=step.t,
+                          pixel=step.pixel, value=step.value,
+                          probs=None if step.probs is None else step.probs.float().numpy(),
+                          tokens=None if step.tokens is None else step.tokens.numpy())
+            if step.done == step.total:
+                frame.result = judged(step.canvas, labels, seconds, nfe(model, opts), family, dataset, seed, opts)
+        yield frame
 
 
 def check_out_path(path: str) -> Path:

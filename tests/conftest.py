@@ -9,20 +9,14 @@ import pytest
 import torch
 
 from benchmarks.common import free_port
+from genimg import models
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="genimg-gradio-"))
 
-# Small configs per family: tests exercise the real code at a size that runs in milliseconds.
-TINY = {
-    "gan": dict(z_dim=8, width=8, d_width=4),
-    "vae": dict(z_dim=2, width=4, hidden=16),
-    "pixelcnn": dict(levels=4, channels=4, layers=4, head=8),
-    "transformer": dict(codes=8, code_dim=4, width=4, d_model=8, layers=2, heads=2),
-    "diffusion": dict(widths=(4, 8, 8), emb=8),
-    "classifier": dict(width=4, features=8),
-    "judge": dict(width=4, features=8),
-}
+# Small configs, each declared by its family next to its Config: tests exercise the real code at
+# a size that runs in milliseconds.
+TINY = {name: models.get(name).TINY for name in models.TRAINABLE}
 
 
 def random_diffusion():

@@ -211,3 +211,26 @@ def test_the_api_names_every_parameter(client):
                                                  "guide_to"]  # the comparison sets the steps itself
     assert names["/round_trip_transformer"] == ["dataset", "source", "label", "which", "drawing"]
     assert not [n for ps in names.values() for n in ps if n.startswith("param_")]
+
+
+def test_a_family_without_a_tab_module_gets_the_sample_panel(monkeypatch):
+    """A family needs no UI file: without one its tab is its summary over the sample panel,
+    with the same /generate_<family> endpoint as a family that uses the panel itself."""
+    import gradio as gr
+
+    from genimg import ui
+
+    monkeypatch.setattr(ui, "own_tab", lambda family: False)
+    with gr.Blocks() as demo:
+        dataset = gr.Radio(["mnist", "fashion"], value="mnist")
+        ui.family_tab("diffusion", dataset)
+    endpoints = {fn.api_name for fn in demo.fns.values()}
+    assert "generate_diffusion" in endpoints and "denoise_diffusion" not in endpoints
+    texts = [b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown)]
+    assert any(models_summary("diffusion") in t for t in texts if t)
+
+
+def models_summary(family):
+    from genimg import models
+
+    return models.get(family).SUMMARY

@@ -100,9 +100,9 @@ def test_guidance_mixes_conditional_and_unconditional(model):
 
 def test_sdedit_starts_part_way(model):
     start = torch.zeros(1, 1, 28, 28)
-    steps = list(model.denoise(torch.tensor([3]), torch.Generator().manual_seed(0), steps=20, start=start,
+    steps = list(model.stream(torch.tensor([3]), torch.Generator().manual_seed(0), steps=20, start=start,
                                strength=0.5))
-    assert len(steps) == 10 and steps[0].t == 500 and steps[-1].index == steps[-1].steps == 10
+    assert len(steps) == 10 and steps[0].t == 500 and steps[-1].done == steps[-1].total == 10
 
 
 def test_training_moves_the_ema_towards_the_weights():

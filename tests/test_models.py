@@ -1,4 +1,5 @@
 """The family contract, checked for every registered family on a tiny config."""
+import dataclasses
 import re
 
 import pytest
@@ -6,6 +7,7 @@ import torch
 from safetensors.torch import load_file
 
 from genimg import checkpoint, models
+from genimg.data import DATASETS
 from tests.conftest import TINY
 
 
@@ -93,4 +95,31 @@ def test_every_option_has_a_sane_range(family):
 
 def test_unknown_family():
     with pytest.raises(ValueError, match="choose one of gan, vae"):
-        models.get("flow")
+        models.get("nonesuch")
+
+
+@pytest.mark.parametrize("family", [f for f in models.FAMILIES + models.DEVELOPING
+                                    if hasattr(models.get(f).Model, "stream")])
+def test_streamed_steps_are_one_type_and_end_with_the_sample(family):
+    """Every streaming family yields ``models.Step``s, counting up to ``total``, whose last
+    canvas is the sample of the same seed."""
+    _, _, model = tiny(family)
+    model.eval()
+    labels = torch.tensor([4, 8])
+    steps = list(model.stream(labels, torch.Generator().manual_seed(3)))
+    assert steps and all(isinstance(s, models.Step) for s in steps)
+    assert [s.done for s in steps] == sorted(s.done for s in steps) and steps[-1].done == steps[-1].total
+    assert all(s.canvas.shape == (2, 1, 28, 28) for s in steps)
+    assert torch.equal(steps[-1].canvas, model.sample(labels, torch.Generator().manual_seed(3)))
+
+
+@pytest.mark.parametrize("family", models.TRAINABLE)
+def test_every_family_keeps_the_contract(family):
+    mod = models.get(family)
+    assert isinstance(mod.TINY, dict) and set(mod.TINY) <= {f.name for f in dataclasses.fields(mod.Config)}
+    if family in models.FAMILIES + models.DEVELOPING:
+        assert set(mod.BARS) == set(DATASETS) and all(0 < b < 1 for b in mod.BARS.values())
+        assert isinstance(mod.Model(mod.Config(**mod.TINY)), models.Sampler)
+        for name in ("step", "state_dict", "load_state_dict", "inference_model", "evaluate"):
+            assert callable(getattr(mod.Trainer, name)), name
+        assert mod.Trainer.epochs > 0 and mod.Trainer.batch_size > 0

@@ -7,7 +7,7 @@ from genimg import explore, painting, pipeline
 
 def test_paint_streams_rows_and_ends_with_the_result():
     frames = list(painting.paint("pixelcnn", "mnist", 3, 2, seed=5))
-    assert [f.filled for f in frames] == list(range(28, 785, 28))
+    assert [f.done for f in frames] == list(range(28, 785, 28))
     assert all(f.images.shape == (2, 28, 28) and f.images.dtype == np.uint8 for f in frames)
     assert all(f.result is None for f in frames[:-1])
     last = frames[-1]
@@ -78,14 +78,14 @@ def test_paint_limits_n(n):
 
 def test_transformer_streams_every_token():
     frames = list(painting.paint("transformer", "mnist", 7, 2, seed=3, every=1))
-    assert [f.filled for f in frames] == list(range(1, 50)) and frames[0].total == 49
+    assert [f.done for f in frames] == list(range(1, 50)) and frames[0].total == 49
     for f in frames:
-        assert f.tokens.shape == (2, 7, 7) and (f.tokens.reshape(2, -1)[:, f.filled:] == -1).all()
+        assert f.tokens.shape == (2, 7, 7) and (f.tokens.reshape(2, -1)[:, f.done:] == -1).all()
         assert f.tokens.reshape(2, -1)[0, f.pixel] == f.value and np.isclose(f.probs.sum(), 1, atol=1e-4)
     last = frames[-1].result
     assert last.nfe == 50 and last.labels.tolist() == [7, 7] and last.options["top_k"] == 0
     assert np.array_equal(last.images, pipeline.generate("transformer", "mnist", 7, 2, seed=3).images)
-    assert [f.filled for f in painting.paint("transformer", "mnist", 7, 1)] == list(range(7, 50, 7))
+    assert [f.done for f in painting.paint("transformer", "mnist", 7, 1)] == list(range(7, 50, 7))
 
 
 def test_transformer_completes_token_rows():
@@ -97,8 +97,8 @@ def test_transformer_completes_token_rows():
 
 def test_round_trip_through_the_tokens():
     images, labels = pipeline.examples("mnist")
-    out = explore.round_trip("mnist", images[0])
+    out = explore.round_trip("transformer", "mnist", images[0])
     assert out["tokens"].shape == (7, 7) and 0 <= out["tokens"].min() and out["tokens"].max() < out["codes"]
     assert out["reconstruction"].shape == (28, 28) and out["mse"] < 0.02
     with pytest.raises(ValueError, match="28x28 uint8"):
-        explore.round_trip("mnist", np.zeros((28, 27), np.uint8))
+        explore.round_trip("transformer", "mnist", np.zeros((28, 27), np.uint8))

@@ -79,10 +79,10 @@ def test_completion_keeps_the_given_rows(model):
 
 
 def test_paint_reports_each_pixels_distribution(model):
-    steps = list(model.paint(torch.tensor([1, 2]), torch.Generator().manual_seed(0), every=28))
-    assert [s.filled for s in steps] == list(range(28, 785, 28))
+    steps = list(model.stream(torch.tensor([1, 2]), torch.Generator().manual_seed(0), every=28))
+    assert [s.done for s in steps] == list(range(28, 785, 28))
     for s in steps:  # the most uncertain pixel of each row of image 0: in that row, drawn as said
-        assert s.filled - 28 <= s.pixel < s.filled and torch.allclose(s.probs.sum(), torch.tensor(1.0))
+        assert s.done - 28 <= s.pixel < s.done and torch.allclose(s.probs.sum(), torch.tensor(1.0))
         r, c = divmod(s.pixel, 28)
         assert s.canvas[0, 0, r, c] * (model.config.levels - 1) == s.value
     # pixels not yet sampled stay blank

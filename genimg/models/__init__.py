@@ -1,19 +1,26 @@
-"""The registry: family name -> the module that defines its Config, Model and Trainer.
+"""The registry: family name -> the module that defines it, and the contract every family keeps.
 
-A family module holds a ``@dataclass Config``, ``Model(config)`` with ``sample`` and ``frames``,
-a ``Trainer``, ``TITLE`` / ``SUMMARY`` for the UI, and ``OPTIONS``: the sampling options the UI,
-the CLI and the pipeline build their controls and checks from. A family whose ``sample`` is a
-fast version of a textbook algorithm also has ``sample_naive`` (same arguments, the same images):
-``python -m genimg bench`` times the two side by side. Nothing outside a family's file branches
-on its name.
+A family is one module (``genimg/models/<name>.py``, with helper files of its own if it needs
+them) holding what ``Family`` below lists: a ``@dataclass Config``, ``Model(config)`` with
+``sample`` and ``frames`` (and ``stream`` for a family the app shows step by step), a
+``Trainer``, ``TITLE`` / ``SUMMARY`` for the UI, ``OPTIONS`` (the sampling options the UI, the
+CLI and the pipeline build their controls and checks from), ``TINY`` (the config overrides that
+make it small enough for the tests) and ``BARS`` (the class accuracy its shipped checkpoints
+must keep). A family whose ``sample`` is a fast version of a textbook algorithm also has
+``sample_naive`` (same arguments, the same images): ``python -m genimg bench`` times the two
+side by side. A family with a likelihood has ``likelihood(model, dataset)``. Nothing outside a
+family's files branches on its name: a new family is its module, one line below, its
+checkpoints and, optionally, a tab of its own in ``genimg/ui/<name>.py``.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
 import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any, Protocol, runtime_checkable
 
 # In the order the app shows them. A family appears once its module is listed here and its
 # checkpoints exist.
@@ -60,6 +67,59 @@ class Option:
         return int(v) if self.integer else v
 
 
+@dataclass
+class Step:
+    """One step of a streaming family's sampler, the same type for every family: the images as
+    they stand, how far along they are, and what the family can show about the step."""
+
+    canvas: Any  # torch (B,1,28,28) in [0,1]: x_t for a denoiser; what is not drawn yet is blank
+    done: int  # steps done (denoising steps, or positions drawn in raster order) ...
+    total: int  # ... of this many
+    preview: Any = None  # (B,1,28,28) in [0,1]: the network's guess of the finished images (x_0)
+    t: float | None = None  # the noise level or timestep the step started from
+    pixel: int | None = None  # a drawing family's decision shown: the position (raster order),
+    probs: Any = None  # its distribution (levels or codes,),
+    value: int | None = None  # and the value drawn there
+    tokens: Any = None  # (B, rows, cols) token ids so far, -1 where not drawn yet
+
+
+@runtime_checkable
+class Sampler(Protocol):
+    """What the pipeline, the app and the benchmarks call on a family's ``Model``. Every option
+    is a keyword named as in the family's ``OPTIONS``, with the option's default. Optional:
+    ``batch`` (images per call when generating many; default 500) and ``nfe(**options)``
+    (network evaluations per image; default 1)."""
+
+    def sample(self, labels, generator, **options) -> Any:
+        """(B,) class ids and a ``torch.Generator`` -> images (B,1,28,28) in [0,1]."""
+
+    def frames(self, labels, generator, **options) -> Iterator[Any]:
+        """A few canvases (B,1,28,28) from the start to the sample, the last one ``sample``'s."""
+
+
+@runtime_checkable
+class Streamer(Protocol):
+    """A family the app shows step by step: ``stream`` yields a ``Step`` per step (with
+    ``every``, a drawing family's positions per step), the last one the finished images."""
+
+    def stream(self, labels, generator, **options) -> Iterator[Step]: ...
+
+
+class Family(Protocol):
+    """The module of a family (``get(name)``)."""
+
+    TITLE: str
+    SUMMARY: str
+    OPTIONS: tuple[Option, ...]
+    TINY: dict  # Config overrides for a model small enough for the tests
+    BARS: dict  # dataset -> the class accuracy its shipped checkpoint must reach
+    Config: type
+    Model: type  # Model(config) is a torch.nn.Module and a Sampler
+    Trainer: type  # Trainer(model, total_steps); .step(x, y, generator) -> logs; .state_dict(),
+    #                .load_state_dict(state), .inference_model(x, y); Trainer.evaluate(model, dataset)
+    #                -> the card's metrics; class attributes epochs and batch_size
+
+
 @functools.cache
 def cpu_bf16() -> bool:
     """Whether this CPU has bfloat16 units (oneDNN), where bfloat16 training is about 2x faster."""
@@ -80,7 +140,7 @@ def autocast(device):
     return contextlib.nullcontext()
 
 
-def get(name: str) -> ModuleType:
+def get(name: str) -> ModuleType:  # a Family
     """Return the module of a family (or of the classifier)."""
     if name not in TRAINABLE:
         raise ValueError(f"unknown family {name!r}; choose one of {', '.join(FAMILIES)}")
@@ -104,3 +164,61 @@ class OneModelTrainer:
         self.sched.load_state_dict(state["sched"])
         length = "T_max" if hasattr(self.sched, "T_max") else "total_steps"  # cosine / one-cycle
         setattr(self.sched, length, self.total_steps)
+
+
+class EmaTrainer:
+    """The trainer of a family with one network ``model.net`` trained by gradient descent and
+    sampled from an exponential moving average of its weights (the Diffusion and Flow families):
+    AdamW with ``warmup`` steps and cosine decay to a tenth, clipping at 1, EMA decay up to
+    ``ema_decay``. A subclass's ``step`` computes its loss and hands it to ``update``."""
+
+    warmup = 200
+    ema_decay = 0.999
+
+    def __init__(self, model, total_steps: int, lr: float = 1e-3):
+        import copy
+
+        import torch
+
+        self.model, self.total_steps, self.done = model, total_steps, 0
+        self.ema = copy.deepcopy(model.net).eval().requires_grad_(False)
+        self.opt = torch.optim.AdamW(model.net.parameters(), lr=lr, weight_decay=0.0)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, self._lr_factor)
+
+    def _lr_factor(self, i: int) -> float:
+        import math
+
+        if i < self.warmup:
+            return (i + 1) / self.warmup
+        return 0.1 + 0.45 * (1 + math.cos(math.pi * min(i / max(self.total_steps, 1), 1.0)))
+
+    def update(self, loss) -> None:
+        """One optimizer step on ``loss``, then the EMA (its decay warms up over the first steps)."""
+        import torch
+
+        net = self.model.net
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        self.opt.step()
+        self.sched.step()
+        self.done += 1
+        decay = min(self.ema_decay, (1 + self.done) / (10 + self.done))
+        with torch.no_grad():
+            for e, p in zip(self.ema.parameters(), net.parameters()):
+                e.lerp_(p, 1 - decay)
+
+    def state_dict(self) -> dict:
+        return {"model": self.model.state_dict(), "ema": self.ema.state_dict(), "opt": self.opt.state_dict(),
+                "sched": self.sched.state_dict(), "done": self.done}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.ema.load_state_dict(state["ema"])
+        self.opt.load_state_dict(state["opt"])
+        self.sched.load_state_dict(state["sched"])
+        self.done = int(state["done"])
+
+    def inference_model(self, x, y):
+        self.model.net.load_state_dict(self.ema.state_dict())
+        return self.model.eval()

@@ -46,6 +46,12 @@ OPTIONS = (
 )
 
 
+# The tests' config (the real code at a size that runs in milliseconds), and the class
+# accuracy the shipped checkpoints' samples must keep (issue #2).
+TINY = dict(z_dim=8, width=8, d_width=4)
+BARS = {"mnist": 0.97, "fashion": 0.85}
+
+
 @dataclass
 class Config:
     z_dim: int = 64  # noise size; MNIST needs few factors of variation

@@ -22,6 +22,9 @@ from . import OneModelTrainer
 from .classifier import test_accuracy
 
 
+TINY = dict(width=4, features=8)  # the tests' config: the real code at a size that runs in milliseconds
+
+
 @dataclass
 class Config:
     width: int = 32  # channels of the first 5x5 conv; the second has twice as many

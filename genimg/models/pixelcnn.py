@@ -45,6 +45,12 @@ OPTIONS = (
 )
 
 
+# The tests' config (the real code at a size that runs in milliseconds), and the class
+# accuracy the shipped checkpoints' samples must keep (issue #3).
+TINY = dict(levels=4, channels=4, layers=4, head=8)
+BARS = {"mnist": 0.90, "fashion": 0.75}
+
+
 @dataclass
 class Config:
     levels: int = 8  # grey levels per pixel: a softmax over this many values
@@ -146,7 +152,7 @@ class Model(nn.Module):
     @torch.no_grad()
     def complete(self, given, rows: int, labels, generator, temperature: float = 1.0):
         """Keep the top ``rows`` rows of ``given`` (B,1,28,28 in [0, 1]) and sample the rest."""
-        *_, last = self.paint(labels, generator, temperature, given=given, rows=rows, every=0)
+        *_, last = self.stream(labels, generator, temperature, given=given, rows=rows, every=0)
         return last.canvas
 
     def kept(self, given: torch.Tensor, rows: int) -> torch.Tensor:
@@ -159,12 +165,13 @@ class Model(nn.Module):
     @torch.no_grad()
     def frames(self, labels, generator, temperature: float = 1.0, every: int = 28 * 4):
         """The canvas every ``every`` pixels (unsampled pixels grey), ending with the sample."""
-        for step in self.paint(labels, generator, temperature, every=every):
+        for step in self.stream(labels, generator, temperature, every=every):
             yield step.canvas
 
     @torch.no_grad()
-    def paint(self, labels, generator, temperature=1.0, given=None, rows=0, every=28):
-        """Yield a ``Step`` every ``every`` sampled pixels (0: only the last one)."""
+    def stream(self, labels, generator, temperature=1.0, given=None, rows=0, every=28):
+        """Yield a ``Step`` every ``every`` sampled pixels (0: only the last one); with ``given``,
+        keep its top ``rows`` rows and draw the rest."""
         from .pixelcnn_sampler import Sampler
 
         yield from Sampler(self, labels).run(generator, temperature, given, rows, every)

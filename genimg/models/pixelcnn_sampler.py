@@ -19,26 +19,13 @@ a few small matrix products, for the whole batch at once.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 
+from . import Step
 from .sampling import draw_from
 
 SIZE = 28
-
-
-@dataclass
-class Step:
-    """The canvas after ``filled`` pixels, and one decision worth showing: the pixel of the first
-    image whose distribution was most uncertain (highest entropy) since the previous step."""
-
-    canvas: torch.Tensor  # (B,1,28,28) in [0,1]; pixels not yet sampled are 0
-    filled: int  # pixels of each image that are final (raster order)
-    pixel: int  # that pixel's index (raster order)
-    probs: torch.Tensor  # (levels,): p(x_pixel | earlier pixels, y) of the first image
-    value: int  # the level drawn for it
 
 
 def _gate(a: torch.Tensor) -> torch.Tensor:
@@ -114,6 +101,11 @@ class Sampler:
         self.canvas[:, 0, r, col] = value
         self.x[:, 0, self.pad + r, self.pad + col] = self.model.embed(value)
 
+    def step(self, filled: int, pixel: int, probs: torch.Tensor, value: int) -> Step:
+        """The canvas after ``filled`` pixels, and one decision worth showing: the pixel of the
+        first image whose distribution was most uncertain (highest entropy) since the last step."""
+        return Step(self.model.to_image(self.canvas), filled, SIZE * SIZE, pixel=pixel, probs=probs, value=value)
+
     def run(self, generator: torch.Generator, temperature: float = 1.0, given=None, rows: int = 0,
             every: int = 28):
         """Sample every pixel below the top ``rows`` rows of ``given`` (B,1,28,28 in [0,1]);
@@ -139,11 +131,11 @@ class Sampler:
                     if entropy > best[0]:
                         best = (entropy, filled - 1, probs[0], int(value[0]))
                 if (every and filled % every == 0) or filled == SIZE * SIZE:
-                    step = Step(self.model.to_image(self.canvas), filled, *best[1:])
+                    step = self.step(filled, *best[1:])
                     best = (-1.0, 0, torch.zeros(self.levels_n), 0)
                     yield step
         if step is None:  # every row was given
-            yield Step(self.model.to_image(self.canvas), SIZE * SIZE, *best[1:])
+            yield self.step(SIZE * SIZE, *best[1:])
 
     def teacher_forced_logits(self, levels: torch.Tensor) -> torch.Tensor:
         """Logits (B, levels, 28, 28) of every pixel of given images, through the caches (tests)."""

@@ -24,7 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import Option, autocast
-from .vqvae import VQVAE, CodebookEMA
+from .vqvae import VQVAE, CodebookEMA, token_likelihood
 
 TITLE = "Transformer"
 SUMMARY = ("A VQ-VAE turns each image into 49 tokens; a GPT-style Transformer writes them one at a "
@@ -39,6 +39,12 @@ OPTIONS = (
 )
 TOP_P = OPTIONS[2].default  # nucleus sampling by default: the least likely 5% of the mass is never drawn
 GRID = 7  # tokens per side: 49 tokens per image
+
+
+# The tests' config (the real code at a size that runs in milliseconds), and the class
+# accuracy the shipped checkpoints' samples must keep (issue #4).
+TINY = dict(codes=8, code_dim=4, width=4, d_model=8, layers=2, heads=2)
+BARS = {"mnist": 0.97, "fashion": 0.85}
 
 
 @dataclass
@@ -178,25 +184,26 @@ class Model(nn.Module):
 
     @torch.no_grad()
     def sample(self, labels, generator, temperature=1.0, top_k=0, top_p=TOP_P):
-        *_, last = self.paint(labels, generator, temperature, top_k, top_p, every=0)
+        *_, last = self.stream(labels, generator, temperature, top_k, top_p, every=0)
         return last.canvas
 
     @torch.no_grad()
     def complete(self, given, rows: int, labels, generator, temperature=1.0, top_k=0, top_p=TOP_P):
         """Keep the top ``rows`` token rows of ``given`` (B,1,28,28 in [0,1]) and sample the rest."""
-        *_, last = self.paint(labels, generator, temperature, top_k, top_p, given=given, rows=rows, every=0)
+        *_, last = self.stream(labels, generator, temperature, top_k, top_p, given=given, rows=rows, every=0)
         return last.canvas
 
     @torch.no_grad()
     def frames(self, labels, generator, temperature=1.0, top_k=0, top_p=TOP_P, every: int = GRID):
         """The decoded canvas every ``every`` tokens (tokens not drawn yet blank), ending with
         the sample."""
-        for step in self.paint(labels, generator, temperature, top_k, top_p, every=every):
+        for step in self.stream(labels, generator, temperature, top_k, top_p, every=every):
             yield step.canvas
 
     @torch.no_grad()
-    def paint(self, labels, generator, temperature=1.0, top_k=0, top_p=TOP_P, given=None, rows=0, every=1):
-        """Yield a ``Step`` every ``every`` sampled tokens (0: only the last one)."""
+    def stream(self, labels, generator, temperature=1.0, top_k=0, top_p=TOP_P, given=None, rows=0, every=1):
+        """Yield a ``Step`` every ``every`` sampled tokens (0: only the last one); with ``given``,
+        keep its top ``rows`` token rows and draw the rest."""
         from .transformer_sampler import Sampler
 
         yield from Sampler(self, labels).run(generator, temperature, int(top_k), top_p, given, rows, every)
@@ -208,16 +215,10 @@ class Model(nn.Module):
 
     @torch.no_grad()
     def naive_tokens(self, labels, generator, temperature=1.0, top_k=0, top_p=TOP_P) -> torch.Tensor:
-        """Token ids (B, 7, 7) drawn without the KV cache: the whole prefix through the whole
-        network at every step (the same draws as ``paint``)."""
-        from .sampling import draw_from, filtered
+        """Token ids (B, 7, 7) drawn without the KV cache (the same draws as ``stream``)."""
+        from .transformer_sampler import naive_tokens
 
-        tokens = torch.zeros(len(labels), 0, dtype=torch.long)
-        for t in range(GRID * GRID):
-            x = self.prior.inputs(labels, tokens)
-            probs = filtered(self.prior.run(x)[:, -1], temperature, int(top_k), top_p)
-            tokens = torch.cat([tokens, draw_from(probs, generator)[:, None]], 1)
-        return tokens.view(-1, GRID, GRID)
+        return naive_tokens(self, labels, generator, temperature, int(top_k), top_p)
 
 
 class Trainer:
@@ -296,7 +297,7 @@ class Trainer:
 
     @staticmethod
     def evaluate(model: Model, dataset: str, data_dir=None) -> dict:
-        from ..metrics import sample_quality, token_likelihood
+        from ..metrics import sample_quality
 
         plain = sample_quality(model, dataset, data_dir=data_dir, top_p=1.0)  # every token may be drawn
         return {**sample_quality(model, dataset, data_dir=data_dir),
@@ -306,6 +307,4 @@ class Trainer:
 
 def likelihood(model: Model, dataset: str, data_dir=None) -> dict:
     """The scoreboard's likelihood: the prior's exact test-set NLL of the images' tokens."""
-    from ..metrics import token_likelihood
-
     return {"kind": "exact, over tokens", **token_likelihood(model, dataset, data_dir)["prior"]}

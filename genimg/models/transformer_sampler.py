@@ -1,7 +1,7 @@
 """Sampling the Transformer prior with a key/value cache.
 
 Self-attention at position t needs the keys and values of positions 0..t. Without a cache a
-sampler runs the network over the whole prefix at every step (``Model.naive_tokens``): 49
+sampler runs the network over the whole prefix at every step (``naive_tokens``): 49
 passes over 1, 2, .., 49 positions. A token's keys and values never change once it is written
 (the causal mask stops later tokens from reaching back into it), so each layer keeps them in a
 buffer and every step runs the network on the one new position only. Completing an image fills
@@ -9,23 +9,10 @@ the cache for the kept tokens in one pass first (a language model's "prefill").
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
+from . import Step
 from .sampling import draw_from, filtered
-
-
-@dataclass
-class Step:
-    """The images after ``filled`` tokens, and the last decision of the first image."""
-
-    canvas: torch.Tensor  # (B,1,28,28) in [0,1]: the tokens so far decoded, unknown ones blank
-    filled: int  # tokens of each image that are final (raster order)
-    pixel: int  # the position of the token shown (raster order)
-    probs: torch.Tensor  # (codes,): the first image's sampling distribution there
-    value: int  # the token drawn there
-    tokens: torch.Tensor | None = None  # (B, 7, 7) ids so far, -1 where not drawn yet
 
 
 class Sampler:
@@ -46,9 +33,13 @@ class Sampler:
         known = self.tokens.where(self.tokens >= 0, self.blank)
         return self.model.detokenize(known.view(-1, rows, cols))
 
-    def step(self, filled: int, prefix: torch.Tensor | None = None) -> Step:
+    def step(self, filled: int, shown: tuple) -> Step:
+        """The images after ``filled`` tokens, and the last decision of the first image: its
+        position, its sampling distribution and the token drawn."""
         rows, cols = self.model.grid
-        return Step(self.canvas(), filled, *prefix, tokens=self.tokens.view(-1, rows, cols).clone())
+        pixel, probs, value = shown
+        return Step(self.canvas(), filled, self.n, pixel=pixel, probs=probs, value=value,
+                    tokens=self.tokens.view(-1, rows, cols).clone())
 
     def run(self, generator: torch.Generator, temperature: float = 1.0, top_k: int = 0,
             top_p: float = 1.0, given=None, rows: int = 0, every: int = 1):
@@ -80,3 +71,14 @@ class Sampler:
         for t in range(1, self.n):
             out.append(prior.run(prior.inputs(self.labels, flat[:, t - 1:t], t), self.caches, t)[:, -1])
         return torch.stack(out, 1)
+
+
+def naive_tokens(model, labels, generator, temperature=1.0, top_k=0, top_p=1.0) -> torch.Tensor:
+    """Token ids (B, 7, 7) drawn without the cache: the whole prefix through the whole network
+    at every step, the textbook loop (the same draws as ``Sampler.run``)."""
+    rows, cols = model.grid
+    tokens = torch.zeros(len(labels), 0, dtype=torch.long)
+    for _ in range(rows * cols):
+        probs = filtered(model.prior.run(model.prior.inputs(labels, tokens))[:, -1], temperature, top_k, top_p)
+        tokens = torch.cat([tokens, draw_from(probs, generator)[:, None]], 1)
+    return tokens.view(-1, rows, cols)

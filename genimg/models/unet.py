@@ -95,3 +95,50 @@ class UNet(nn.Module):
             if i < len(self.unpool):
                 h = F.interpolate(self.unpool[i](h), scale_factor=2, mode="nearest")
         return self.out(h)
+
+
+class Denoiser(nn.Module):
+    """What the families that denoise with this UNet share (Diffusion, Flow matching): the
+    network, classifier-free guidance in an interval of noise levels, and ``sample`` and
+    ``frames`` read off the family's ``stream`` (which yields a ``Step`` per step)."""
+
+    batch = 64  # images per network pass when generating many: at 64 the UNet's activations stay
+    # in the CPU's caches; 500 at once was 1.8x slower per image on 2 cores
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.net = UNet(tuple(config.widths), config.emb, config.num_classes, config.attention)
+
+    @staticmethod
+    def guidance_at(level: float, guidance: float, guide_from: float = 1.0, guide_to: float = 0.0) -> float:
+        """The guidance scale at noise level ``level`` (1: pure noise, 0: clean): ``guidance``
+        inside guide_to <= level <= guide_from, the plain conditional model (1) outside it."""
+        if guide_to > guide_from:
+            raise ValueError(f"guide_to must be at most guide_from (the interval runs from noisy to clean), "
+                             f"got guide_from={guide_from} and guide_to={guide_to}")
+        return guidance if guide_to <= level <= guide_from else 1.0
+
+    def guided_net(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor, guidance: float) -> torch.Tensor:
+        """out(no class) + w (out(y) - out(no class)) at (x, t): one pass without guidance's extra
+        work when w is 0 (ignore the class) or 1 (the plain conditional model)."""
+        null = torch.full_like(labels, self.net.null_class)
+        if guidance == 0:
+            return self.net(x, t, null)
+        if guidance == 1:
+            return self.net(x, t, labels)
+        cond, uncond = self.net(torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, null])).chunk(2)
+        return uncond + guidance * (cond - uncond)
+
+    @torch.no_grad()
+    def sample(self, labels, generator, **options) -> torch.Tensor:
+        *_, last = self.stream(labels, generator, **options)
+        return last.canvas
+
+    @torch.no_grad()
+    def frames(self, labels, generator, count: int = 6, **options):
+        """About ``count`` noisy canvases from pure noise to the sample."""
+        for step in self.stream(labels, generator, **options):
+            keep = {round(i * (step.total - 1) / max(count - 1, 1)) + 1 for i in range(count)}
+            if step.done in keep or step.done == step.total:
+                yield step.canvas

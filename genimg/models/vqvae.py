@@ -15,6 +15,8 @@ stays dead.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -140,3 +142,23 @@ def usage(ids: torch.Tensor, codes: int) -> dict:
     p = n / n.sum()
     return {"codes_used": int((n > 0).sum()), "codes": codes,
             "code_perplexity": round(torch.exp(-(p * p.clamp_min(1e-12).log()).sum()).item(), 1)}
+
+
+@torch.no_grad()
+def token_likelihood(model, dataset: str, data_dir=None) -> dict:
+    """A tokenizer + prior model (``tokenize``, ``detokenize``, ``nll``) on the test set: the tokenizer's reconstruction error (per
+    pixel, [0,1] units) and codebook usage, and the prior's exact negative log-likelihood of the
+    test images' tokens (per token and per image of 49 tokens)."""
+    from ..data import load_tensors
+
+    x, y = load_tensors(dataset, "test", data_dir)
+    x01 = (x + 1) / 2
+    tokens = torch.cat([model.tokenize(x01[i:i + 1000]) for i in range(0, len(x), 1000)])
+    recon = torch.cat([model.detokenize(tokens[i:i + 1000]) for i in range(0, len(x), 1000)])
+    nats = torch.cat([model.nll(tokens[i:i + 1000], y[i:i + 1000]) for i in range(0, len(x), 1000)]).mean().item()
+    per_token = nats / tokens[0].numel()
+    return {"tokenizer": {"test_mse": round((recon - x01).pow(2).mean().item(), 5),
+                          **usage(tokens, model.config.codes)},
+            "prior": {"test_nats_per_token": round(per_token, 4),
+                      "test_bits_per_token": round(per_token / math.log(2), 4),
+                      "test_nats_per_image": round(nats, 2)}}

@@ -1,11 +1,13 @@
-"""The app's tabs: one module per family (``genimg.ui.<family>.build``) plus shared controls,
-and ``build()``, which puts them together into the app's Blocks (``app.py`` launches it).
+"""The app's tabs: a family's own module (``genimg.ui.<family>.build``) where it has one, else
+the generic sample panel, plus shared controls, and ``build()``, which puts them together into
+the app's Blocks (``app.py`` launches it).
 
 Tabs call ``genimg.pipeline`` / ``genimg.explore`` only and receive uint8 arrays, never tensors.
 """
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import gradio as gr
 
@@ -13,7 +15,7 @@ from .. import checkpoint
 from ..data import DATASETS
 from ..models import FAMILIES, get
 from . import compare
-from .common import DEFAULT_DATASET, dataset_choices, strict_numbers
+from .common import DEFAULT_DATASET, dataset_choices, sample_panel, strict_numbers
 
 INTRO = """# genimg — five ways to generate an image
 Every tab is a different family of generative model, trained on the same tiny images
@@ -27,6 +29,20 @@ def shown_families() -> list[str]:
     return [f for f in FAMILIES if any(checkpoint.exists(f, d) for d in DATASETS)]
 
 
+def own_tab(family: str) -> bool:
+    """Whether the family has a tab module of its own."""
+    return importlib.util.find_spec(f"{__name__}.{family}") is not None
+
+
+def family_tab(family: str, dataset: gr.Radio) -> None:
+    """The family's own tab, or, for a family without one, its summary over the sample panel."""
+    if own_tab(family):
+        importlib.import_module(f"{__name__}.{family}").build(dataset)
+        return
+    gr.Markdown(f"**{get(family).SUMMARY}**")
+    sample_panel(family, dataset, process_label="From the start to the sample (the first image)")
+
+
 def build() -> gr.Blocks:
     """The whole app: the dataset choice, a tab per shown family, and the Compare tab."""
     with gr.Blocks(title="genimg", delete_cache=(3600, 3600)) as demo:
@@ -35,7 +51,7 @@ def build() -> gr.Blocks:
         with gr.Tabs():
             for family in shown_families():
                 with gr.Tab(get(family).TITLE, id=family):
-                    importlib.import_module(f"genimg.ui.{family}").build(dataset)
+                    family_tab(family, dataset)
             with gr.Tab("Compare", id="compare"):
                 compare.build(dataset)
     strict_numbers(demo)

@@ -63,8 +63,8 @@ and denoise from there — the noise hides the wobbly details, the model redraws
 """
 
 
-def _plot(t: int | None, timesteps: list[int] | None = None):
-    abar = denoising.schedule()
+def _plot(dataset_key: str, t: int | None, timesteps: list[int] | None = None):
+    abar = denoising.schedule(FAMILY, dataset_key)
     title = "signal left: abar_t" + (f" = {abar[t]:.3f} at t = {t}" if t is not None else "")
     return render.curve(abar, t, title, "timestep t (0: clean ... 999: pure noise)", marks=timesteps)
 
@@ -73,7 +73,7 @@ def _tradeoff(dataset_key: str, guidance, guide_from, guide_to):
     """The guidance sweep from the card as a plot (FID and class accuracy against the scale,
     guidance everywhere; rings: the same scales in the limited interval), the current scale
     marked, and a line that reads the numbers of the nearest measured setting."""
-    sweep = denoising.guidance_sweep(dataset_key)
+    sweep = denoising.guidance_sweep(FAMILY, dataset_key)
     if not sweep:
         return None, "No guidance sweep in this checkpoint's card yet (`python benchmarks/guidance_sweep.py`)."
     rows = sweep["rows"]
@@ -102,9 +102,9 @@ def _tradeoff(dataset_key: str, guidance, guide_from, guide_to):
                    f"(measured with {sweep['sampler']} in {sweep['steps']} steps).")
 
 
-def _stats(frame: denoising.Frame) -> str:
+def _stats(frame: pipeline.Frame) -> str:
     if frame.result is None:
-        return f"Step {frame.index} of {frame.steps} (t = {frame.t}) · {frame.seconds:.2f} s of model time"
+        return f"Step {frame.done} of {frame.total} (t = {frame.t}) · {frame.seconds:.2f} s of model time"
     r = frame.result
     return (f"**{len(r.images)} images in {r.seconds:.2f} s** of model time · {r.nfe} network evaluations "
             f"each · the classifier agrees on {int((r.predicted == r.labels).sum())}/{len(r.images)} · "
@@ -120,7 +120,7 @@ def build(dataset: gr.Radio) -> None:
             with gr.Row():
                 noisy = picture(label="x_t: the images being denoised")
                 clean = picture(label="x_0: what the network thinks they will become")
-            plot = picture(_plot(None), label="The noise schedule")
+            plot = picture(_plot(dataset.value, None), label="The noise schedule")
             stats = gr.Markdown()
     with gr.Accordion("Guidance: quality against variety", open=True):
         with gr.Row():
@@ -155,22 +155,23 @@ def build(dataset: gr.Radio) -> None:
                 timesteps.append(frame.t)
                 yield frame
 
-        for frame in throttled(visited(denoising.denoise(dataset_key, label_value, n_value, seed_value, **opts))):
-            chart = _plot(frame.t, timesteps)
+        for frame in throttled(visited(denoising.denoise(FAMILY, dataset_key, label_value, n_value, seed_value,
+                                                         **opts))):
+            chart = _plot(dataset_key, frame.t, timesteps)
             if frame.result is None:
-                yield (render.grid(frame.noisy, scale=4, top=LABEL_ROOM), render.grid(frame.predicted, scale=4, top=LABEL_ROOM), chart,
+                yield (render.grid(frame.images, scale=4, top=LABEL_ROOM), render.grid(frame.preview, scale=4, top=LABEL_ROOM), chart,
                        _stats(frame))
             else:
                 r = frame.result
                 sheet = render.grid(r.images, r.captions(), scale=4, marks=list(r.predicted == r.labels), top=LABEL_ROOM)
-                yield sheet, render.grid(frame.predicted, scale=4, top=LABEL_ROOM), chart, _stats(frame)
+                yield sheet, render.grid(frame.preview, scale=4, top=LABEL_ROOM), chart, _stats(frame)
 
     @user_errors
     @api_names("dataset", *START, "strength", "seed", *NAMES)
     def edit(dataset_key, source_value, label_value, which, sketch, s, seed_value, *option_values):
         opts = dict(zip(NAMES, option_values))
         start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)
-        out = denoising.edit(dataset_key, start, label_id, s, 4, seed_value, **opts)
+        out = denoising.edit(FAMILY, dataset_key, start, label_id, s, 4, seed_value, **opts)
         tiles = np.concatenate([start[None], out["noised"][None], out["results"]])
         sheet = render.grid(tiles, ["start", f"noised to {float(s):.0%}", *out["captions"]], scale=4,
                             cols=len(tiles), marks=[True, True, *out["agree"]], top=LABEL_ROOM)
@@ -185,7 +186,7 @@ def build(dataset: gr.Radio) -> None:
         opts = dict(zip((name for name in NAMES if name != "steps"), option_values))
         results, lines = [], []
         for steps, r in zip(denoising.COMPARED_STEPS,
-                            denoising.compare_steps(dataset_key, label_value, seed_value, 4, **opts)):
+                            denoising.compare_steps(FAMILY, dataset_key, label_value, seed_value, 4, **opts)):
             results.append(r)
             lines.append(f"{steps} steps: {r.seconds:.2f} s, {r.nfe} network evaluations per image, the classifier "
                          f"agrees on {int((r.predicted == r.labels).sum())}/4")

@@ -60,7 +60,7 @@ def build(dataset: gr.Radio) -> None:
 
     @user_errors
     def interpolate(dataset_key, label_value, a, b, k, psi):
-        frames = explore.interpolate(dataset_key, label_value, a, b, k, psi)
+        frames = explore.interpolate("gan", dataset_key, label_value, a, b, k, psi)
         name = f"gan-{dataset_key}-{label_value}-seeds{a}-{b}.gif"
         return render.strip(frames, scale=3), cache_file(render.gif(frames), name)
 

@@ -57,9 +57,9 @@ def masks_picture():
                        pad=10, top=LABEL_ROOM)
 
 
-def _stats(frame: painting.Frame) -> str:
+def _stats(frame: pipeline.Frame) -> str:
     if frame.result is None:
-        return (f"Row {frame.filled // 28} of 28 · {frame.filled} of 784 pixels per image · "
+        return (f"Row {frame.done // 28} of 28 · {frame.done} of 784 pixels per image · "
                 f"{frame.seconds:.2f} s of model time")
     r = frame.result
     return (f"**{len(r.images)} images in {r.seconds:.2f} s** of model time · 784 network steps each · "
@@ -103,7 +103,7 @@ def build(dataset: gr.Radio) -> None:
                      f"{names[label_value if label_value != ALL else 0]})")
             chart = render.bars(frame.probs, frame.value, title)
             if frame.result is None:
-                yield render.canvas(frame.images, frame.filled, top=LABEL_ROOM), chart, _stats(frame)
+                yield render.canvas(frame.images, frame.done, top=LABEL_ROOM), chart, _stats(frame)
             else:
                 res = frame.result
                 sheet = render.grid(res.images, res.captions(), scale=6, marks=list(res.predicted == res.labels),

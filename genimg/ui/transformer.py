@@ -57,9 +57,9 @@ def mask_picture():
     return render.grid(cells[None], scale=1, pad=10, top=LABEL_ROOM)
 
 
-def _stats(frame: painting.Frame) -> str:
+def _stats(frame: pipeline.Frame) -> str:
     if frame.result is None:
-        return (f"Token {frame.filled} of {frame.total} per image · "
+        return (f"Token {frame.done} of {frame.total} per image · "
                 f"{frame.seconds:.2f} s of model time")
     r = frame.result
     return (f"**{len(r.images)} images in {r.seconds:.2f} s** of model time · {frame.total} Transformer "
@@ -67,7 +67,7 @@ def _stats(frame: painting.Frame) -> str:
             f"{int((r.predicted == r.labels).sum())}/{len(r.images)} · seed {r.seed}")
 
 
-def _next_token_bars(frame: painting.Frame, codes: int):
+def _next_token_bars(frame: pipeline.Frame, codes: int):
     """The ``TOP`` likeliest tokens of image 1's last step, with the drawn one among them."""
     order = list(np.argsort(-frame.probs)[:TOP])
     if frame.value not in order:
@@ -129,7 +129,7 @@ def build(dataset: gr.Radio) -> None:
     @api_names("dataset", *START)
     def round_trip(dataset_key, *picked):
         start, label_id, origin = picked_start(dataset_key, *picked)
-        out = explore.round_trip(dataset_key, start)
+        out = explore.round_trip(FAMILY, dataset_key, start)
         side = 28 * 6
         tokens_img = np.asarray(render.token_map(out["tokens"], out["codes"], side=side).resize((side, side)))
         pics = [np.asarray(render.grid(im[None], scale=6, pad=0)) for im in (start, out["reconstruction"])]
@@ -146,7 +146,7 @@ def build(dataset: gr.Radio) -> None:
         opts = dict(zip(option_names(FAMILY), option_values))
         start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)
         out = painting.complete(FAMILY, dataset_key, start, label_id, k, m, seed_value, **opts)
-        recon = explore.round_trip(dataset_key, start)["reconstruction"]
+        recon = explore.round_trip(FAMILY, dataset_key, start)["reconstruction"]
         labels = ("start, decoded", f"top {int(k)} token rows")
         return completion_sheet(dataset_key, recon, labels, out, label_id, origin)
 

@@ -74,16 +74,16 @@ def build(dataset: gr.Radio) -> None:
 
     @user_errors
     def reconstruct(dataset_key, seed):
-        originals, recon = explore.reconstruct(dataset_key, 10, seed)
+        originals, recon = explore.reconstruct("vae", dataset_key, 10, seed)
         return _pair_rows(originals, recon)
 
     @user_errors
     def latent_map(dataset_key, label, size):
-        return render.grid(explore.latent_map(dataset_key, label, size), cols=int(size), scale=2, pad=0)
+        return render.grid(explore.latent_map("vae", dataset_key, label, size), cols=int(size), scale=2, pad=0)
 
     @user_errors
     def encode(dataset_key, sketch, label):
-        out = explore.encode_drawing(dataset_key, drawn(sketch), None if label == ALL else label)
+        out = explore.encode_drawing("vae", dataset_key, drawn(sketch), None if label == ALL else label)
         pair = render.strip(np.stack([out["input"], out["reconstruction"]]), scale=5)
         return pair, render.strip(out["samples"], scale=3), f"Encoded as class **{out['label']}** ({out['how']})."
 
