@@ -71,6 +71,31 @@ def edit(family: str, dataset: str, start: np.ndarray, label, strength=0.6, coun
             "seconds": seconds, "steps": len(steps), **_judge(dataset, steps[-1].canvas, label)}
 
 
+def path(family: str, dataset: str, label=0, seed=0, **options) -> dict:
+    """The path one image of class ``label`` takes from its start noise to the sample (the image
+    ``pipeline.generate`` makes with n=1 and this seed), in the plane of its two ends: ``points``
+    (steps + 1, 2), each x along the start noise and along the part of the sample orthogonal to
+    it, in the model's units; ``straightness``: the distance from start to end over the length
+    of the path (1: a straight line); ``image`` (uint8 28x28) and ``nfe``."""
+    pipeline.check_family(family)
+    dataset_info(dataset)
+    label, seed = pipeline.check_int("label", label, 0, NUM_CLASSES - 1), pipeline.check_seed(seed)
+    options = pipeline.check_options(family, options)
+    model = pipeline.load_model(family, dataset)
+    gen = torch.Generator().manual_seed(seed)
+    noise = torch.randn(1, 1, 28, 28, generator=gen)  # what stream would draw first
+    with torch.inference_mode():
+        steps = list(model.stream(torch.tensor([label]), gen, noise=noise, **options))
+        xs = torch.stack([noise.flatten(), *(s.state.flatten() for s in steps)]).double()
+    along = xs[0] / xs[0].norm()
+    across = xs[-1] - (xs[-1] @ along) * along
+    across = across / across.norm().clamp_min(1e-12)
+    length = (xs[1:] - xs[:-1]).norm(dim=1).sum().item()
+    return {"points": torch.stack([xs @ along, xs @ across], 1).numpy(),
+            "straightness": (xs[-1] - xs[0]).norm().item() / max(length, 1e-12),
+            "image": to_uint8(steps[-1].canvas)[0], "nfe": pipeline.nfe(model, options)}
+
+
 def _judge(dataset: str, x: torch.Tensor, label: int) -> dict:
     from . import metrics
 

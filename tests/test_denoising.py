@@ -58,3 +58,10 @@ def test_steps_comparison_shares_the_start_noise():
 def test_bad_diffusion_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_the_path_runs_from_the_start_noise_to_the_generated_image():
+    out = denoising.path("diffusion", "mnist", 3, seed=4, steps=8)
+    assert out["points"].shape == (9, 2) and 0 < out["straightness"] <= 1
+    assert out["points"][0, 1] == pytest.approx(0, abs=1e-6)  # the start lies on its own axis
+    assert np.array_equal(out["image"], pipeline.generate("diffusion", "mnist", 3, 1, seed=4, steps=8).images[0])

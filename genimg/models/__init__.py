@@ -81,6 +81,7 @@ class Step:
     probs: Any = None  # its distribution (levels or codes,),
     value: int | None = None  # and the value drawn there
     tokens: Any = None  # (B, rows, cols) token ids so far, -1 where not drawn yet
+    state: Any = None  # a denoiser's x after the step in its own units (unclamped): its path
 
 
 @runtime_checkable

@@ -107,7 +107,7 @@ class Model(Denoiser):
             w = self.guided(t, guidance, guide_from, guide_to)
             out = scheduler.step(self.predict(x, t, labels, w), t, x, generator)
             x = out.prev
-            yield Step(to01(x), i + 1, n, preview=to01(out.x0), t=t)
+            yield Step(to01(x), i + 1, n, preview=to01(out.x0), t=t, state=x)
 
 
 class Trainer(EmaTrainer):
