@@ -215,6 +215,7 @@ class Frame:
     probs: np.ndarray | None = None  # its distribution,
     value: int | None = None  # the value drawn
     tokens: np.ndarray | None = None  # (N, rows, cols) token ids so far, -1 where not drawn yet
+    state: np.ndarray | None = None  # float (N, C, H, W): a denoiser's x in its own units (e.g. latents)
     result: Result | None = None  # after the last step: labels, the classifier's view, timing
 
     @property
@@ -256,7 +257,8 @@ def stream(family: str, dataset: str, label=None, n=4, seed=0, every: int | None
                           preview=None if step.preview is None else to_uint8(step.preview), t=step.t,
                           pixel=step.pixel, value=step.value,
                           probs=None if step.probs is None else step.probs.float().numpy(),
-                          tokens=None if step.tokens is None else step.tokens.numpy())
+                          tokens=None if step.tokens is None else step.tokens.numpy(),
+                          state=None if step.state is None else step.state.float().numpy())
             if step.done == step.total:
                 frame.result = judged(step.canvas, labels, seconds, nfe(model, opts), family, dataset, seed, opts)
         yield frame

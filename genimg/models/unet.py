@@ -105,10 +105,13 @@ class Denoiser(nn.Module):
     batch = 64  # images per network pass when generating many: at 64 the UNet's activations stay
     # in the CPU's caches; 500 at once was 1.8x slower per image on 2 cores
 
-    def __init__(self, config):
+    def __init__(self, config, net: nn.Module | None = None):
+        """``net``: the denoising network (default: the UNet of ``config``'s widths); it takes
+        (x, t, y) and has ``null_class``, the class id that means "no class"."""
         super().__init__()
         self.config = config
-        self.net = UNet(tuple(config.widths), config.emb, config.num_classes, config.attention)
+        self.net = net if net is not None else UNet(tuple(config.widths), config.emb, config.num_classes,
+                                                    config.attention)
 
     @staticmethod
     def guidance_at(level: float, guidance: float, guide_from: float = 1.0, guide_to: float = 0.0) -> float:
