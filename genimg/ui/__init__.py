@@ -17,11 +17,12 @@ from ..models import FAMILIES, get
 from . import compare
 from .common import DEFAULT_DATASET, dataset_choices, sample_panel, strict_numbers
 
-INTRO = """# genimg — five ways to generate an image
+INTRO = """# genimg — {count} ways to generate an image
 Every tab is a different family of generative model, trained on the same tiny images
 (28×28 handwritten digits or clothes), class-conditional, and running live on this CPU.
 Pick a dataset, pick a tab, press **Generate**. Each tab's *How it works* explains the idea.
 """
+NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
 def shown_families() -> list[str]:
@@ -46,10 +47,11 @@ def family_tab(family: str, dataset: gr.Radio) -> None:
 def build() -> gr.Blocks:
     """The whole app: the dataset choice, a tab per shown family, and the Compare tab."""
     with gr.Blocks(title="genimg", delete_cache=(3600, 3600)) as demo:
-        gr.Markdown(INTRO)
+        families = shown_families()
+        gr.Markdown(INTRO.format(count=NUMBERS[len(families)] if len(families) < len(NUMBERS) else len(families)))
         dataset = gr.Radio(dataset_choices(), value=DEFAULT_DATASET, label="Dataset")
         with gr.Tabs():
-            for family in shown_families():
+            for family in families:
                 with gr.Tab(get(family).TITLE, id=family):
                     family_tab(family, dataset)
             with gr.Tab("Compare", id="compare"):
