@@ -146,9 +146,9 @@ def usage(ids: torch.Tensor, codes: int) -> dict:
 
 @torch.no_grad()
 def token_likelihood(model, dataset: str, data_dir=None) -> dict:
-    """A tokenizer + prior model (``tokenize``, ``detokenize``, ``nll``) on the test set: the tokenizer's reconstruction error (per
-    pixel, [0,1] units) and codebook usage, and the prior's exact negative log-likelihood of the
-    test images' tokens (per token and per image of 49 tokens)."""
+    """A tokenizer + prior model (``tokenize``, ``detokenize``, ``nll``) on the test set: the
+    tokenizer's reconstruction error (per pixel, [0,1] units) and codebook usage, and the prior's
+    exact negative log-likelihood of the test images' tokens (per token and per image of 49)."""
     from ..data import load_tensors
 
     x, y = load_tensors(dataset, "test", data_dir)

@@ -224,8 +224,23 @@ def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
                 f"({r.seconds * 1000 / len(r.images):.2f} ms each) · {r.nfe} network evaluation"
                 f"{'s' if r.nfe != 1 else ''} per image · the classifier agrees on {agree}/{len(r.images)} · "
                 f"seed {r.seed}")
-        sheet = render.grid(r.images, r.captions(), marks=list(r.predicted == r.labels), top=LABEL_ROOM)
+        sheet = result_sheet(r)
         return sheet, text, render.strip(np.stack(first), scale=5)
 
     go.click(generate, [dataset, label, n, seed, *opts], [grid, stats, process],
              api_name=f"generate_{family}", concurrency_id=MODEL_QUEUE)
+
+
+def result_sheet(r: pipeline.Result, scale: int = 4) -> Image.Image:
+    """A ``Result`` as a captioned grid, red where the classifier does not see the class asked for."""
+    return render.grid(r.images, r.captions(), scale=scale, marks=list(r.predicted == r.labels), top=LABEL_ROOM)
+
+
+def stream_stats(frame: pipeline.Frame, where: str, cost: str = "{nfe} network evaluations each") -> str:
+    """The line under a streaming tab: ``where`` the sampler is while it runs; at the end the
+    tally, with ``cost`` per image (``{nfe}``: the result's network evaluations)."""
+    if frame.result is None:
+        return f"{where} · {frame.seconds:.2f} s of model time"
+    r = frame.result
+    return (f"**{len(r.images)} images in {r.seconds:.2f} s** of model time · {cost.format(nfe=r.nfe)} · the "
+            f"classifier agrees on {int((r.predicted == r.labels).sum())}/{len(r.images)} · seed {r.seed}")

@@ -8,7 +8,7 @@ import numpy as np
 from .. import denoising, pipeline, render
 from ..models import diffusion
 from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, how_it_works, live_controls, option_names,
-                     picked_start, start_picker, throttled, user_errors)
+                     picked_start, start_picker, result_sheet, stream_stats, throttled, user_errors)
 from .picture import picture
 
 FAMILY = "diffusion"
@@ -103,12 +103,7 @@ def _tradeoff(dataset_key: str, guidance, guide_from, guide_to):
 
 
 def _stats(frame: pipeline.Frame) -> str:
-    if frame.result is None:
-        return f"Step {frame.done} of {frame.total} (t = {frame.t}) · {frame.seconds:.2f} s of model time"
-    r = frame.result
-    return (f"**{len(r.images)} images in {r.seconds:.2f} s** of model time · {r.nfe} network evaluations "
-            f"each · the classifier agrees on {int((r.predicted == r.labels).sum())}/{len(r.images)} · "
-            f"seed {r.seed}")
+    return stream_stats(frame, f"Step {frame.done} of {frame.total} (t = {frame.t})")
 
 
 def build(dataset: gr.Radio) -> None:
@@ -159,11 +154,11 @@ def build(dataset: gr.Radio) -> None:
                                                          **opts))):
             chart = _plot(dataset_key, frame.t, timesteps)
             if frame.result is None:
-                yield (render.grid(frame.images, scale=4, top=LABEL_ROOM), render.grid(frame.preview, scale=4, top=LABEL_ROOM), chart,
-                       _stats(frame))
+                yield (render.grid(frame.images, scale=4, top=LABEL_ROOM),
+                       render.grid(frame.preview, scale=4, top=LABEL_ROOM), chart, _stats(frame))
             else:
                 r = frame.result
-                sheet = render.grid(r.images, r.captions(), scale=4, marks=list(r.predicted == r.labels), top=LABEL_ROOM)
+                sheet = result_sheet(r)
                 yield sheet, render.grid(frame.preview, scale=4, top=LABEL_ROOM), chart, _stats(frame)
 
     @user_errors

@@ -8,7 +8,7 @@ import numpy as np
 from .. import painting, pipeline, render
 from ..models import pixelcnn
 from .common import (ALL, LABEL_ROOM, MODEL_QUEUE, completion_sheet, how_it_works, live_controls, option_sliders,
-                     picked_start, seed_input, start_picker, throttled, user_errors)
+                     picked_start, seed_input, start_picker, result_sheet, stream_stats, throttled, user_errors)
 from .picture import picture
 
 HOW = r"""
@@ -58,12 +58,8 @@ def masks_picture():
 
 
 def _stats(frame: pipeline.Frame) -> str:
-    if frame.result is None:
-        return (f"Row {frame.done // 28} of 28 · {frame.done} of 784 pixels per image · "
-                f"{frame.seconds:.2f} s of model time")
-    r = frame.result
-    return (f"**{len(r.images)} images in {r.seconds:.2f} s** of model time · 784 network steps each · "
-            f"the classifier agrees on {int((r.predicted == r.labels).sum())}/{len(r.images)} · seed {r.seed}")
+    return stream_stats(frame, f"Row {frame.done // 28} of 28 · {frame.done} of 784 pixels per image",
+                        "784 network steps each")
 
 
 def build(dataset: gr.Radio) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 from .. import explore, painting, pipeline, render
 from ..models import transformer
 from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, completion_sheet, how_it_works, live_controls,
-                     option_names, picked_start, start_picker, throttled, user_errors)
+                     option_names, picked_start, start_picker, result_sheet, stream_stats, throttled, user_errors)
 from .picture import picture
 
 FAMILY = "transformer"
@@ -57,16 +57,6 @@ def mask_picture():
     return render.grid(cells[None], scale=1, pad=10, top=LABEL_ROOM)
 
 
-def _stats(frame: pipeline.Frame) -> str:
-    if frame.result is None:
-        return (f"Token {frame.done} of {frame.total} per image · "
-                f"{frame.seconds:.2f} s of model time")
-    r = frame.result
-    return (f"**{len(r.images)} images in {r.seconds:.2f} s** of model time · {frame.total} Transformer "
-            f"steps + 1 decoder pass each · the classifier agrees on "
-            f"{int((r.predicted == r.labels).sum())}/{len(r.images)} · seed {r.seed}")
-
-
 def _next_token_bars(frame: pipeline.Frame, codes: int):
     """The ``TOP`` likeliest tokens of image 1's last step, with the drawn one among them."""
     order = list(np.argsort(-frame.probs)[:TOP])
@@ -78,6 +68,11 @@ def _next_token_bars(frame: pipeline.Frame, codes: int):
                        f"Image 1, token {frame.pixel + 1} (row {r + 1}, column {c + 1}): p(next token | before)",
                        swatches=colours[order], names=[str(t) for t in order], axis="token id (top 10)",
                        tallest=max(float(frame.probs.max()), 0.05))
+
+
+def _stats(frame: pipeline.Frame) -> str:
+    return stream_stats(frame, f"Token {frame.done} of {frame.total} per image",
+                        f"{frame.total} Transformer steps + 1 decoder pass each")
 
 
 def build(dataset: gr.Radio) -> None:
