@@ -43,7 +43,7 @@ def test_bench_cli_writes_json_and_prints_the_table(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [(["--batch", "0"], "batch must be a whole number between 1 and 256"),
                                             (["--out", "b.txt"], "--out must end in .json"),
-                                            (["--family", "flow"], "unknown family 'flow'"),
+                                            (["--family", "nonesuch"], "unknown family 'nonesuch'"),
                                             (["--dataset", "cifar"], "unknown dataset 'cifar'")])
 def test_bad_bench_arguments(args, message, capsys):
     assert main(["bench", "--no-tabs", *args]) == 2

@@ -102,7 +102,7 @@ def test_train_a_tiny_transformer_through_both_stages(tmp_path, synthetic_data):
 
 
 @pytest.mark.parametrize("family, dataset, message", [
-    ("flow", "mnist", "choose one of gan, vae"), ("gan", "cifar", "choose one of mnist, fashion")])
+    ("nonesuch", "mnist", "choose one of gan, vae"), ("gan", "cifar", "choose one of mnist, fashion")])
 def test_unknown_family_and_dataset(family, dataset, message, tmp_path, capsys):
     assert main(["sample", "--family", family, "--dataset", dataset, "--out", str(tmp_path / "x.npz")]) == 2
     assert message in capsys.readouterr().err

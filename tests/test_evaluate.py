@@ -52,7 +52,7 @@ def test_eval_writes_the_card(synthetic_data, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args, message", [(["-n", "50"], "n must be a whole number between 1000 and 10000"),
-                                            (["--family", "flow"], "unknown family 'flow'"),
+                                            (["--family", "nonesuch"], "unknown family 'nonesuch'"),
                                             (["--budget", "0"], "budget must be between 1 and 3600 seconds")])
 def test_bad_eval_arguments(args, message, capsys, synthetic_data):
     assert main(["eval", "--dataset", "mnist", "--data-dir", str(synthetic_data), *args]) == 2

@@ -176,7 +176,7 @@ def test_a_file_that_is_not_an_image_is_refused(client, tmp_path):
 
 
 BAD_CLI = [
-    (["sample", "--family", "flow", "--dataset", "mnist", "--out", "x.png"], "unknown family 'flow'"),
+    (["sample", "--family", "nonesuch", "--dataset", "mnist", "--out", "x.png"], "unknown family 'nonesuch'"),
     (["sample", "--family", "gan", "--dataset", "cifar", "--out", "x.png"], "unknown dataset 'cifar'"),
     (["sample", "--family", "gan", "--dataset", "mnist", "-n", "0", "--out", "x.png"], "n must be a whole number"),
     (["sample", "--family", "gan", "--dataset", "mnist", "-n", "99999", "--out", "x.png"], "n must be a whole number"),
@@ -190,7 +190,7 @@ BAD_CLI = [
     (["sample", "--family", "diffusion", "--dataset", "mnist", "--sampler", "euler", "--out", "x.png"],
      "sampler must be one of dpm++, ddim, ddpm"),
     (["sample", "--family", "gan", "--dataset", "mnist", "--top-k", "3", "--out", "x.png"], "does not apply to gan"),
-    (["train", "--family", "flow", "--dataset", "mnist"], "unknown family 'flow'"),
+    (["train", "--family", "nonesuch", "--dataset", "mnist"], "unknown family 'nonesuch'"),
     (["eval", "--dataset", "mnist", "-n", "5"], "n must be a whole number between 1000 and 10000"),
     (["bench", "--batch", "-4", "--no-tabs"], "batch must be a whole number"),
 ]

@@ -64,8 +64,8 @@ def test_options_are_checked_not_clamped():
 
 
 def test_unknown_family_and_dataset():
-    with pytest.raises(ValueError, match="unknown family 'flow'; choose one of gan, vae"):
-        pipeline.generate("flow", "mnist")
+    with pytest.raises(ValueError, match="unknown family 'nonesuch'; choose one of gan, vae"):
+        pipeline.generate("nonesuch", "mnist")
     with pytest.raises(ValueError, match="unknown dataset 'cifar'; choose one of mnist, fashion"):
         pipeline.generate("gan", "cifar")
 
