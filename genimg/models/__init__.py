@@ -24,7 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 
 # In the order the app shows them. A family appears once its module is listed here and its
 # checkpoints exist.
-FAMILIES: tuple[str, ...] = ("gan", "vae", "pixelcnn", "transformer", "diffusion", "flow")
+FAMILIES: tuple[str, ...] = ("gan", "vae", "pixelcnn", "transformer", "diffusion", "flow", "latent")
 # Families being built: trained and tested at tiny size, not yet shipped, shown or scored.
 DEVELOPING: tuple[str, ...] = ()
 # Everything `python -m genimg train` can build: the families, the classifier that labels the

@@ -1,0 +1,25 @@
+"""The Latent diffusion family's sampler, steps and guidance, measured as the Flow matching
+family's are (``flow_sweep.py``, the same settings): FID, class accuracy, precision, recall and
+the latent network evaluations per image. Results go into each latent card (``latent_sweep``),
+benchmarks/results/latent_sweep.json and, with ``--write``, README.md.
+
+    python benchmarks/latent_sweep.py [--dataset D ...] [-n 2000] [--write]
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import sweep_main, sweep_table  # noqa: E402
+from benchmarks.flow_sweep import COLUMNS, KEYS, settings  # noqa: E402
+
+FAMILY = "latent"
+
+
+def table() -> str:
+    return sweep_table(FAMILY, "latent_sweep", COLUMNS, KEYS)
+
+
+if __name__ == "__main__":
+    sweep_main(__doc__, FAMILY, "latent_sweep", settings, table)
