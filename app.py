@@ -1,4 +1,4 @@
-"""genimg: generate images with five families of generators, side by side, live on a CPU.
+"""genimg: generate images with every family of generators, side by side, live on a CPU.
 
     python app.py            # http://127.0.0.1:7860
 """

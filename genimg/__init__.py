@@ -1,4 +1,4 @@
-"""genimg: five families of image generators, side by side, on MNIST and Fashion-MNIST.
+"""genimg: every family of image generator, side by side, on MNIST and Fashion-MNIST.
 
     >>> import genimg, torch
     >>> model = genimg.load("gan", "mnist")
