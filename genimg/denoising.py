@@ -12,17 +12,18 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from . import pipeline
+from . import models, pipeline
 from .data import NUM_CLASSES, dataset_info, to_uint8
 
 MAX_N = pipeline.STREAM_MAX_N  # images denoised live at once in the app
 COMPARED_STEPS = (5, 10, 25, 50)
 
 
-def schedule(family: str, dataset: str) -> np.ndarray:
-    """abar_t for t = 0..T-1 of the family's noise schedule: how much of the image is left at
-    each timestep (1 = all, 0 = noise)."""
-    return pipeline.load_model(family, dataset).schedule.alpha_bar.float().numpy()
+def schedule(family: str) -> np.ndarray:
+    """abar_t for t = 0..T-1 of the family's noise schedule (its models' ``schedule``): how much
+    of the image is left at each timestep (1 = all, 0 = noise). No checkpoint is loaded."""
+    pipeline.check_family(family)
+    return models.get(family).Model.schedule.alpha_bar.float().numpy()
 
 
 def guidance_sweep(family: str, dataset: str) -> dict | None:

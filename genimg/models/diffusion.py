@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import torch
 
-from . import EmaTrainer, Option, Step, autocast
+from . import Option, Step, autocast
 from .schedulers import SCHEDULERS, T, Schedule
-from .unet import Denoiser
+from .unet import Denoiser, EmaTrainer
 
 TITLE = "Diffusion"
 SUMMARY = ("Start from pure noise and remove it step by step: a UNet, guided by the class, predicts what to "
@@ -64,9 +64,7 @@ def to01(x: torch.Tensor) -> torch.Tensor:
 
 
 class Model(Denoiser):
-    def __init__(self, config: Config):
-        super().__init__(config)
-        self.schedule = Schedule()  # fixed numbers, not weights
+    schedule = Schedule()  # fixed numbers, not weights: the same for every model
 
     def guided(self, t: int, guidance: float, guide_from: float = 1.0, guide_to: float = 0.0) -> float:
         """The guidance scale at timestep ``t``: ``guidance`` inside the interval of noise levels

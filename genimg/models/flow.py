@@ -23,10 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn as nn
 
-from . import EmaTrainer, Option, Step, autocast
-from .unet import Denoiser
+from . import Option, Step, autocast
+from .unet import Denoiser, EmaTrainer
 
 TITLE = "Flow matching"
 SUMMARY = ("Learn the velocity that moves noise to an image along a straight line, then follow it in a few "
@@ -74,6 +73,7 @@ def check_sampler(sampler: str) -> str:
 
 class Model(Denoiser):
     shape = (1, 28, 28)  # what flows: an image (a family that flows in another space sets its own)
+    defaults = {o.name: o.default for o in OPTIONS}  # the options when not given (a family may set its own)
 
     def picture(self, x: torch.Tensor) -> torch.Tensor:
         """What ``x`` looks like: images (B,1,28,28) in [0,1]."""
@@ -92,44 +92,52 @@ class Model(Denoiser):
         """The step boundaries from noise to image: 1, 1 - 1/n, ..., 0."""
         return [1 - i / steps for i in range(steps + 1)]
 
-    def nfe(self, sampler="heun", steps=5, guidance=3.0, guide_from=0.7, guide_to=0.5, **_) -> int:
+    def settings(self, options: dict) -> tuple:
+        """(sampler, steps, guidance, guide_from, guide_to): the options given, the family's
+        defaults (``defaults``) for the rest."""
+        unknown = set(options) - set(self.defaults)
+        if unknown:
+            raise TypeError(f"unknown option {sorted(unknown)[0]!r}; the options are {', '.join(self.defaults)}")
+        o = {**self.defaults, **options}
+        return check_sampler(o["sampler"]), int(o["steps"]), o["guidance"], o["guide_from"], o["guide_to"]
+
+    def nfe(self, **options) -> int:
         """Network evaluations per image: one per velocity (Heun: two a step but the last), two
         where guided."""
-        ts = self.times(int(steps))
-        points = ts[:-1] + (ts[1:-1] if check_sampler(sampler) == "heun" else [])
-        return sum(1 if self.guided(t, guidance, guide_from, guide_to) in (0, 1) else 2 for t in points)
+        sampler, steps, *guide = self.settings(options)
+        ts = self.times(steps)
+        points = ts[:-1] + (ts[1:-1] if sampler == "heun" else [])
+        return sum(1 if self.guided(t, *guide) in (0, 1) else 2 for t in points)
 
-    def solve(self, labels, generator, sampler="heun", steps=5, guidance=3.0, guide_from=0.7, guide_to=0.5,
-              noise=None):
-        """The ODE from pure noise (``noise``, default drawn from ``generator``) to t = 0: yield
-        (t the step started from, x after the step, the clean x_0 guessed at its start)."""
-        check_sampler(sampler)
-        self.guided(0, guidance, guide_from, guide_to)  # a reversed interval fails before any work
+    def solve(self, labels, generator, noise=None, **options):
+        """The ODE from pure noise (``noise``, default drawn from ``generator``) to t = 0 with the
+        family's ``OPTIONS`` (sampler, steps, guidance, guide_from, guide_to): yield (t the step
+        started from, x after the step, the clean x_0 guessed at its start)."""
+        sampler, steps, *guide = self.settings(options)
+        self.guided(0, *guide)  # a reversed interval fails before any work
         x = torch.randn(len(labels), *self.shape, generator=generator) if noise is None else noise
-        ts = self.times(int(steps))
+        ts = self.times(steps)
         for t, s in zip(ts[:-1], ts[1:]):
-            v = self.velocity(x, t, labels, self.guided(t, guidance, guide_from, guide_to))
+            v = self.velocity(x, t, labels, self.guided(t, *guide))
             x0 = x - t * v
             nxt = x + (s - t) * v  # Euler: follow the velocity from t down to s
             if sampler == "heun" and s > 0:  # the velocity at the end of the Euler step, then the average
-                v2 = self.velocity(nxt, s, labels, self.guided(s, guidance, guide_from, guide_to))
+                v2 = self.velocity(nxt, s, labels, self.guided(s, *guide))
                 nxt = x + (s - t) * (v + v2) / 2
             x = nxt
             yield t, x, x0
 
     @torch.no_grad()
-    def stream(self, labels, generator, sampler="heun", steps=5, guidance=3.0, guide_from=0.7, guide_to=0.5,
-               noise=None):
+    def stream(self, labels, generator, noise=None, **options):
         """Yield a ``Step`` per ODE step: x and the guessed x_0 as pictures, x itself as ``state``."""
-        steps = int(steps)
-        for i, (t, x, x0) in enumerate(self.solve(labels, generator, sampler, steps, guidance, guide_from,
-                                                  guide_to, noise)):
+        steps = self.settings(options)[1]
+        for i, (t, x, x0) in enumerate(self.solve(labels, generator, noise, **options)):
             yield Step(self.picture(x), i + 1, steps, preview=self.picture(x0), t=t, state=x)
 
     @torch.no_grad()
-    def sample(self, labels, generator, sampler="heun", steps=5, guidance=3.0, guide_from=0.7, guide_to=0.5):
+    def sample(self, labels, generator, **options):
         """The last x as a picture (only the end is drawn)."""
-        *_, (_, x, _) = self.solve(labels, generator, sampler, steps, guidance, guide_from, guide_to)
+        *_, (_, x, _) = self.solve(labels, generator, **options)
         return self.picture(x)
 
 

@@ -100,6 +100,8 @@ class LatentNet(nn.Module):
 
 
 class Model(FlowModel):
+    defaults = DEFAULTS
+
     def __init__(self, config: Config):
         c = config.latent_channels
         super().__init__(config, LatentNet(c, config.width, config.blocks, config.emb, config.num_classes))
@@ -118,16 +120,6 @@ class Model(FlowModel):
     def picture(self, z: torch.Tensor) -> torch.Tensor:
         """Normalised codes (B,c,7,7) -> the decoded images (B,1,28,28) in [0,1]."""
         return torch.sigmoid(self.ae.decoder(z * self.scale[:, None, None] + self.shift[:, None, None]))
-
-    # the family's own option defaults when called without options
-    def nfe(self, **options) -> int:
-        return super().nfe(**{**DEFAULTS, **options})
-
-    def stream(self, labels, generator, **options):
-        return super().stream(labels, generator, **{**DEFAULTS, **options})
-
-    def sample(self, labels, generator, **options) -> torch.Tensor:
-        return super().sample(labels, generator, **{**DEFAULTS, **options})
 
     @torch.no_grad()
     def reconstruct(self, x01: torch.Tensor, labels=None) -> torch.Tensor:

@@ -5,9 +5,14 @@ x_t (B,1,28,28), the timestep t and the class y -> the network's prediction (B,1
 and the class (or "no class", for classifier-free guidance) are embedded together and added
 inside every block; self-attention over the 49 positions at 7x7, where it is cheap; skip
 connections carry each resolution's features from the way down to the way up.
+
+The families that denoise (Diffusion, Flow matching, and Latent diffusion with a network of its
+own) also share ``Denoiser`` (guidance in an interval, sample and frames read off ``stream``)
+and ``EmaTrainer`` (AdamW, warm-up and cosine decay, EMA weights).
 """
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -145,3 +150,53 @@ class Denoiser(nn.Module):
             keep = {round(i * (step.total - 1) / max(count - 1, 1)) + 1 for i in range(count)}
             if step.done in keep or step.done == step.total:
                 yield step.canvas
+
+
+class EmaTrainer:
+    """The trainer of a family with one network ``model.net`` trained by gradient descent and
+    sampled from an exponential moving average of its weights (the Diffusion, Flow matching and Latent diffusion families):
+    AdamW with ``warmup`` steps and cosine decay to a tenth, clipping at 1, EMA decay up to
+    ``ema_decay``. A subclass's ``step`` computes its loss and hands it to ``update``."""
+
+    warmup = 200
+    ema_decay = 0.999
+
+    def __init__(self, model, total_steps: int, lr: float = 1e-3):
+        self.model, self.total_steps, self.done = model, total_steps, 0
+        self.ema = copy.deepcopy(model.net).eval().requires_grad_(False)
+        self.opt = torch.optim.AdamW(model.net.parameters(), lr=lr, weight_decay=0.0)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, self._lr_factor)
+
+    def _lr_factor(self, i: int) -> float:
+        if i < self.warmup:
+            return (i + 1) / self.warmup
+        return 0.1 + 0.45 * (1 + math.cos(math.pi * min(i / max(self.total_steps, 1), 1.0)))
+
+    def update(self, loss) -> None:
+        """One optimizer step on ``loss``, then the EMA (its decay warms up over the first steps)."""
+        net = self.model.net
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        self.opt.step()
+        self.sched.step()
+        self.done += 1
+        decay = min(self.ema_decay, (1 + self.done) / (10 + self.done))
+        with torch.no_grad():
+            for e, p in zip(self.ema.parameters(), net.parameters()):
+                e.lerp_(p, 1 - decay)
+
+    def state_dict(self) -> dict:
+        return {"model": self.model.state_dict(), "ema": self.ema.state_dict(), "opt": self.opt.state_dict(),
+                "sched": self.sched.state_dict(), "done": self.done}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.ema.load_state_dict(state["ema"])
+        self.opt.load_state_dict(state["opt"])
+        self.sched.load_state_dict(state["sched"])
+        self.done = int(state["done"])
+
+    def inference_model(self, x, y):
+        self.model.net.load_state_dict(self.ema.state_dict())
+        return self.model.eval()

@@ -244,3 +244,10 @@ def stream_stats(frame: pipeline.Frame, where: str, cost: str = "{nfe} network e
     r = frame.result
     return (f"**{len(r.images)} images in {r.seconds:.2f} s** of model time · {cost.format(nfe=r.nfe)} · the "
             f"classifier agrees on {int((r.predicted == r.labels).sum())}/{len(r.images)} · seed {r.seed}")
+
+
+def denoised_pictures(frame: pipeline.Frame) -> tuple[Image.Image, Image.Image]:
+    """A denoiser's frame as its two pictures: the images on their way (at the end, the
+    captioned result) and the network's guess of where they will end."""
+    now = render.grid(frame.images, scale=4, top=LABEL_ROOM) if frame.result is None else result_sheet(frame.result)
+    return now, render.grid(frame.preview, scale=4, top=LABEL_ROOM)

@@ -8,7 +8,7 @@ import numpy as np
 from .. import denoising, pipeline, render
 from ..models import diffusion
 from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, how_it_works, live_controls, option_names,
-                     picked_start, start_picker, result_sheet, stream_stats, throttled, user_errors)
+                     picked_start, start_picker, denoised_pictures, stream_stats, throttled, user_errors)
 from .picture import picture
 
 FAMILY = "diffusion"
@@ -63,8 +63,8 @@ and denoise from there — the noise hides the wobbly details, the model redraws
 """
 
 
-def _plot(dataset_key: str, t: int | None, timesteps: list[int] | None = None):
-    abar = denoising.schedule(FAMILY, dataset_key)
+def _plot(t: int | None, timesteps: list[int] | None = None):
+    abar = denoising.schedule(FAMILY)
     title = "signal left: abar_t" + (f" = {abar[t]:.3f} at t = {t}" if t is not None else "")
     return render.curve(abar, t, title, "timestep t (0: clean ... 999: pure noise)", marks=timesteps)
 
@@ -115,7 +115,7 @@ def build(dataset: gr.Radio) -> None:
             with gr.Row():
                 noisy = picture(label="x_t: the images being denoised")
                 clean = picture(label="x_0: what the network thinks they will become")
-            plot = picture(_plot(dataset.value, None), label="The noise schedule")
+            plot = picture(_plot(None), label="The noise schedule")
             stats = gr.Markdown()
     with gr.Accordion("Guidance: quality against variety", open=True):
         with gr.Row():
@@ -152,14 +152,7 @@ def build(dataset: gr.Radio) -> None:
 
         for frame in throttled(visited(denoising.denoise(FAMILY, dataset_key, label_value, n_value, seed_value,
                                                          **opts))):
-            chart = _plot(dataset_key, frame.t, timesteps)
-            if frame.result is None:
-                yield (render.grid(frame.images, scale=4, top=LABEL_ROOM),
-                       render.grid(frame.preview, scale=4, top=LABEL_ROOM), chart, _stats(frame))
-            else:
-                r = frame.result
-                sheet = result_sheet(r)
-                yield sheet, render.grid(frame.preview, scale=4, top=LABEL_ROOM), chart, _stats(frame)
+            yield *denoised_pictures(frame), _plot(frame.t, timesteps), _stats(frame)
 
     @user_errors
     @api_names("dataset", *START, "strength", "seed", *NAMES)

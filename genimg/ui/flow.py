@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 from .. import denoising, pipeline, render
 from ..models import flow
 from .common import (LABEL_ROOM, MODEL_QUEUE, api_names, class_dropdown, how_it_works, live_controls, option_names,
-                     seed_input, result_sheet, stream_stats, throttled, user_errors)
+                     seed_input, denoised_pictures, stream_stats, throttled, user_errors)
 from .picture import picture
 
 FAMILY = "flow"
@@ -109,13 +109,7 @@ def build(dataset: gr.Radio) -> None:
     def generate(dataset_key, label_value, n_value, seed_value, *option_values):
         opts = dict(zip(NAMES, option_values))
         for frame in throttled(denoising.denoise(FAMILY, dataset_key, label_value, n_value, seed_value, **opts)):
-            if frame.result is None:
-                yield (render.grid(frame.images, scale=4, top=LABEL_ROOM),
-                       render.grid(frame.preview, scale=4, top=LABEL_ROOM), _stats(frame))
-            else:
-                r = frame.result
-                sheet = result_sheet(r)
-                yield sheet, render.grid(frame.preview, scale=4, top=LABEL_ROOM), _stats(frame)
+            yield *denoised_pictures(frame), _stats(frame)
 
     @user_errors
     def paths(dataset_key, label_value, seed_value):

@@ -8,7 +8,7 @@ import numpy as np
 from .. import checkpoint, denoising, explore, pipeline, render
 from ..models import latent
 from .common import LABEL_ROOM, MODEL_QUEUE, api_names, how_it_works, live_controls, option_names, seed_input, \
-    result_sheet, stream_stats, throttled, user_errors
+    denoised_pictures, stream_stats, throttled, user_errors
 from .picture import picture
 
 FAMILY = "latent"
@@ -106,13 +106,7 @@ def build(dataset: gr.Radio) -> None:
     def generate(dataset_key, label_value, n_value, seed_value, *option_values):
         opts = dict(zip(NAMES, option_values))
         for frame in throttled(denoising.denoise(FAMILY, dataset_key, label_value, n_value, seed_value, **opts)):
-            preview = render.grid(frame.preview, scale=4, top=LABEL_ROOM)
-            if frame.result is None:
-                yield _latents(frame.state), render.grid(frame.images, scale=4, top=LABEL_ROOM), preview, _stats(frame)
-            else:
-                r = frame.result
-                sheet = result_sheet(r)
-                yield _latents(frame.state), sheet, preview, _stats(frame)
+            yield _latents(frame.state), *denoised_pictures(frame), _stats(frame)
 
     @user_errors
     def reconstruct(dataset_key, seed_value):

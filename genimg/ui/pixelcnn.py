@@ -8,7 +8,7 @@ import numpy as np
 from .. import painting, pipeline, render
 from ..models import pixelcnn
 from .common import (ALL, LABEL_ROOM, MODEL_QUEUE, completion_sheet, how_it_works, live_controls, option_sliders,
-                     picked_start, seed_input, start_picker, result_sheet, stream_stats, throttled, user_errors)
+                     picked_start, seed_input, start_picker, stream_stats, throttled, user_errors)
 from .picture import picture
 
 HOW = r"""

@@ -8,7 +8,7 @@ import numpy as np
 from .. import explore, painting, pipeline, render
 from ..models import transformer
 from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, completion_sheet, how_it_works, live_controls,
-                     option_names, picked_start, start_picker, result_sheet, stream_stats, throttled, user_errors)
+                     option_names, picked_start, start_picker, stream_stats, throttled, user_errors)
 from .picture import picture
 
 FAMILY = "transformer"
