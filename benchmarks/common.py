@@ -130,17 +130,42 @@ def sweep_main(doc: str, family: str, name: str, settings, table, extra: dict | 
     p.add_argument("--dataset", action="append", default=None)
     p.add_argument("-n", type=int, default=2000)
     p.add_argument("--table-only", action="store_true", help="only rewrite README.md's table from the cards")
+    p.add_argument("--missing", action="store_true", help="measure only the settings a card's sweep lacks "
+                   "(same -n, same checkpoint) and keep its other rows")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     if not args.table_only:
         about = {"n": args.n, "date": time.strftime("%Y-%m-%d"), **(extra or {})}
         result = {**about, "datasets": {}}
         for dataset in args.dataset or DATASETS:
-            result["datasets"][dataset] = rows = measure_settings(family, dataset, settings(), args.n)
-            checkpoint.update_card(family, dataset, **{name: {**about, "rows": rows}})
+            card = checkpoint.read_card(family, dataset)
+            wanted, old = list(settings()), card.get(name)
+            kept = kept_rows(old, args.n, card["sha256"]) if args.missing else []
+            new = measure_settings(family, dataset, [s for s in wanted if not find_row(kept, s)], args.n)
+            result["datasets"][dataset] = rows = [find_row(kept, s) or find_row(new, s) for s in wanted]
+            date = about["date"] if not kept or about["date"] in old["date"] else f"{old['date']} and {about['date']}"
+            checkpoint.update_card(family, dataset, **{name: {**about, "date": date, "sha256": card["sha256"],
+                                                              "rows": rows}})
+        for dataset in [d for d in DATASETS if d not in result["datasets"]]:  # not measured now: as the cards have them
+            rows = (checkpoint.read_card(family, dataset).get(name) or {}).get("rows")
+            if rows:
+                result["datasets"][dataset] = rows
         save_json(args.out, result)
     if args.write or args.table_only:
         write_readme(name.replace("_", "-"), table())
+
+
+def find_row(rows: list[dict], setting: dict) -> dict | None:
+    """The row measured at ``setting`` (every option equal), or None."""
+    return next((r for r in rows if all(r.get(k) == v for k, v in setting.items())), None)
+
+
+def kept_rows(sweep: dict | None, n: int, sha256: str) -> list[dict]:
+    """A card's sweep rows that still hold: the same number of samples, and the same weights
+    (sweeps written before they recorded the weights' sha256 are taken as of these)."""
+    if not sweep or sweep["n"] != n or sweep.get("sha256", sha256) != sha256:
+        return []
+    return sweep["rows"]
 
 
 def sweep_table(family: str, name: str, columns: dict, keys: tuple, how=lambda sweep: "") -> str:

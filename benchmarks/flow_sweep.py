@@ -8,7 +8,7 @@ against the test set in both rulers' features (the judge's FID is the headline).
 into each flow card (``flow_sweep``), into benchmarks/results/flow_sweep.json, and with
 ``--write`` into README.md.
 
-    python benchmarks/flow_sweep.py [--dataset D ...] [-n 2000] [--write]
+    python benchmarks/flow_sweep.py [--dataset D ...] [-n 2000] [--missing] [--write]
 """
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ SETTINGS = (  # (sampler, steps, guidance, guide_from, guide_to)
     ("euler", 8, 2.0, 0.7, 0.3), ("euler", 8, 1.5, 0.7, 0.3), ("heun", 5, 2.0, 0.7, 0.3),
     ("euler", 10, 2.0, 0.8, 0.2), ("euler", 50, 2.0, 0.8, 0.2),
     ("heun", 4, 2.0, 0.7, 0.3), ("heun", 5, 2.0, 0.7, 0.5), ("heun", 5, 3.0, 0.7, 0.5),
+    ("dpm++", 10, 1.0, 0.8, 0.2), ("dpm++", 6, 2.0, 0.7, 0.5), ("dpm++", 10, 2.0, 0.7, 0.5),
+    ("dpm++", 10, 3.0, 0.7, 0.5),
 )
 
 

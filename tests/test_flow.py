@@ -30,11 +30,27 @@ def test_heun_is_second_order_and_euler_first_order(monkeypatch):
     assert error("euler", 8) / error("euler", 16) == pytest.approx(2, rel=0.1)
     assert error("heun", 8) / error("heun", 16) == pytest.approx(4, rel=0.1)
     assert error("heun", 4) < error("euler", 16)
+    # DPM-Solver++(2M): one pass a step like Euler, but second order: it extrapolates the guess
+    # of x_0 from the step before
+    assert error("dpm++", 8) / error("dpm++", 16) > 3
+
+
+def test_dpm_solver_without_its_correction_is_euler():
+    """On the first step (no earlier guess to extrapolate from) dpm++'s move towards the guessed
+    x_0, x_s = (s / t) x_t + (1 - s / t) x_0, is Euler's x_t + (s - t) v exactly."""
+    model = tiny()
+    noise = torch.randn(1, 1, 28, 28, generator=torch.Generator().manual_seed(3))
+    one = dict(steps=1, noise=noise)
+    assert torch.allclose(final_x(model, sampler="dpm++", **one), final_x(model, sampler="euler", **one), atol=1e-6)
+    assert flow.Model.times(1, "dpm++") == [1.0, 0.0]
+    ts = flow.Model.times(10, "dpm++")
+    assert ts[0] == 1 and ts[-1] == 0 and all(a > b for a, b in zip(ts, ts[1:]))
 
 
 @pytest.mark.parametrize("options", [dict(sampler="euler", steps=10), dict(sampler="heun", steps=10),
                                      dict(sampler="euler", steps=1), dict(sampler="heun", steps=3, guidance=1.0),
-                                     dict(sampler="euler", steps=7, guidance=0.0)])
+                                     dict(sampler="euler", steps=7, guidance=0.0),
+                                     dict(sampler="dpm++", steps=10)])
 def test_nfe_counts_the_network_passes(options):
     """What ``nfe`` reports is what the network does per image (a guided pass counts twice)."""
     model = tiny()
@@ -53,7 +69,7 @@ def test_one_euler_step_lands_where_the_velocity_points():
 
 
 @pytest.mark.parametrize("options, message", [
-    (dict(sampler="dpm++"), "sampler must be one of euler, heun"),
+    (dict(sampler="nonesuch"), r"sampler must be one of euler, heun, dpm\+\+"),
     (dict(steps=0), "steps must be a whole number between 1 and 100"),
     (dict(steps=101), "steps must be a whole number between 1 and 100"),
     (dict(guidance=-1), "guidance must be a number between 0.0 and 10.0"),
@@ -63,7 +79,7 @@ def test_bad_options_are_refused_with_the_allowed_values(options, message):
     with pytest.raises(ValueError, match=message):
         for name, value in options.items():
             allowed[name].check(value)
-    with pytest.raises(ValueError, match="sampler must be one of euler, heun"):
+    with pytest.raises(ValueError, match=r"sampler must be one of euler, heun, dpm\+\+"):
         tiny().sample(torch.tensor([0]), torch.Generator(), sampler="ddim")
 
 

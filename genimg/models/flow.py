@@ -14,12 +14,17 @@ to t = 0 (``Model.solve``): Euler takes x <- x - dt v; Heun then evaluates v aga
 the step and averages the two (second order, two network passes a step; the last step, which
 ends on the image at t = 0, where the network has seen few examples, is Euler's, as in Karras
 et al. 2022). From any x_t the
-network's guess of the clean image is x_0 = x_t - t v. The network, the class embedding with its
+network's guess of the clean image is x_0 = x_t - t v, and Euler's step can be written as a move
+towards that guess, x_s = (s / t) x_t + (1 - s / t) x_0: on this path it is the DDIM step.
+DPM-Solver++(2M) (Lu et al. 2022, the Diffusion family's default) makes the same move with a
+better guess, x_0 extrapolated from this step's and the last step's (``extrapolate``), and spaces
+its steps evenly in lambda = log((1 - t) / t): second order at one network pass a step. The network, the class embedding with its
 "no class" entry, classifier-free guidance in an interval of times and the EMA weights are the
 Diffusion family's; only the path and the target differ.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -30,13 +35,13 @@ from .unet import Denoiser, EmaTrainer
 TITLE = "Flow matching"
 SUMMARY = ("Learn the velocity that moves noise to an image along a straight line, then follow it in a few "
            "steps.")
-SAMPLERS = ("euler", "heun")
+SAMPLERS = ("euler", "heun", "dpm++")
 OPTIONS = (
     # defaults from benchmarks/flow_sweep.py: Heun in 5 steps, guided only in the middle of the
     # path (11 network evaluations per image, the diffusion model's default takes 12)
-    Option("sampler", "Sampler", "heun", 0, 0, 0, "Euler: one network pass a step · Heun: two, second order",
-           choices=SAMPLERS),
-    Option("steps", "Steps", 5, 1, 100, 1, "ODE steps from noise (t = 1) to image (t = 0)", integer=True),
+    Option("sampler", "Sampler", "dpm++", 0, 0, 0, "Euler: one network pass a step · Heun: two, second order · "
+           "DPM-Solver++(2M): one, second order from the step before", choices=SAMPLERS),
+    Option("steps", "Steps", 10, 1, 100, 1, "ODE steps from noise (t = 1) to image (t = 0)", integer=True),
     Option("guidance", "Guidance scale", 3.0, 0.0, 10.0, 0.25,
            "0: ignore the class · 1: the plain conditional model · more: push harder towards the class"),
     Option("guide_from", "Guide from time", 0.7, 0.0, 1.0, 0.05,
@@ -44,6 +49,7 @@ OPTIONS = (
     Option("guide_to", "... down to time", 0.5, 0.0, 1.0, 0.05,
            "... to this one (0: clean); elsewhere the plain conditional model (one pass)"),
 )
+LAMBDAS = (-4.0, 4.0)  # dpm++'s steps span lambda -4 .. 4, t 0.98 .. 0.018 (benchmarks/flow_sweep.py)
 TIME_SCALE = 999.0  # the UNet embeds times on the diffusion family's 0..999 scale
 
 
@@ -88,9 +94,16 @@ class Model(Denoiser):
         return self.guided_net(x, torch.full((len(x),), t * TIME_SCALE), labels, guidance)
 
     @staticmethod
-    def times(steps: int) -> list[float]:
-        """The step boundaries from noise to image: 1, 1 - 1/n, ..., 0."""
-        return [1 - i / steps for i in range(steps + 1)]
+    def times(steps: int, sampler: str = "euler") -> list[float]:
+        """The step boundaries from noise to image. Euler and Heun: evenly in t, 1, 1 - 1/n, ...,
+        0. dpm++: evenly in lambda = log((1 - t) / t), n values over ``LAMBDAS`` of which the first
+        is taken at the noise itself (t = 1), then 0: its steps are steps in lambda, short near
+        the noise and near the image, where the path bends, long in the middle."""
+        if sampler != "dpm++" or steps == 1:
+            return [1 - i / steps for i in range(steps + 1)]
+        lo, hi = LAMBDAS
+        inner = [lo + (hi - lo) * i / (steps - 1) for i in range(1, steps)]
+        return [1.0] + [1 / (1 + math.exp(lam)) for lam in inner] + [0.0]
 
     def settings(self, options: dict) -> tuple:
         """(sampler, steps, guidance, guide_from, guide_to): the options given, the family's
@@ -105,7 +118,7 @@ class Model(Denoiser):
         """Network evaluations per image: one per velocity (Heun: two a step but the last), two
         where guided."""
         sampler, steps, *guide = self.settings(options)
-        ts = self.times(steps)
+        ts = self.times(steps, sampler)
         points = ts[:-1] + (ts[1:-1] if sampler == "heun" else [])
         return sum(1 if self.guided(t, *guide) in (0, 1) else 2 for t in points)
 
@@ -116,7 +129,8 @@ class Model(Denoiser):
         sampler, steps, *guide = self.settings(options)
         self.guided(0, *guide)  # a reversed interval fails before any work
         x = torch.randn(len(labels), *self.shape, generator=generator) if noise is None else noise
-        ts = self.times(steps)
+        ts = self.times(steps, sampler)
+        last = None  # (t, x_0 guessed there) of the step before, for dpm++
         for t, s in zip(ts[:-1], ts[1:]):
             v = self.velocity(x, t, labels, self.guided(t, *guide))
             x0 = x - t * v
@@ -124,6 +138,10 @@ class Model(Denoiser):
             if sampler == "heun" and s > 0:  # the velocity at the end of the Euler step, then the average
                 v2 = self.velocity(nxt, s, labels, self.guided(s, *guide))
                 nxt = x + (s - t) * (v + v2) / 2
+            if sampler == "dpm++":
+                guess = x0 if last is None or s == 0 else extrapolate(last, (t, x0), s)
+                last = (t, x0) if t < 1 else None
+                nxt = (s / t) * x + (1 - s / t) * guess  # Euler, written as a step towards a guess of x_0
             x = nxt
             yield t, x, x0
 
@@ -139,6 +157,20 @@ class Model(Denoiser):
         """The last x as a picture (only the end is drawn)."""
         *_, (_, x, _) = self.solve(labels, generator, **options)
         return self.picture(x)
+
+
+def logsnr(t: float) -> float:
+    """lambda = log((1 - t) / t): the log of signal over noise at t (half the log-SNR)."""
+    return math.log((1 - t) / t)
+
+
+def extrapolate(last: tuple, now: tuple, s: float) -> torch.Tensor:
+    """DPM-Solver++(2M)'s guess of x_0 for the step from t to s, from x_0 guessed at t and at
+    the step before (times ``last[0]`` > ``now[0]`` = t > s > 0), in lambda: D = x_0(t) + (x_0(t) -
+    x_0(t_prev)) / (2 r), r = (lambda_t - lambda_prev) / (lambda_s - lambda_t)."""
+    (tp, x0p), (t, x0) = last, now
+    r = (logsnr(t) - logsnr(tp)) / (logsnr(s) - logsnr(t))
+    return x0 + (x0 - x0p) / (2 * r)
 
 
 def flow_matching_loss(net, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator,

@@ -38,7 +38,13 @@ whose paths, followed from noise, end on images like the data.
 *Euler* takes $x \leftarrow x - \Delta t\, v_\theta(x, t)$; *Heun* also evaluates $v_\theta$ at the end of that
 step and averages the two (second order: two network passes a step, but the last, which lands on
 the image at $t = 0$, is Euler's). At any step the network's
-guess of the clean image is $\hat x_0 = x_t - t\, v_\theta$ (right picture).
+guess of the clean image is $\hat x_0 = x_t - t\, v_\theta$ (right picture), and Euler's step from
+$t$ to $s$ is a move towards it, $x_s = \tfrac{s}{t}\,x_t + \big(1 - \tfrac{s}{t}\big)\,\hat x_0$.
+*DPM-Solver++(2M)* (`flow.extrapolate`, the default) makes the same move with a better guess,
+extrapolated from this step's and the last step's,
+$D = \hat x_0(t) + \frac{\hat x_0(t) - \hat x_0(t')}{2r}$ with $r = \frac{\lambda_t - \lambda_{t'}}{\lambda_s - \lambda_t}$ and
+$\lambda = \log\frac{1 - t}{t}$, and spaces its steps evenly in $\lambda$ (short near the noise and
+near the image, where the path bends): second order for one network pass a step.
 
 **Straight against curved** (*Paths* below). The diffusion model's noisy images
 $x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1 - \bar\alpha_t}\,\varepsilon$ have
