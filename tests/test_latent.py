@@ -68,6 +68,22 @@ def test_the_latent_network_is_at_least_4x_cheaper_than_the_pixel_unet():
     assert big / little >= 4, (big, little)
 
 
+def test_detail_blocks_refine_at_14_and_28_and_train():
+    """The decoder's optional detail blocks (Fashion-MNIST's checkpoint): the same interface,
+    more layers at 14x14 and 28x28; without them the decoder is the one MNIST's card holds."""
+    plain = latent.AutoEncoder(2, 4)
+    detailed = latent.AutoEncoder(2, 4, k=2)
+    refines = [m for m in detailed.decoder if isinstance(m, latent.Refine)]
+    assert len(refines) == 4 and not any(isinstance(m, latent.Refine) for m in plain.decoder)
+    assert detailed.decoder(torch.randn(3, 2, 7, 7)).shape == (3, 1, 28, 28)
+    model = latent.Model(latent.Config(**{**latent.TINY, "detail_blocks": 1}))
+    trainer = latent.Trainer(model, total_steps=4)
+    x, y = batch()
+    before = [p.detach().clone() for p in model.ae.decoder.parameters()]
+    assert "recon_mse" in trainer.step(x, y, torch.Generator().manual_seed(0))
+    assert all(not torch.equal(a, b) for a, b in zip(before, model.ae.decoder.parameters()))
+
+
 def test_reconstructions_are_images():
     model = tiny()
     x01 = (batch(4)[0] + 1) / 2

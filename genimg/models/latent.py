@@ -48,16 +48,30 @@ class Config:
     latent_channels: int = 4  # the latent grid is 7x7 x this
     ae_width: int = 32  # channels of the autoencoder's first conv (twice that at 7x7)
     kl: float = 1e-3  # weight of the KL term (per image, in nats) against the reconstruction's
+    detail_blocks: int = 0  # the decoder's residual blocks at 14x14 and again at 28x28 (fine detail)
     width: int = 64  # channels of the latent denoiser (4x fewer FLOPs per evaluation than the pixel UNet)
     blocks: int = 4  # its residual blocks (self-attention after the middle one)
     emb: int = 128  # time + class embedding
     num_classes: int = 10
 
 
-class AutoEncoder(nn.Module):
-    """28x28 in [0,1] -> a Gaussian over 7x7 x c codes (mean, log-variance) -> 28x28 logits."""
+class Refine(nn.Module):
+    """x + conv(relu(conv(relu(x)))): a residual block of two full 3x3 convolutions."""
 
-    def __init__(self, c: int, w: int):
+    def __init__(self, c: int):
+        super().__init__()
+        self.body = nn.Sequential(nn.ReLU(), nn.Conv2d(c, c, 3, padding=1), nn.ReLU(), nn.Conv2d(c, c, 3, padding=1))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class AutoEncoder(nn.Module):
+    """28x28 in [0,1] -> a Gaussian over 7x7 x c codes (mean, log-variance) -> 28x28 logits.
+    With ``k`` detail blocks the decoder also refines at 14x14 and at 28x28 (k ``Refine`` blocks
+    each) before its last layer, instead of going straight from 7x7 features to pixels."""
+
+    def __init__(self, c: int, w: int, k: int = 0):
         super().__init__()
         self.encoder = nn.Sequential(
             nn.Conv2d(1, w, 4, 2, 1), nn.ReLU(),  # 14x14
@@ -66,8 +80,10 @@ class AutoEncoder(nn.Module):
             nn.Conv2d(2 * w, 2 * c, 1))
         self.decoder = nn.Sequential(
             nn.Conv2d(c, 2 * w, 3, padding=1), ConvBlock(2 * w), ConvBlock(2 * w), nn.ReLU(),
-            nn.ConvTranspose2d(2 * w, w, 4, 2, 1), nn.ReLU(),  # 14x14
-            nn.ConvTranspose2d(w, 1, 4, 2, 1))
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1),  # 14x14
+            *([nn.ReLU(), nn.ConvTranspose2d(w, 1, 4, 2, 1)] if k == 0 else  # 28x28
+              [*(Refine(w) for _ in range(k)), nn.ReLU(), nn.ConvTranspose2d(w, w // 2, 4, 2, 1),
+               *(Refine(w // 2) for _ in range(k)), nn.ReLU(), nn.Conv2d(w // 2, 1, 3, padding=1)]))
 
     def encode(self, x01: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mean, logvar = self.encoder(x01 * 2 - 1).chunk(2, 1)
@@ -106,7 +122,7 @@ class Model(FlowModel):
         c = config.latent_channels
         super().__init__(config, LatentNet(c, config.width, config.blocks, config.emb, config.num_classes))
         self.shape = (c, 7, 7)
-        self.ae = AutoEncoder(c, config.ae_width)
+        self.ae = AutoEncoder(c, config.ae_width, config.detail_blocks)
         # codes are shifted and scaled to zero mean and unit variance per channel (measured on
         # the training set's codes when the autoencoder is done), as the flow's noise is
         self.register_buffer("shift", torch.zeros(c))
@@ -194,12 +210,22 @@ class Trainer(FlowTrainer):
 
     @staticmethod
     def evaluate(model: Model, dataset: str, data_dir=None) -> dict:
+        from .. import scores
         from ..data import load_tensors
         from ..metrics import sample_quality
 
-        x, _ = load_tensors(dataset, "test", data_dir)
-        x01 = (x + 1) / 2
-        recon = torch.cat([model.reconstruct(x01[i:i + 1000]) for i in range(0, len(x01), 1000)])
+        test, _ = load_tensors(dataset, "test", data_dir)
+        train, _ = load_tensors(dataset, "train", data_dir)
+        test01, train01 = (test + 1) / 2, (train[:len(test)] + 1) / 2
+        recon = torch.cat([model.reconstruct(test01[i:i + 1000]) for i in range(0, len(test01), 1000)])
+        # the decoder's own FID: training images through the autoencoder against the test set,
+        # beside the same training images as they are (the floor); no sample scores below it
+        ruler = scores.RULERS[0]
+        real, _ = scores.embed(dataset, test01, ruler)
+        seen, _ = scores.embed(dataset, train01, ruler)
+        through, _ = scores.embed(dataset, torch.cat(
+            [model.reconstruct(train01[i:i + 1000]) for i in range(0, len(train01), 1000)]), ruler)
         return {**sample_quality(model, dataset, data_dir=data_dir),
-                "autoencoder": {"test_mse": round((recon - x01).pow(2).mean().item(), 5)}}
-
+                "autoencoder": {"test_mse": round((recon - test01).pow(2).mean().item(), 5),
+                                "ruler": ruler, "fid": round(scores.fid(through, real), 2),
+                                "fid_floor": round(scores.fid(seen, real), 2)}}
