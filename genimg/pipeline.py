@@ -215,6 +215,7 @@ class Frame:
     probs: np.ndarray | None = None  # its distribution,
     value: int | None = None  # the value drawn
     tokens: np.ndarray | None = None  # (N, rows, cols) token ids so far, -1 where not drawn yet
+    fixed: np.ndarray | None = None  # (N, rows, cols) the step at which each token was committed (0: not yet)
     state: np.ndarray | None = None  # float (N, C, H, W): a denoiser's x in its own units (e.g. latents)
     result: Result | None = None  # after the last step: labels, the classifier's view, timing
 
@@ -258,6 +259,7 @@ def stream(family: str, dataset: str, label=None, n=4, seed=0, every: int | None
                           pixel=step.pixel, value=step.value,
                           probs=None if step.probs is None else step.probs.float().numpy(),
                           tokens=None if step.tokens is None else step.tokens.numpy(),
+                          fixed=None if step.fixed is None else step.fixed.numpy(),
                           state=None if step.state is None else step.state.float().numpy())
             if step.done == step.total:
                 frame.result = judged(step.canvas, labels, seconds, nfe(model, opts), family, dataset, seed, opts)

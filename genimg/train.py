@@ -111,6 +111,9 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
                    "command": old["recipe"]["command"], "earlier": old["recipe"].get("continued_from")}
         print(f"continuing {family}/{dataset} from its checkpoint ({earlier['steps']} steps)", file=sys.stderr)
     trainer = fam.Trainer(model, total_steps=total)
+    # a family that starts from another family's shipped checkpoint (a tokenizer, a teacher)
+    # loads it here; what it names goes into the card
+    builds_on = trainer.build_on(dataset, root) if hasattr(trainer, "build_on") else None
     distributed.place(trainer, on)  # before loading state, so the optimizers' state lands there too
     gen = torch.Generator().manual_seed(seed + 7919 * rank)  # each process its own noise
     step, curve, elapsed, sheets = 0, [], 0.0, []
@@ -194,7 +197,8 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
                    "batch_size": bs, "seed": seed, "wall_time_s": round(wall, 1),
                    "hardware": hardware(on) + (f", {size} processes" if size > 1 else ""),
                    "trainer": fam.Trainer.__doc__.strip(),
-                   **({"continued_from": earlier} if earlier else {})},
+                   **({"continued_from": earlier} if earlier else {}),
+                   **({"builds_on": builds_on} if builds_on else {})},
         "parameters": sum(p.numel() for p in final.parameters()),
         "loss_curve": curve,
         **({"sheets": sheets} if sheets else {}),

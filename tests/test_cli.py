@@ -99,6 +99,13 @@ def test_train_a_tiny_transformer_through_both_stages(tmp_path, synthetic_data):
     for s in sheets:
         sheet = np.asarray(Image.open(tmp_path / "ck" / "mnist" / s["file"]))
         assert sheet.shape == (4 * 28, 10 * 28) and sheet.dtype == np.uint8
+    # MaskGIT starts from this tokenizer: the card names the checkpoint it took it from
+    tiny = [x for k, v in TINY["maskgit"].items() for x in ("--set", f"{k}={v}")]
+    r = run("train", "--family", "maskgit", *common, "--max-steps", "2", *tiny, env=env)
+    assert r.returncode == 0, r.stderr
+    source = checkpoint.read_card("transformer", "mnist", root=tmp_path / "ck")["sha256"]
+    card = checkpoint.read_card("maskgit", "mnist", root=tmp_path / "ck")
+    assert card["recipe"]["builds_on"]["tokenizer"] == {"family": "transformer", "dataset": "mnist", "sha256": source}
 
 
 @pytest.mark.parametrize("family, dataset, message", [

@@ -26,7 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 # checkpoints exist.
 FAMILIES: tuple[str, ...] = ("gan", "vae", "pixelcnn", "transformer", "diffusion", "flow", "latent")
 # Families being built: trained and tested at tiny size, not yet shipped, shown or scored.
-DEVELOPING: tuple[str, ...] = ()
+DEVELOPING: tuple[str, ...] = ("maskgit",)
 # Everything `python -m genimg train` can build: the families, the classifier that labels the
 # app's images, and the judge, a second feature network for the scores alone.
 TRAINABLE: tuple[str, ...] = FAMILIES + DEVELOPING + ("classifier", "judge")
@@ -81,6 +81,7 @@ class Step:
     probs: Any = None  # its distribution (levels or codes,),
     value: int | None = None  # and the value drawn there
     tokens: Any = None  # (B, rows, cols) token ids so far, -1 where not drawn yet
+    fixed: Any = None  # (B, rows, cols) a parallel decoder's step at which each token was committed (0: not yet)
     state: Any = None  # a denoiser's x after the step in its own units (unclamped): its path
 
 
@@ -118,7 +119,9 @@ class Family(Protocol):
     Model: type  # Model(config) is a torch.nn.Module and a Sampler
     Trainer: type  # Trainer(model, total_steps); .step(x, y, generator) -> logs; .state_dict(),
     #                .load_state_dict(state), .inference_model(x, y); Trainer.evaluate(model, dataset)
-    #                -> the card's metrics; class attributes epochs and batch_size
+    #                -> the card's metrics; class attributes epochs and batch_size; optional
+    #                .build_on(dataset, root) -> dict: loads what the run starts from in another
+    #                family's shipped checkpoint (a tokenizer, a teacher) and names it for the card
 
 
 @functools.cache

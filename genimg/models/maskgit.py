@@ -1,0 +1,264 @@
+"""MaskGIT (Chang et al. 2022, "MaskGIT: Masked Generative Image Transformer"): the Transformer
+family's tokens, written many at a time instead of one after another.
+
+An image is the same 7x7 grid of VQ-VAE tokens as in the Transformer family (this family starts
+from that family's shipped tokenizer, ``Trainer.build_on``, and keeps it frozen). A
+*bidirectional* Transformer sees the class and all 49 positions, some of them replaced by a
+[MASK] token, and predicts what stands under every mask at once. Training hides a random share
+r of each image's tokens, r = gamma(u) = cos(pi u / 2) with u ~ U(0, 1), and scores only the
+hidden ones (``masked_token_loss``):
+
+    loss = - E_{u, mask} sum_{i masked} log p(t_i | y, the tokens left visible)
+
+Sampling (``Model.stream``) starts from 49 masks and runs K steps. Step k predicts every masked
+token, draws a value for each, and commits the ones it is surest of, so that gamma(k / K) x 49
+stay masked afterwards (``still_masked``): the cosine schedule commits few tokens first, when
+little is known, and many at the end. A committed token is never changed. The surest are chosen
+by the log-probability of the value drawn plus Gumbel noise scaled by ``randomness`` x (1 - k/K),
+MaskGIT's annealed "choice temperature": early steps do not all commit the same easy tokens.
+K = 8 writes 49 tokens in 8 network passes where the GPT takes 49; each pass sees all 50
+positions, so the saving is in sequential steps, not in arithmetic.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from . import Option, Step, autocast
+from .sampling import draw_from, filtered
+from .unet import EmaTrainer
+from .vqvae import VQVAE
+
+TITLE = "MaskGIT"
+SUMMARY = ("The Transformer tab's 49 tokens, written many at a time: a bidirectional Transformer fills in "
+           "masked tokens, the surest first, in a few parallel steps.")
+SCHEDULES = ("cosine", "linear", "square")
+OPTIONS = (
+    Option("steps", "Steps", 8, 1, 49, 1, "parallel decoding steps: 49 tokens in this many network passes",
+           integer=True),
+    Option("schedule", "Mask schedule", "cosine", 0, 0, 0, "how many tokens stay masked after each step: "
+           "cos(π/2 · k/K) · 49, (1 − k/K) · 49 or (1 − (k/K)²) · 49", choices=SCHEDULES),
+    Option("temperature", "Temperature", 1.0, 0.1, 2.0, 0.05,
+           "divides the logits when a token's value is drawn: < 1 likely values, > 1 more chances"),
+    Option("randomness", "Choice randomness", 2.0, 0.0, 10.0, 0.5,
+           "Gumbel noise on the confidences that pick which tokens to commit, fading to 0 by the last step"),
+    Option("guidance", "Guidance scale", 1.0, 0.0, 10.0, 0.25,
+           "0: ignore the class · 1: the plain conditional model (one pass a step) · more: push towards "
+           "the class (two passes a step)"),
+)
+GRID = 7  # tokens per side, as the Transformer family's tokenizer makes them
+TOKENS = GRID * GRID
+
+# The tests' config (the real code at a size that runs in milliseconds), and the class accuracy
+# the shipped checkpoints' samples must keep (issue #16).
+TINY = dict(codes=8, code_dim=4, width=4, d_model=8, layers=2, heads=2)
+BARS = {"mnist": 0.97, "fashion": 0.88}
+
+
+@dataclass
+class Config:
+    codes: int = 128  # the tokenizer's: the Transformer family's codebook (its weights are copied in)
+    code_dim: int = 16
+    width: int = 64
+    d_model: int = 128  # the bidirectional Transformer's width
+    layers: int = 6
+    heads: int = 4
+    num_classes: int = 10
+
+
+def check_schedule(schedule: str) -> str:
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+    return schedule
+
+
+def gamma(r: float, schedule: str = "cosine") -> float:
+    """The share of tokens still masked at progress r in [0, 1]: 1 at the start, 0 at the end."""
+    check_schedule(schedule)
+    if schedule == "cosine":
+        return math.cos(math.pi / 2 * r)
+    return 1 - r if schedule == "linear" else 1 - r * r
+
+
+def still_masked(steps: int, masked: int = TOKENS, schedule: str = "cosine") -> list[int]:
+    """How many of ``masked`` tokens stay masked after each of ``steps`` steps: gamma(k / steps)
+    of them, rounded down, but always at least one fewer than before (0 after the last step)."""
+    left, out = masked, []
+    for k in range(1, steps + 1):
+        left = max(min(int(math.floor(masked * gamma(k / steps, schedule) + 1e-9)), left - 1), 0)
+        out.append(left)
+    return out
+
+
+class BiTransformer(nn.Module):
+    """(tokens (B, 49) with ``mask_id`` where hidden, class (B,)) -> logits (B, 49, codes).
+    Position 0 holds the class (or "no class", the last entry, for guidance); no causal mask:
+    every position reads every other one."""
+
+    def __init__(self, c: Config):
+        super().__init__()
+        d = c.d_model
+        self.mask_id, self.null_class = c.codes, c.num_classes
+        self.cls = nn.Embedding(c.num_classes + 1, d)
+        self.tok = nn.Embedding(c.codes + 1, d)
+        self.pos = nn.Parameter(torch.randn(TOKENS + 1, d) * 0.02)
+        layer = nn.TransformerEncoderLayer(d, c.heads, 4 * d, dropout=0.0, activation="gelu",
+                                           batch_first=True, norm_first=True)
+        self.blocks = nn.TransformerEncoder(layer, c.layers, enable_nested_tensor=False)
+        self.ln = nn.LayerNorm(d)
+        self.head = nn.Linear(d, c.codes)
+
+    def forward(self, tokens: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([self.cls(labels)[:, None], self.tok(tokens)], 1) + self.pos
+        return self.head(self.ln(self.blocks(x)))[:, 1:]
+
+
+class Model(nn.Module):
+    grid = (GRID, GRID)
+
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        self.tokenizer = VQVAE(config.codes, config.code_dim, config.width)
+        self.net = BiTransformer(config)
+
+    def tokenize(self, x01: torch.Tensor) -> torch.Tensor:
+        """Images (B,1,28,28) in [0,1] -> token ids (B, 7, 7)."""
+        return self.tokenizer.encode(x01)
+
+    def detokenize(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Token ids (B, 7, 7) -> images (B,1,28,28) in [0,1]."""
+        return self.tokenizer.decode(tokens)
+
+    def blank_token(self) -> int:
+        """The token of an empty patch: what a masked position is drawn as."""
+        return int(self.tokenize(torch.zeros(1, 1, 28, 28))[0, GRID // 2, GRID // 2])
+
+    def logits(self, tokens: torch.Tensor, labels: torch.Tensor, guidance: float) -> torch.Tensor:
+        """Logits (B, 49, codes) for tokens (B, 49), -1 where masked, with classifier-free guidance:
+        l(no class) + w (l(y) - l(no class)); w = 1 is one pass, anything else two in one batch."""
+        inp = tokens.where(tokens >= 0, self.net.mask_id)
+        null = torch.full_like(labels, self.net.null_class)
+        if guidance == 1:
+            return self.net(inp, labels)
+        if guidance == 0:
+            return self.net(inp, null)
+        cond, uncond = self.net(inp.repeat(2, 1), torch.cat([labels, null])).chunk(2)
+        return uncond + guidance * (cond - uncond)
+
+    def nfe(self, steps=8, guidance=1.0, **_) -> int:
+        """Transformer passes per image (two a step when guided), then one decoder pass."""
+        return int(steps) * (1 if guidance in (0, 1) else 2) + 1
+
+    @torch.no_grad()
+    def stream(self, labels, generator, steps=8, schedule="cosine", temperature=1.0, randomness=2.0,
+               guidance=1.0, given=None, keep=None):
+        """Yield a ``Step`` per parallel decoding step. With ``given`` (B,1,28,28 in [0,1]) and
+        ``keep`` (7, 7) bool, the kept tokens of ``given`` are fixed and only the rest are drawn
+        (inpainting). ``Step.fixed`` holds the step at which each token was committed (0: given
+        or not yet)."""
+        steps, schedule = int(steps), check_schedule(schedule)
+        if steps < 1:
+            raise ValueError(f"steps must be at least 1, got {steps}")
+        b = len(labels)
+        tokens = torch.full((b, TOKENS), -1, dtype=torch.long)
+        if given is not None:
+            kept = keep.flatten().bool()
+            tokens[:, kept] = self.tokenize(given).flatten(1)[:, kept]
+        fixed = torch.zeros(b, TOKENS, dtype=torch.long)
+        plan = still_masked(steps, int((tokens < 0).sum(1).max()), schedule)
+        blank = self.blank_token()
+        for k, left in enumerate(plan, 1):
+            masked = tokens < 0
+            probs = filtered(self.logits(tokens, labels, guidance), temperature)  # (B, 49, codes)
+            drawn = draw_from(probs.reshape(-1, probs.shape[-1]), generator).view(b, TOKENS)
+            conf = probs.gather(-1, drawn[..., None])[..., 0].clamp_min(1e-30).log()
+            u = torch.rand(b, TOKENS, generator=generator).clamp(1e-20, 1 - 1e-7)
+            conf = conf + randomness * (1 - k / steps) * -torch.log(-torch.log(u))  # Gumbel noise
+            conf = conf.masked_fill(~masked, -math.inf)  # only masked positions compete
+            commit = masked.sum(1) - left
+            rank = torch.empty_like(fixed).scatter_(1, conf.argsort(1, descending=True),
+                                                    torch.arange(TOKENS).expand(b, -1))
+            now = masked & (rank < commit[:, None])
+            tokens = tokens.where(~now, drawn)
+            fixed = fixed.where(~now, k)
+            grid = tokens.view(b, GRID, GRID)
+            yield Step(self.detokenize(grid.where(grid >= 0, blank)), k, steps,
+                       preview=self.detokenize(tokens.where(tokens >= 0, drawn).view(b, GRID, GRID)),
+                       tokens=grid.clone(), fixed=fixed.view(b, GRID, GRID).clone())
+
+    @torch.no_grad()
+    def sample(self, labels, generator, **options):
+        *_, last = self.stream(labels, generator, **options)
+        return last.canvas
+
+    @torch.no_grad()
+    def frames(self, labels, generator, **options):
+        """The decoded canvas after every step (masked tokens blank), ending with the sample."""
+        for step in self.stream(labels, generator, **options):
+            yield step.canvas
+
+    @torch.no_grad()
+    def inpaint(self, given, keep, labels, generator, **options):
+        """Keep the tokens of ``given`` (B,1,28,28 in [0,1]) where ``keep`` (7, 7) is true; draw the rest."""
+        *_, last = self.stream(labels, generator, given=given, keep=keep, **options)
+        return last.canvas
+
+
+def masked_token_loss(model: Model, x01: torch.Tensor, y: torch.Tensor, generator: torch.Generator,
+                      drop_class: float = 0.1) -> torch.Tensor:
+    """Cross-entropy of the masked tokens only: each image hides ceil(cos(pi u / 2) x 49) of its
+    tokens (u uniform, at least one), chosen at random; its class is dropped a ``drop_class``
+    share of the time (guidance needs the model without a class too)."""
+    with torch.no_grad():
+        tokens = model.tokenize(x01).flatten(1)
+    b = len(tokens)
+    u = torch.rand(b, generator=generator)
+    hidden = (TOKENS * torch.cos(math.pi / 2 * u)).ceil().clamp(1, TOKENS).to(x01.device)
+    rank = torch.rand(b, TOKENS, generator=generator).argsort(1).argsort(1).to(x01.device)
+    mask = rank < hidden[:, None]
+    drop = (torch.rand(b, generator=generator) < drop_class).to(x01.device)
+    net = model.net.train()
+    with autocast(x01.device):
+        logits = net(tokens.masked_fill(mask, net.mask_id), torch.where(drop, net.null_class, y))
+    return F.cross_entropy(logits.float()[mask], tokens[mask])
+
+
+class Trainer(EmaTrainer):
+    """The Transformer family's shipped tokenizer, frozen; the bidirectional Transformer trained on
+    each batch's tokens with the masked-token loss (cosine masking ratio, the class dropped 10% of
+    the time); AdamW 1e-3 with 200 warm-up steps and cosine decay to a tenth, clipping at 1,
+    bfloat16 autocast where the device has it; samples from an EMA of the weights (decay up to
+    0.999)."""
+
+    epochs = 12
+    batch_size = 128
+    drop_class = 0.1
+
+    def __init__(self, model: Model, total_steps: int, lr: float = 1e-3):
+        super().__init__(model, total_steps, lr)
+        model.tokenizer.eval().requires_grad_(False)
+
+    def build_on(self, dataset: str, root=None) -> dict:
+        """Copy in the Transformer family's tokenizer for ``dataset``; the card names it."""
+        from .. import checkpoint
+        from . import transformer
+
+        shipped, card = checkpoint.load("transformer", dataset, transformer.Config, transformer.Model, root)
+        self.model.tokenizer.load_state_dict(shipped.tokenizer.state_dict())
+        return {"tokenizer": {"family": "transformer", "dataset": dataset, "sha256": card["sha256"]}}
+
+    def step(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> dict:
+        loss = masked_token_loss(self.model, (x + 1) / 2, y, generator, self.drop_class)
+        self.update(loss)
+        return {"nats_per_masked_token": loss.item()}
+
+    @staticmethod
+    def evaluate(model: Model, dataset: str, data_dir=None) -> dict:
+        from ..metrics import sample_quality
+
+        return sample_quality(model, dataset, data_dir=data_dir)

@@ -1,0 +1,121 @@
+"""The MaskGIT family: the decoding schedule, parallel decoding that never changes a committed
+token, one network pass a step, inpainting, and a tokenizer taken from the Transformer family."""
+import pytest
+import torch
+
+from genimg import checkpoint
+from genimg.models import maskgit, transformer
+
+
+def tiny():
+    torch.manual_seed(0)
+    model = maskgit.Model(maskgit.Config(**maskgit.TINY)).eval()
+    with torch.no_grad():  # weights large enough that the predictions differ from token to token
+        for p in model.net.parameters():
+            p.normal_(0, 0.5)
+    return model
+
+
+@pytest.mark.parametrize("schedule", maskgit.SCHEDULES)
+@pytest.mark.parametrize("steps", [1, 2, 8, 20, 49])
+def test_the_schedule_unmasks_at_least_one_token_a_step_and_ends_with_none(schedule, steps):
+    left = maskgit.still_masked(steps, 49, schedule)
+    assert len(left) == steps and left[-1] == 0
+    assert all(b < a for a, b in zip([49] + left, left))
+
+
+def test_the_cosine_schedule_commits_few_tokens_first_and_many_last():
+    left = maskgit.still_masked(8, 49, "cosine")
+    assert left == [48, 45, 40, 34, 27, 18, 9, 0]
+    assert maskgit.still_masked(49, 49, "linear") == list(range(48, -1, -1))  # one token a step
+
+
+def test_parallel_decoding_never_changes_a_committed_token():
+    model = tiny()
+    labels = torch.arange(6) % 10
+    steps = list(model.stream(labels, torch.Generator().manual_seed(3), steps=6, randomness=3.0))
+    plan = maskgit.still_masked(6)
+    before = torch.full((6, 7, 7), -1)
+    for k, (step, left) in enumerate(zip(steps, plan), 1):
+        known = before >= 0
+        assert torch.equal(step.tokens[known], before[known])  # what was committed stays
+        new = (step.tokens >= 0) & ~known
+        assert torch.equal(step.fixed == k, new)  # the map names the step of each new token
+        assert ((step.tokens < 0).flatten(1).sum(1) == left).all()
+        before = step.tokens
+    assert (before >= 0).all() and steps[-1].done == steps[-1].total == 6
+
+
+def test_one_network_pass_a_step_two_when_guided():
+    model = tiny()
+    calls = []
+    model.net.register_forward_hook(lambda m, args, out: calls.append(len(args[0])))
+    model.sample(torch.tensor([1, 2, 3]), torch.Generator().manual_seed(0), steps=5)
+    assert calls == [3] * 5 and model.nfe(steps=5) == 6  # + one decoder pass
+    calls.clear()
+    model.sample(torch.tensor([1, 2, 3]), torch.Generator().manual_seed(0), steps=4, guidance=2.0)
+    assert calls == [6] * 4 and model.nfe(steps=4, guidance=2.0) == 9
+
+
+def test_sampling_is_deterministic_and_options_matter():
+    model = tiny()
+    labels = torch.arange(4)
+    a = model.sample(labels, torch.Generator().manual_seed(0), steps=4)
+    b = model.sample(labels, torch.Generator().manual_seed(0), steps=4)
+    c = model.sample(labels, torch.Generator().manual_seed(0), steps=4, schedule="linear", temperature=0.5)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_inpainting_keeps_the_given_tokens_anywhere():
+    model = tiny()
+    given = torch.rand(2, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    keep = torch.ones(7, 7, dtype=torch.bool)
+    keep[2:5, 1:6] = False  # a hole in the middle, not the bottom rows
+    *_, last = model.stream(torch.tensor([1, 2]), torch.Generator().manual_seed(0), steps=4, given=given, keep=keep)
+    tokens = model.tokenize(given)
+    assert torch.equal(last.tokens[:, keep], tokens[:, keep]) and (last.tokens >= 0).all()
+    assert (last.fixed[:, keep] == 0).all() and (last.fixed[:, ~keep] > 0).all()
+
+
+def test_bad_schedule_names_the_choices():
+    with pytest.raises(ValueError, match="cosine, linear, square"):
+        tiny().sample(torch.tensor([1]), torch.Generator().manual_seed(0), schedule="exp")
+
+
+def test_the_loss_scores_only_masked_tokens_and_training_leaves_the_tokenizer():
+    model = tiny()
+    trainer = maskgit.Trainer(model, total_steps=3)
+    x = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    y = torch.arange(16) % 10
+    tok = [p.detach().clone() for p in model.tokenizer.parameters()]
+    net = [p.detach().clone() for p in model.net.parameters()]
+    logs = trainer.step(x, y, torch.Generator().manual_seed(0))
+    assert logs["nats_per_masked_token"] > 0
+    assert all(torch.equal(a, b) for a, b in zip(tok, model.tokenizer.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(net, model.net.parameters()))
+    # the logits at visible positions do not enter the loss: changing them changes nothing
+    seen = {}
+
+    def spy(m, args, out):
+        seen["mask"] = args[0] == m.mask_id
+        out = out.clone()
+        out[~seen["mask"]] = 1e3
+        return out
+
+    handle = model.net.register_forward_hook(spy)
+    a = maskgit.masked_token_loss(model, (x + 1) / 2, y, torch.Generator().manual_seed(5))
+    handle.remove()
+    b = maskgit.masked_token_loss(model, (x + 1) / 2, y, torch.Generator().manual_seed(5))
+    assert torch.allclose(a, b) and 0 < seen["mask"].float().mean() < 1
+
+
+def test_the_tokenizer_comes_from_the_transformer_checkpoint(tmp_path):
+    config = {k: maskgit.TINY[k] for k in ("codes", "code_dim", "width")}
+    source = transformer.Model(transformer.Config(**transformer.TINY))
+    assert {k: getattr(source.config, k) for k in config} == config
+    checkpoint.save(source, source.config, "transformer", "mnist", {"recipe": {}}, tmp_path)
+    model = maskgit.Model(maskgit.Config(**maskgit.TINY))
+    named = maskgit.Trainer(model, total_steps=2).build_on("mnist", tmp_path)
+    assert named["tokenizer"]["sha256"] == checkpoint.read_card("transformer", "mnist", tmp_path)["sha256"]
+    for a, b in zip(model.tokenizer.state_dict().values(), source.tokenizer.state_dict().values()):
+        assert torch.equal(a, b)
