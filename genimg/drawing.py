@@ -62,3 +62,39 @@ def prepare(drawing, dataset: str) -> np.ndarray:
     left = int(np.clip(round(IMAGE_SIZE / 2 - cx), 0, IMAGE_SIZE - small.shape[1]))
     out[top:top + small.shape[0], left:left + small.shape[1]] = small
     return (out * (255 / out.max())).round().astype(np.uint8)
+
+
+MARKED_SHARE = 0.2  # share of a cell's pixels that must be painted for the cell to count as marked
+
+
+def marked_cells(strokes, grid: tuple[int, int]) -> np.ndarray:
+    """Where a user painted over an image, as a (rows, cols) bool grid: a cell is marked when at
+    least ``MARKED_SHARE`` of its pixels are painted. ``strokes`` is an RGBA image (painted where
+    alpha > 0), a grey or RGB image (painted where not black), or a list of such layers.
+
+    Raises:
+        ValueError: nothing painted, or not an image.
+    """
+    layers = strokes if isinstance(strokes, (list, tuple)) else [strokes]
+    painted = None
+    for layer in layers:
+        if layer is None:
+            continue
+        a = np.asarray(layer.convert("RGBA") if isinstance(layer, Image.Image) else layer)
+        if a.dtype == object or a.ndim not in (2, 3) or a.dtype.kind not in "uif":
+            raise ValueError(f"a painted region must be a grey, RGB or RGBA image, got {a.dtype} of shape {a.shape}")
+        h, w = a.shape[:2]
+        if not (MIN_SIDE <= h <= MAX_SIDE and MIN_SIDE <= w <= MAX_SIDE):
+            raise ValueError(f"a painted region's sides must be between {MIN_SIDE} and {MAX_SIDE} pixels, got {w}x{h}")
+        here = a[..., 3] > 0 if a.ndim == 3 and a.shape[2] == 4 else (a.reshape(h, w, -1).max(2) > 0)
+        if painted is not None and here.shape != painted.shape:
+            raise ValueError(f"the painted layers differ in size: {painted.shape} and {here.shape}")
+        painted = here if painted is None else painted | here
+    rows, cols = grid
+    if painted is None or not painted.any():
+        raise ValueError("nothing is painted: paint over the part of the image to fill in")
+    cells = np.asarray(Image.fromarray(painted.astype(np.uint8) * 255).resize((cols, rows), Image.BOX), np.float32)
+    marked = cells >= 255 * MARKED_SHARE
+    if not marked.any():
+        raise ValueError("the painted strokes are too thin: paint over a larger part of the image")
+    return marked

@@ -93,3 +93,44 @@ def complete(family: str, dataset: str, start: np.ndarray, label: int, rows=3, c
             "captions": [f"{names[p]} {c:.0%}" for p, c in zip(pred.tolist(), conf.tolist())],
             "agree": (pred == label).tolist()}
 
+
+
+def inpaint(family: str, dataset: str, start: np.ndarray, keep: np.ndarray, label: int, count=5, seed=0,
+            **options) -> dict:
+    """Keep the tokens of ``start`` (uint8 28x28) where ``keep`` (a bool grid of the family's
+    tokens) is true and let the model fill in the rest, any region, ``count`` times: for a family
+    whose model has ``inpaint(given, keep, labels, generator, **options)``.
+
+    Returns ``kept`` (the start as the model is given it: the kept tokens decoded, the rest
+    blank), ``hidden`` (tokens to fill), ``completions`` uint8 (count, 28, 28), the classifier's
+    ``captions`` and ``agree``, and ``seconds``."""
+    pipeline.check_family(family)
+    if not callable(getattr(models.get(family).Model, "inpaint", None)):
+        raise ValueError(f"{family} cannot fill in any region; the families that can are "
+                         f"{', '.join(f for f in models.FAMILIES if hasattr(models.get(f).Model, 'inpaint'))}")
+    count = pipeline.check_int("count", count, 1, MAX_COMPLETIONS)
+    seed, label = pipeline.check_seed(seed), pipeline.check_int("label", label, 0, NUM_CLASSES - 1)
+    options = pipeline.check_options(family, options)
+    keep = np.asarray(keep)
+    if keep.shape != tuple(grid(family)) or keep.dtype != bool:
+        raise ValueError(f"the region to keep must be a {grid(family)[0]}x{grid(family)[1]} grid of true/false, "
+                         f"got {keep.dtype} of shape {keep.shape}")
+    if keep.all():
+        raise ValueError("nothing to fill in: mark at least one part of the image")
+    start = np.asarray(start)
+    if start.shape != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ValueError(f"the start image must be {IMAGE_SIZE}x{IMAGE_SIZE}, got shape {start.shape}")
+    model = pipeline.load_model(family, dataset)
+    given = torch.from_numpy(start.astype(np.float32) / 255)[None, None].expand(count, -1, -1, -1)
+    labels, mask = torch.full((count,), label, dtype=torch.long), torch.from_numpy(keep)
+    t0 = time.perf_counter()
+    with torch.inference_mode():
+        out = model.inpaint(given, mask, labels, torch.Generator().manual_seed(seed), **options)
+        seconds = time.perf_counter() - t0
+        tokens = model.tokenize(given[:1])
+        kept = to_uint8(model.detokenize(tokens.where(mask, model.blank_token())))[0]
+        pred, conf = metrics.classify(dataset, out)
+    names = dataset_info(dataset).classes
+    return {"kept": kept, "hidden": int((~keep).sum()), "completions": to_uint8(out), "seconds": seconds,
+            "captions": [f"{names[p]} {c:.0%}" for p, c in zip(pred.tolist(), conf.tolist())],
+            "agree": (pred == label).tolist()}

@@ -120,23 +120,30 @@ def token_colours(codes: int) -> np.ndarray:
 def token_map(tokens: np.ndarray, codes: int, side: int = 224, numbers: bool = True, top: int = 0) -> Image.Image:
     """A (rows, cols) grid of token ids as coloured cells with the id written in each (-1: not
     drawn yet, dark), below ``top`` blank pixels (room for an overlaid label)."""
-    rows, cols = tokens.shape
+    colours = token_colours(codes)
+    return _cells_with_text(tokens, lambda t: colours[t] if t >= 0 else UNKNOWN,
+                            lambda t: str(t) if numbers and t >= 0 else "", side, top)
+
+
+def _cells_with_text(values: np.ndarray, fill, text, side: int, top: int, ink=lambda v: (20, 20, 20)) -> Image.Image:
+    """A (rows, cols) grid as square cells: ``fill(v)`` the colour of a cell, ``text(v)`` what is
+    written in it in ``ink(v)``."""
+    rows, cols = values.shape
     px = side // max(rows, cols)
     img = Image.new("RGB", (cols * px + 1, rows * px + 1 + top), (255, 255, 255))
     d = ImageDraw.Draw(img)
     font = _font(max(px // 3, 9))
-    colours = token_colours(codes)
-    for (r, c), t in np.ndenumerate(tokens):
-        fill = tuple(int(v) for v in (colours[t] if t >= 0 else UNKNOWN))
-        d.rectangle([c * px, top + r * px, (c + 1) * px, top + (r + 1) * px], fill=fill, outline=(255, 255, 255))
-        if numbers and t >= 0:
-            d.text((c * px + px // 2, top + r * px + px // 2), str(t), fill=(20, 20, 20), font=font, anchor="mm")
+    for (r, c), v in np.ndenumerate(values):
+        d.rectangle([c * px, top + r * px, (c + 1) * px, top + (r + 1) * px],
+                    fill=tuple(int(x) for x in fill(v)), outline=(255, 255, 255))
+        if text(v):
+            d.text((c * px + px // 2, top + r * px + px // 2), text(v), fill=ink(v), font=font, anchor="mm")
     return img
 
 
-def patches(images: np.ndarray, tokens: np.ndarray) -> np.ndarray:
+def patches(images: np.ndarray, tokens: np.ndarray, cursor: bool = True) -> np.ndarray:
     """(N,28,28) grey -> RGB with the patch of every token not drawn yet (id -1 in ``tokens``,
-    (N, rows, cols)) tinted, and the next one to draw in red."""
+    (N, rows, cols)) tinted, and (``cursor``) the next one in reading order in red."""
     n, h, w = images.shape
     hidden = tokens < 0
     nxt = np.zeros_like(hidden)
@@ -147,8 +154,22 @@ def patches(images: np.ndarray, tokens: np.ndarray) -> np.ndarray:
     up = h // tokens.shape[1]
     rgb = np.repeat(images[..., None], 3, axis=-1)
     rgb[hidden.repeat(up, 1).repeat(up, 2)] = UNDRAWN
-    rgb[nxt.repeat(up, 1).repeat(up, 2)] = CURSOR
+    if cursor:
+        rgb[nxt.repeat(up, 1).repeat(up, 2)] = CURSOR
     return rgb
+
+
+def step_map(fixed: np.ndarray, steps: int, side: int = 224, top: int = 0) -> Image.Image:
+    """A (rows, cols) grid of the step at which each token was decided (0: not yet, dark), from
+    early (light) to late (deep), with the step written in each cell."""
+    early, late = np.array([255, 236, 160]), np.array([40, 90, 170])
+
+    def share(k):
+        return (k - 1) / max(steps - 1, 1)
+
+    return _cells_with_text(fixed, lambda k: early + (late - early) * share(k) if k > 0 else UNKNOWN,
+                            lambda k: str(k) if k > 0 else "", side, top,
+                            ink=lambda k: (20, 20, 20) if share(k) < 0.5 else (250, 250, 250))
 
 
 def cells(codes: np.ndarray, colours: dict[int, tuple[int, int, int]], side: int = 130) -> np.ndarray:

@@ -1,5 +1,6 @@
 """The MaskGIT family: the decoding schedule, parallel decoding that never changes a committed
 token, one network pass a step, inpainting, and a tokenizer taken from the Transformer family."""
+import numpy as np
 import pytest
 import torch
 
@@ -119,3 +120,25 @@ def test_the_tokenizer_comes_from_the_transformer_checkpoint(tmp_path):
     assert named["tokenizer"]["sha256"] == checkpoint.read_card("transformer", "mnist", tmp_path)["sha256"]
     for a, b in zip(model.tokenizer.state_dict().values(), source.tokenizer.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_painted_cells_become_the_region_to_fill():
+    from genimg import drawing
+
+    strokes = np.zeros((280, 280, 4), np.uint8)
+    strokes[80:200, 40:240, 3] = 255  # 40 px a token: rows 2-4, columns 1-5
+    marked = drawing.marked_cells([strokes], (7, 7))
+    assert marked.sum() == 15 and marked[2:5, 1:6].all()
+    rgb = np.zeros((280, 280, 3), np.uint8)
+    rgb[0:40, 240:280] = 200  # a grey or RGB layer counts where it is not black
+    assert drawing.marked_cells(rgb, (7, 7))[0, 6] and drawing.marked_cells(rgb, (7, 7)).sum() == 1
+    with pytest.raises(ValueError, match="nothing is painted"):
+        drawing.marked_cells(np.zeros((280, 280, 4), np.uint8), (7, 7))
+    with pytest.raises(ValueError, match="nothing is painted"):
+        drawing.marked_cells(None, (7, 7))
+    thin = np.zeros((280, 280, 4), np.uint8)
+    thin[100, :, 3] = 255
+    with pytest.raises(ValueError, match="too thin"):
+        drawing.marked_cells(thin, (7, 7))
+    with pytest.raises(ValueError, match="between 28 and 2048"):
+        drawing.marked_cells(np.ones((5, 5, 4), np.uint8), (7, 7))

@@ -10,7 +10,7 @@ hidden ones (``masked_token_loss``):
 
     loss = - E_{u, mask} sum_{i masked} log p(t_i | y, the tokens left visible)
 
-Sampling (``Model.stream``) starts from 49 masks and runs K steps. Step k predicts every masked
+Sampling (``Model.decode``) starts from 49 masks and runs K steps. Step k predicts every masked
 token, draws a value for each, and commits the ones it is surest of, so that gamma(k / K) x 49
 stay masked afterwards (``still_masked``): the cosine schedule commits few tokens first, when
 little is known, and many at the end. A committed token is never changed. The surest are chosen
@@ -64,8 +64,10 @@ class Config:
     codes: int = 128  # the tokenizer's: the Transformer family's codebook (its weights are copied in)
     code_dim: int = 16
     width: int = 64
-    d_model: int = 128  # the bidirectional Transformer's width
-    layers: int = 6
+    # the bidirectional Transformer: narrower and shallower than the GPT's 128 x 6, since each of
+    # its passes reads all 50 positions (benchmarks/maskgit_speed.py)
+    d_model: int = 96
+    layers: int = 4
     heads: int = 4
     num_classes: int = 10
 
@@ -154,13 +156,12 @@ class Model(nn.Module):
         """Transformer passes per image (two a step when guided), then one decoder pass."""
         return int(steps) * (1 if guidance in (0, 1) else 2) + 1
 
-    @torch.no_grad()
-    def stream(self, labels, generator, steps=8, schedule="cosine", temperature=1.0, randomness=2.0,
+    def decode(self, labels, generator, steps=8, schedule="cosine", temperature=1.0, randomness=2.0,
                guidance=1.0, given=None, keep=None):
-        """Yield a ``Step`` per parallel decoding step. With ``given`` (B,1,28,28 in [0,1]) and
-        ``keep`` (7, 7) bool, the kept tokens of ``given`` are fixed and only the rest are drawn
-        (inpainting). ``Step.fixed`` holds the step at which each token was committed (0: given
-        or not yet)."""
+        """The parallel decoding loop: yield (tokens (B, 49), -1 where still masked; the step at
+        which each token was committed (0: given or not yet); this step's draw at every position)
+        after each of ``steps`` steps. With ``given`` (B,1,28,28 in [0,1]) and ``keep`` (7, 7)
+        bool, the kept tokens of ``given`` are fixed and only the rest are drawn (inpainting)."""
         steps, schedule = int(steps), check_schedule(schedule)
         if steps < 1:
             raise ValueError(f"steps must be at least 1, got {steps}")
@@ -170,9 +171,7 @@ class Model(nn.Module):
             kept = keep.flatten().bool()
             tokens[:, kept] = self.tokenize(given).flatten(1)[:, kept]
         fixed = torch.zeros(b, TOKENS, dtype=torch.long)
-        plan = still_masked(steps, int((tokens < 0).sum(1).max()), schedule)
-        blank = self.blank_token()
-        for k, left in enumerate(plan, 1):
+        for k, left in enumerate(still_masked(steps, int((tokens < 0).sum(1).max()), schedule), 1):
             masked = tokens < 0
             probs = filtered(self.logits(tokens, labels, guidance), temperature)  # (B, 49, codes)
             drawn = draw_from(probs.reshape(-1, probs.shape[-1]), generator).view(b, TOKENS)
@@ -180,21 +179,30 @@ class Model(nn.Module):
             u = torch.rand(b, TOKENS, generator=generator).clamp(1e-20, 1 - 1e-7)
             conf = conf + randomness * (1 - k / steps) * -torch.log(-torch.log(u))  # Gumbel noise
             conf = conf.masked_fill(~masked, -math.inf)  # only masked positions compete
-            commit = masked.sum(1) - left
+            commit = masked.sum(1) - left  # the surest ``commit`` of them are fixed for good
             rank = torch.empty_like(fixed).scatter_(1, conf.argsort(1, descending=True),
                                                     torch.arange(TOKENS).expand(b, -1))
             now = masked & (rank < commit[:, None])
-            tokens = tokens.where(~now, drawn)
-            fixed = fixed.where(~now, k)
+            tokens, fixed = tokens.where(~now, drawn), fixed.where(~now, k)
+            yield tokens, fixed, drawn
+
+    @torch.no_grad()
+    def stream(self, labels, generator, **options):
+        """Yield a ``Step`` per decoding step (``decode``'s options): the committed tokens decoded
+        (masked ones as a blank patch), the preview with this step's draw in every masked place,
+        the tokens and ``fixed``, the step at which each token was committed."""
+        steps, blank, b = int(options.get("steps", 8)), self.blank_token(), len(labels)
+        for k, (tokens, fixed, drawn) in enumerate(self.decode(labels, generator, **options), 1):
             grid = tokens.view(b, GRID, GRID)
             yield Step(self.detokenize(grid.where(grid >= 0, blank)), k, steps,
                        preview=self.detokenize(tokens.where(tokens >= 0, drawn).view(b, GRID, GRID)),
-                       tokens=grid.clone(), fixed=fixed.view(b, GRID, GRID).clone())
+                       tokens=grid.clone(), fixed=fixed.view(b, GRID, GRID))
 
     @torch.no_grad()
     def sample(self, labels, generator, **options):
-        *_, last = self.stream(labels, generator, **options)
-        return last.canvas
+        """Decode in parallel steps, then turn the tokens into pixels once."""
+        *_, (tokens, _, _) = self.decode(labels, generator, **options)
+        return self.detokenize(tokens.view(-1, GRID, GRID))
 
     @torch.no_grad()
     def frames(self, labels, generator, **options):
@@ -205,8 +213,7 @@ class Model(nn.Module):
     @torch.no_grad()
     def inpaint(self, given, keep, labels, generator, **options):
         """Keep the tokens of ``given`` (B,1,28,28 in [0,1]) where ``keep`` (7, 7) is true; draw the rest."""
-        *_, last = self.stream(labels, generator, given=given, keep=keep, **options)
-        return last.canvas
+        return self.sample(labels, generator, given=given, keep=keep, **options)
 
 
 def masked_token_loss(model: Model, x01: torch.Tensor, y: torch.Tensor, generator: torch.Generator,
