@@ -4,8 +4,8 @@ Models": the "L" of Stable Diffusion): denoise in a small learned latent space, 
 An autoencoder maps each 28x28 image to a 7x7 grid of ``latent_channels`` numbers and back
 (``AutoEncoder``; KL-regularised as Stable Diffusion's, so its codes stay near a Gaussian and
 have no holes). A flow-matching model (``flow.py``'s path, loss and samplers) then learns the
-class-conditional distribution of those codes, on a network that sees 196 numbers instead of
-784 pixels. Sampling runs the ODE in latent space and decodes once at the end:
+class-conditional distribution of those codes, on a network that sees 196 numbers (7x7x4; 392 with
+8 channels) instead of 784 pixels. Sampling runs the ODE in latent space and decodes once at the end:
 
     p(x | y) = integral of p_decoder(x | z) p_flow(z | y) dz
 
