@@ -232,7 +232,8 @@ def masked_token_loss(model: Model, x01: torch.Tensor, y: torch.Tensor, generato
     net = model.net.train()
     with autocast(x01.device):
         logits = net(tokens.masked_fill(mask, net.mask_id), torch.where(drop, net.null_class, y))
-    return F.cross_entropy(logits.float()[mask], tokens[mask])
+    per_token = F.cross_entropy(logits.float().transpose(1, 2), tokens, reduction="none")  # (B, 49)
+    return (per_token * mask).sum() / mask.sum()  # the mean over the masked positions only
 
 
 class Trainer(EmaTrainer):
