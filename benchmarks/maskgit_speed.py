@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import best_of, flops, parser, save_json, write_readme  # noqa: E402
+from benchmarks.common import flops, parser, save_json, timed, write_readme  # noqa: E402
 from genimg import checkpoint, models, pipeline  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
 
@@ -48,8 +48,8 @@ def main() -> None:
     for steps in sorted({*STEPS, defaults["steps"]}):
         options, best = {**defaults, "steps": steps}, float("inf")
         for _ in range(a.repeats):  # interleaved: the two see the same machine
-            best = min(best, best_of(run(ours, **options), 1)[1])
-            gpt_s = min(gpt_s, best_of(run(gpt), 1)[1])
+            best = min(best, timed(run(ours, **options))[1])
+            gpt_s = min(gpt_s, timed(run(gpt))[1])
         rows.append({"steps": steps, "seconds": round(best, 4), "nfe": ours.nfe(**options),
                      "mflop_per_image": round(flops(run(ours, **options)) / a.n / 1e6, 1),
                      "default": steps == defaults["steps"]})
