@@ -71,6 +71,23 @@ def write_readme(marker: str, body: str) -> None:
     README.write_text(replace(README.read_text(), marker, body))
 
 
+def publish_speed(args, family: str, marker: str, result: dict, text: str) -> None:
+    """Print a speed benchmark's result and table, save the JSON (``--out``) and, with
+    ``--write``, put the result into the family's cards (``speed``: the same sampler for both
+    datasets) and the table into README.md between the ``marker`` markers."""
+    from genimg import checkpoint
+    from genimg.data import DATASETS
+
+    print(json.dumps(result, indent=1))
+    print(text)
+    save_json(args.out, result)
+    if args.write:
+        for dataset in DATASETS:
+            if checkpoint.exists(family, dataset):
+                checkpoint.update_card(family, dataset, speed=result)
+        write_readme(marker, text)
+
+
 def free_port() -> int:
     """A loopback port nothing listens on (yet)."""
     with socket.socket() as s:

@@ -17,7 +17,8 @@ from benchmarks.flow_sweep import COLUMNS, KEYS, SETTINGS  # noqa: E402
 FAMILY = "latent"
 # a latent network evaluation costs a fifth of a pixel one: more steps are affordable here
 MORE_STEPS = (("heun", 8, 2.0, 0.7, 0.3), ("heun", 12, 2.0, 0.7, 0.3), ("heun", 8, 1.5, 0.8, 0.2),
-              ("dpm++", 20, 2.0, 0.7, 0.3), ("dpm++", 20, 2.0, 0.8, 0.2))
+              ("dpm++", 20, 2.0, 0.7, 0.3), ("dpm++", 20, 2.0, 0.8, 0.2), ("dpm++", 12, 3.0, 0.8, 0.2),
+              ("dpm++", 20, 3.0, 0.8, 0.2), ("dpm++", 30, 3.0, 0.8, 0.2))
 
 
 def settings():

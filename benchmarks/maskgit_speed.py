@@ -14,7 +14,6 @@ cards (``speed``).
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -23,9 +22,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import flops, parser, save_json, timed, write_readme  # noqa: E402
-from genimg import checkpoint, models, pipeline  # noqa: E402
-from genimg.data import DATASETS  # noqa: E402
+from benchmarks.common import flops, parser, publish_speed, timed  # noqa: E402
+from genimg import models, pipeline  # noqa: E402
 
 STEPS = (4, 8, 12, 16, 49)
 
@@ -70,14 +68,7 @@ def main() -> None:
         f"\n\n{a.n} {a.dataset} images (tokens and decoder), {a.threads} CPU threads, best of {a.repeats} "
         f"interleaved runs; measured {result['date']}, torch {result['torch']}; "
         "`python benchmarks/maskgit_speed.py --write`.")
-    print(json.dumps(result, indent=1))
-    print(text)
-    save_json(a.out, result)
-    if a.write:
-        for dataset in DATASETS:  # the same sampler for both; measured on --dataset
-            if checkpoint.exists("maskgit", dataset):
-                checkpoint.update_card("maskgit", dataset, speed=result)
-        write_readme("maskgit-speed", text)
+    publish_speed(a, "maskgit", "maskgit-speed", result, text)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 # checkpoints exist.
 FAMILIES: tuple[str, ...] = ("gan", "vae", "pixelcnn", "transformer", "diffusion", "flow", "latent")
 # Families being built: trained and tested at tiny size, not yet shipped, shown or scored.
-DEVELOPING: tuple[str, ...] = ("maskgit",)
+DEVELOPING: tuple[str, ...] = ("maskgit", "distilled")
 # Everything `python -m genimg train` can build: the families, the classifier that labels the
 # app's images, and the judge, a second feature network for the scores alone.
 TRAINABLE: tuple[str, ...] = FAMILIES + DEVELOPING + ("classifier", "judge")

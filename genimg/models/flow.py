@@ -37,8 +37,8 @@ SUMMARY = ("Learn the velocity that moves noise to an image along a straight lin
            "steps.")
 SAMPLERS = ("euler", "heun", "dpm++")
 OPTIONS = (
-    # defaults from benchmarks/flow_sweep.py: Heun in 5 steps, guided only in the middle of the
-    # path (11 network evaluations per image, the diffusion model's default takes 12)
+    # defaults from benchmarks/flow_sweep.py: DPM-Solver++ in 10 steps, guided only in the middle
+    # of the path (11 network evaluations per image, the diffusion model's default takes 12)
     Option("sampler", "Sampler", "dpm++", 0, 0, 0, "Euler: one network pass a step · Heun: two, second order · "
            "DPM-Solver++(2M): one, second order from the step before", choices=SAMPLERS),
     Option("steps", "Steps", 10, 1, 100, 1, "ODE steps from noise (t = 1) to image (t = 0)", integer=True),
