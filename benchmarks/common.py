@@ -71,6 +71,15 @@ def write_readme(marker: str, body: str) -> None:
     README.write_text(replace(README.read_text(), marker, body))
 
 
+def load_checkpoint(family: str, dataset: str):
+    """A family's model straight from its checkpoint, in eval mode: unlike
+    ``pipeline.load_model``, also for a family still in ``models.DEVELOPING``."""
+    from genimg import checkpoint, models
+
+    mod = models.get(family)
+    return checkpoint.load(family, dataset, mod.Config, mod.Model)[0].eval()
+
+
 def publish_speed(args, family: str, marker: str, result: dict, text: str) -> None:
     """Print a speed benchmark's result and table, save the JSON (``--out``) and, with
     ``--write``, put the result into the family's cards (``speed``: the same sampler for both

@@ -19,17 +19,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import parser, publish_speed, timed  # noqa: E402
-from genimg import checkpoint, models  # noqa: E402
+from benchmarks.common import load_checkpoint, parser, publish_speed, timed  # noqa: E402
+from genimg import models  # noqa: E402
 
 FAMILY = "distilled"
 STEPS = (1, 2, 4)
 BAR_S = 0.030
-
-
-def load(family: str, dataset: str):
-    mod = models.get(family)
-    return checkpoint.load(family, dataset, mod.Config, mod.Model)[0].eval()
 
 
 def main() -> None:
@@ -40,11 +35,11 @@ def main() -> None:
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     labels = torch.arange(a.n) % 10
-    student = load(FAMILY, a.dataset)
+    student = load_checkpoint(FAMILY, a.dataset)
     teacher_name = models.get(FAMILY).TEACHER
     runs = {f"student, {s} step{'s' if s > 1 else ''}": (student, {"steps": s}) for s in STEPS}
-    runs["teacher (Flow matching), its default"] = (load(teacher_name, a.dataset), {})
-    runs["GAN, one generator pass"] = (load("gan", a.dataset), {})
+    runs["teacher (Flow matching), its default"] = (load_checkpoint(teacher_name, a.dataset), {})
+    runs["GAN, one generator pass"] = (load_checkpoint("gan", a.dataset), {})
     best = dict.fromkeys(runs, float("inf"))
     for _ in range(a.repeats):  # interleaved: every sampler sees the same machine
         for name, (model, options) in runs.items():

@@ -22,8 +22,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import flops, parser, publish_speed, timed  # noqa: E402
-from genimg import checkpoint, models, pipeline  # noqa: E402
+from benchmarks.common import flops, load_checkpoint, parser, publish_speed, timed  # noqa: E402
+from genimg import models, pipeline  # noqa: E402
 
 STEPS = (4, 8, 12, 16, 49)
 
@@ -46,8 +46,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=9)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    fam = models.get("maskgit")  # loaded from its checkpoint directly: it may still be developing
-    ours = checkpoint.load("maskgit", a.dataset, fam.Config, fam.Model)[0].eval()
+    ours = load_checkpoint("maskgit", a.dataset)  # it may still be developing
     gpt = pipeline.load_model("transformer", a.dataset)
     labels = torch.arange(a.n) % 10
     defaults = {o.name: o.default for o in models.get("maskgit").OPTIONS}
