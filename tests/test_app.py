@@ -1,4 +1,6 @@
 """The app, launched for real and called through gradio_client, as a user's browser would."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from gradio_client import handle_file
@@ -214,6 +216,17 @@ def test_the_api_names_every_parameter(client):
                                                  "guide_to"]  # the comparison sets the steps itself
     assert names["/round_trip_transformer"] == ["dataset", "source", "label", "which", "drawing"]
     assert not [n for ps in names.values() for n in ps if n.startswith("param_")]
+    # one vocabulary: the same name for the same thing on every endpoint, each option by its CLI name
+    from genimg import models
+    from genimg.ui.common import START
+
+    options = {o.name for f in models.FAMILIES + models.DEVELOPING for o in models.get(f).OPTIONS}
+    vocabulary = {"dataset", "label", "n", "seed", *START, "rows", "count", "strength", "region", "size",
+                  "seed_a", "seed_b", "frames"} | options
+    assert {e: [n for n in ps if n not in vocabulary] for e, ps in names.items() if set(ps) - vocabulary} == {}
+    assert names["/paint_pixelcnn"] == ["dataset", "label", "n", "seed", "temperature"]
+    assert names["/interpolate_gan"] == ["dataset", "label", "seed_a", "seed_b", "frames", "truncation"]
+    assert names["/compare"] == names["/paths_flow"] == ["dataset", "label", "seed"]
 
 
 def test_a_family_without_a_tab_module_gets_the_sample_panel(monkeypatch):
@@ -237,3 +250,33 @@ def models_summary(family):
     from genimg import models
 
     return models.get(family).SUMMARY
+
+
+def readme_block(start: str) -> str:
+    """The README's code block that begins with ``start``."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    return next(b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if b.startswith(start))
+
+
+def test_the_readme_documents_every_endpoint_and_its_calls_work(client, tmp_path):
+    """The README's endpoint table is the app's own, and its one-call-per-tab example runs as written."""
+    from pathlib import Path
+
+    from benchmarks import api_table
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert api_table.table(api_table.endpoints()) in readme
+    (tmp_path / "my_digit.png").write_bytes(Path(sketch(tmp_path)["composite"]["path"]).read_bytes())
+    calls = []
+
+    def predict(*args, **kwargs):
+        calls.append(kwargs["api_name"])
+        return client.predict(*args, **kwargs)
+
+    code = readme_block("from gradio_client import").split("\n", 1)[1]
+    exec(code, {"Client": lambda url: SimpleNamespace(predict=predict),
+                "handle_file": lambda name: handle_file(str(tmp_path / name))})
+    assert len(calls) == code.count("c.predict(") >= 9

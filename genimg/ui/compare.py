@@ -7,7 +7,7 @@ import secrets
 import gradio as gr
 
 from .. import evaluate, models, pipeline, render
-from .common import DEFAULT_DATASET, LABEL_ROOM, MODEL_QUEUE, class_dropdown, seed_input, user_errors
+from .common import DEFAULT_DATASET, LABEL_ROOM, MODEL_QUEUE, api_names, class_dropdown, seed_input, user_errors
 from .picture import picture
 
 N = 8  # images per family
@@ -69,6 +69,7 @@ def build(dataset: gr.Radio) -> None:
     board_note = gr.Markdown(first[2])
 
     @user_errors
+    @api_names("dataset", "label", "seed")
     def compare(dataset_key, label_value, seed_value):
         shown = [None] * len(models.FAMILIES)
         texts = ["waiting…"] * len(models.FAMILIES)

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import pipeline, render
 from ..models import distilled
-from .common import LABEL_ROOM, MODEL_QUEUE, class_dropdown, how_it_works, sample_panel, seed_input, user_errors
+from .common import LABEL_ROOM, MODEL_QUEUE, api_names, class_dropdown, how_it_works, sample_panel, seed_input, user_errors
 from .picture import picture
 
 FAMILY = "distilled"
@@ -24,7 +24,8 @@ a student can learn it (*knowledge distillation*, Luhman & Luhman 2021).
 
 **Reflow's straight lines** (Liu et al. 2023; InstaFlow, Liu et al. 2024). Before training, the
 teacher draws its images from fixed noise (`distilled.teacher_pairs`, 30,000 pairs). The student,
-a copy of the teacher's UNet that starts from its weights, learns the *straight* line from each
+the teacher's UNet less its first block at full resolution (a fifth of a pass's time), starts from
+the teacher's other weights and learns the *straight* line from each
 pair's noise to its image, $x_t = (1 - t)\,x + t\,\varepsilon$, whose velocity is the constant
 $\varepsilon - x$ (`distilled.distillation_loss`):
 
@@ -60,6 +61,7 @@ def build(dataset: gr.Radio) -> None:
                 text = gr.Markdown()
 
     @user_errors
+    @api_names("dataset", "label", "seed")
     def compare(dataset_key, label_value, seed_value):
         """One row per seed; the student's step counts, then the teacher's, from the same noise."""
         runs = [(FAMILY, f"student, {s} step{'s' if s > 1 else ''}", {"steps": s}) for s in STUDENT_STEPS]

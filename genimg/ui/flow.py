@@ -118,6 +118,7 @@ def build(dataset: gr.Radio) -> None:
             yield *denoised_pictures(frame), _stats(frame)
 
     @user_errors
+    @api_names("dataset", "label", "seed")
     def paths(dataset_key, label_value, seed_value):
         found = {f: denoising.path(f, dataset_key, label_value, seed_value)
                  for f in (FAMILY, OTHER) if f in pipeline.available(dataset_key)}
@@ -127,6 +128,7 @@ def build(dataset: gr.Radio) -> None:
                                    "the image over the length of the path taken, in all 784 dimensions.")
 
     @user_errors
+    @api_names("dataset", "label", "seed")
     def compare(dataset_key, label_value, seed_value):
         """Two images per family and step count, the families one under the other."""
         tiles, captions, marks, lines = [], [], [], []

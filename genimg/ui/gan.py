@@ -5,7 +5,7 @@ import gradio as gr
 
 from .. import explore, render
 from ..models import gan
-from .common import MODEL_QUEUE, class_dropdown, how_it_works, option_sliders, sample_panel, seed_input, user_errors
+from .common import MODEL_QUEUE, api_names, class_dropdown, how_it_works, option_sliders, sample_panel, seed_input, user_errors
 from .picture import picture, cache_file
 
 HOW = r"""
@@ -59,6 +59,7 @@ def build(dataset: gr.Radio) -> None:
                 animation = picture(label="Animated", height=200)
 
     @user_errors
+    @api_names("dataset", "label", "seed_a", "seed_b", "frames", "truncation")
     def interpolate(dataset_key, label_value, a, b, k, psi):
         frames = explore.interpolate("gan", dataset_key, label_value, a, b, k, psi)
         name = f"gan-{dataset_key}-{label_value}-seeds{a}-{b}.gif"

@@ -110,6 +110,7 @@ def build(dataset: gr.Radio) -> None:
             yield _latents(frame.state), *denoised_pictures(frame), _stats(frame)
 
     @user_errors
+    @api_names("dataset", "seed")
     def reconstruct(dataset_key, seed_value):
         originals, recons = explore.reconstruct(FAMILY, dataset_key, 10, seed_value)
         mse = float(((originals / 255.0 - recons / 255.0) ** 2).mean())

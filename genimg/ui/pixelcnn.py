@@ -7,8 +7,9 @@ import numpy as np
 
 from .. import painting, pipeline, render
 from ..models import pixelcnn
-from .common import (ALL, LABEL_ROOM, MODEL_QUEUE, completion_sheet, how_it_works, live_controls, option_sliders,
-                     picked_start, seed_input, start_picker, stream_stats, throttled, user_errors)
+from .common import (ALL, LABEL_ROOM, MODEL_QUEUE, START, api_names, completion_sheet, how_it_works, live_controls,
+                     option_names, option_sliders, picked_start, seed_input, start_picker, stream_stats, throttled,
+                     user_errors)
 from .picture import picture
 
 HOW = r"""
@@ -90,6 +91,7 @@ def build(dataset: gr.Radio) -> None:
                 c_text = gr.Markdown()
 
     @user_errors
+    @api_names("dataset", "label", "n", "seed", *option_names("pixelcnn"))
     def paint(dataset_key, label_value, n_value, seed_value, temp):
         names = pipeline.class_names(dataset_key)
         for frame in throttled(painting.paint("pixelcnn", dataset_key, label_value, n_value, seed_value,
@@ -107,6 +109,7 @@ def build(dataset: gr.Radio) -> None:
                 yield sheet, chart, _stats(frame)
 
     @user_errors
+    @api_names("dataset", *START, "rows", "count", "seed", *option_names("pixelcnn"))
     def complete(dataset_key, source_value, label_value, which, sketch, k, m, seed_value, temp):
         start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)
         out = painting.complete("pixelcnn", dataset_key, start, label_id, k, m, seed_value, temperature=temp)

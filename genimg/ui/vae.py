@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import explore, render
 from ..models import vae
-from .common import (ALL, MODEL_QUEUE, class_dropdown, drawn, how_it_works, sample_panel, seed_input,
+from .common import (ALL, MODEL_QUEUE, api_names, class_dropdown, drawn, how_it_works, sample_panel, seed_input,
                      sketchpad, user_errors)
 from .picture import picture
 
@@ -73,15 +73,18 @@ def build(dataset: gr.Radio) -> None:
                 draw_text = gr.Markdown()
 
     @user_errors
+    @api_names("dataset", "seed")
     def reconstruct(dataset_key, seed):
         originals, recon = explore.reconstruct("vae", dataset_key, 10, seed)
         return _pair_rows(originals, recon)
 
     @user_errors
+    @api_names("dataset", "label", "size")
     def latent_map(dataset_key, label, size):
         return render.grid(explore.latent_map("vae", dataset_key, label, size), cols=int(size), scale=2, pad=0)
 
     @user_errors
+    @api_names("dataset", "drawing", "label")
     def encode(dataset_key, sketch, label):
         out = explore.encode_drawing("vae", dataset_key, drawn(sketch), None if label == ALL else label)
         pair = render.strip(np.stack([out["input"], out["reconstruction"]]), scale=5)
