@@ -62,3 +62,30 @@ def test_every_tab_generates_in_the_browser(page, tab, tmp_path):
     out.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(out / f"{tab.lower()}.png"), full_page=True)
     assert page.errors == [], f"console errors on the {tab} tab: {page.errors}"
+
+
+def test_a_link_opens_its_tab_and_shows_the_apis_own_bytes(app_url, client):
+    """/?tab=...&<the API's names> selects the tab, sets its controls, presses Generate and shows
+    exactly the picture the API returns for the same arguments; a bad value is named in a note
+    and left at its default; Copy link writes the current settings back into such a link."""
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        pg = browser.new_page(viewport={"width": 1300, "height": 1000})
+        pg.goto(app_url + "?tab=gan&dataset=fashion&label=3&seed=7&n=4&truncation=0.8&colour=red",
+                wait_until="networkidle")
+        panel = pg.locator("[role=tabpanel]:visible")
+        end = time.monotonic() + 30
+        while time.monotonic() < end and not _pictures(panel):
+            pg.wait_for_timeout(200)
+        src = panel.locator("img[src]").first.get_attribute("src")
+        shown = pg.request.get(src if src.startswith("http") else app_url.rstrip("/") + src).body()
+        grid = client.predict("fashion", 3, 4, 7, 0.8, api_name="/generate_gan")[0]
+        assert shown == Path(grid).read_bytes()
+        assert "colour=red ignored: the gan tab has no setting 'colour'" in pg.locator("body").inner_text()
+        panel.get_by_role("button", name="🔗 Copy link").click()
+        box = panel.locator(".link-box textarea, .link-box input").first
+        end = time.monotonic() + 10
+        while time.monotonic() < end and not box.input_value():
+            pg.wait_for_timeout(100)
+        assert box.input_value().endswith("?tab=gan&dataset=fashion&label=3&n=4&seed=7&truncation=0.8")
+        browser.close()

@@ -14,7 +14,7 @@ import gradio as gr
 from .. import checkpoint
 from ..data import DATASETS
 from ..models import FAMILIES, get
-from . import compare
+from . import compare, links
 from .common import DEFAULT_DATASET, dataset_choices, sample_panel, strict_numbers
 
 INTRO = """# genimg — {count} ways to generate an image
@@ -46,15 +46,18 @@ def family_tab(family: str, dataset: gr.Radio) -> None:
 
 def build() -> gr.Blocks:
     """The whole app: the dataset choice, a tab per shown family, and the Compare tab."""
+    links.PANELS.clear()  # the panels of this Blocks register as its tabs are built
     with gr.Blocks(title="genimg", delete_cache=(3600, 3600)) as demo:
         families = shown_families()
         gr.Markdown(INTRO.format(count=NUMBERS[len(families)] if len(families) < len(NUMBERS) else len(families)))
         dataset = gr.Radio(dataset_choices(), value=DEFAULT_DATASET, label="Dataset")
-        with gr.Tabs():
+        note = gr.Markdown(visible=False)  # what a link asked for that could not be applied
+        with gr.Tabs() as tabs:
             for family in families:
                 with gr.Tab(get(family).TITLE, id=family):
                     family_tab(family, dataset)
             with gr.Tab("Compare", id="compare"):
                 compare.build(dataset)
+        links.attach(demo, tabs, dataset, note, families)
     strict_numbers(demo)
     return demo

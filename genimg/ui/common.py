@@ -12,6 +12,7 @@ from PIL import Image
 
 from .. import models, painting, pipeline, render
 from ..data import DATASETS
+from . import links
 from .picture import picture
 
 DEFAULT_DATASET = "mnist"
@@ -68,6 +69,7 @@ def live_controls(dataset: gr.Radio, family: str, max_n: int, n_value: int = 8, 
     with gr.Row():
         go = gr.Button(button, variant="primary")
         stop = gr.Button("Stop", variant="stop")
+    links.register(family, go, dataset, max_n, label=label, n=n, seed=seed, **dict(zip(option_names(family), options)))
     return label, n, seed, options, go, stop
 
 
@@ -208,6 +210,7 @@ def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
             seed = seed_input()
             opts = option_sliders(family)
             go = gr.Button("Generate", variant="primary")
+            links.register(family, go, dataset, label=label, n=n, seed=seed, **dict(zip(names, opts)))
         with gr.Column(scale=2):
             grid = picture(label="Samples (caption: what the classifier sees, red if not the class asked)")
             stats = gr.Markdown()

@@ -8,6 +8,7 @@ import gradio as gr
 
 from .. import evaluate, models, pipeline, render
 from .common import DEFAULT_DATASET, LABEL_ROOM, MODEL_QUEUE, api_names, class_dropdown, seed_input, user_errors
+from . import links
 from .picture import picture
 
 N = 8  # images per family
@@ -57,6 +58,7 @@ def build(dataset: gr.Radio) -> None:
     with gr.Row():
         go = gr.Button("Compare", variant="primary")
         again = gr.Button("New seed and compare")
+    links.register("compare", go, dataset, all_classes=False, label=label, seed=seed)
     pictures, notes = [], []
     with gr.Row():
         for family in models.FAMILIES:

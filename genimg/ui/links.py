@@ -1,0 +1,133 @@
+"""Links that reproduce a view: ``/?tab=gan&dataset=fashion&label=3&seed=7&n=4&truncation=0.8``
+opens the GAN tab with those controls set and presses its Generate button, so the page shows
+what the API returns for the same arguments (the same handler runs). The query names are the
+API's parameter names plus ``tab`` (a family's registry name, or ``compare``). Every linkable
+panel has a "Copy link" button that writes its current settings into such a link.
+
+A panel registers its controls (``register``) while the tabs are built; ``attach`` then adds the
+page-load event that reads the query. A value that is unknown or out of range is left at the
+control's default, and a note above the tabs says which one and why.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import gradio as gr
+
+from .. import pipeline
+from ..data import DATASETS
+
+SPACES_PARENT = "https://huggingface.co"  # a Space page embeds the app; its URL can be updated by message
+
+
+@dataclass
+class Panel:
+    tab: str
+    controls: dict  # API parameter name -> component, in the endpoint's order (after ``dataset``)
+    max_n: int
+    all_classes: bool  # whether label may be -1 (all classes)
+
+
+PANELS: dict[str, Panel] = {}
+
+
+def button_id(tab: str) -> str:
+    return f"generate-{tab}"
+
+
+def register(tab: str, go: gr.Button, dataset: gr.Radio, max_n: int = pipeline.UI_MAX_N, all_classes: bool = True,
+             **controls) -> None:
+    """Make ``tab``'s panel linkable: ``controls`` by their API names (label, n, seed, options),
+    ``go`` the button a link presses; adds a "Copy link" button and the box that shows the link."""
+    go.elem_id = button_id(tab)
+    PANELS[tab] = Panel(tab, controls, max_n, all_classes)
+    with gr.Row():
+        copy = gr.Button("🔗 Copy link", size="sm", scale=1, min_width=100)
+        shown = gr.Textbox(show_label=False, container=False, scale=4, interactive=False, visible=True,
+                           placeholder="a link to this tab with these settings", elem_classes="link-box")
+    copy.click(None, [dataset, *controls.values()], shown, js=_copy_js(tab, list(controls)),
+               queue=False, api_visibility="private")
+
+
+def _copy_js(tab: str, names: list[str]) -> str:
+    """Browser code: the current values -> the link, copied to the clipboard and, inside a
+    Hugging Face Space, put into the Space page's address bar."""
+    return f"""(dataset, ...values) => {{
+        const names = {json.dumps(names)};
+        const q = new URLSearchParams({{tab: {json.dumps(tab)}, dataset: dataset}});
+        names.forEach((name, i) => q.set(name, values[i]));
+        const link = location.origin + location.pathname + "?" + q.toString();
+        if (navigator.clipboard) navigator.clipboard.writeText(link).catch(() => {{}});
+        if (window.parent !== window) window.parent.postMessage({{queryString: "?" + q.toString()}},
+                                                                 {json.dumps(SPACES_PARENT)});
+        return link;
+    }}"""
+
+
+def _value(name: str, raw: str, panel: Panel, family: str | None):
+    """A query value checked as the API checks it (raises ValueError naming what is allowed)."""
+    if name == "label":
+        if raw.strip() == "-1" and panel.all_classes:  # all classes, as in the API
+            return -1
+        return pipeline.check_label(raw)
+    if name == "n":
+        return pipeline.check_n(raw, panel.max_n)
+    if name == "seed":
+        return pipeline.check_seed(raw)
+    if family is None:
+        raise ValueError(f"the {panel.tab} tab has no setting {name!r}")
+    return pipeline.check_options(family, {name: raw})[name]
+
+
+def read(query: dict[str, str], families: list[str]) -> tuple[str | None, str | None, dict, list[str]]:
+    """The query -> (tab to open, dataset, {control name: value} for that tab, notes on the
+    values left out). Pure: ``attach`` turns it into component updates."""
+    notes, values = [], {}
+    tab, dataset = query.get("tab"), query.get("dataset")
+    if tab is not None and tab not in PANELS:
+        notes.append(f"`tab={tab}` ignored: tab must be one of {', '.join(PANELS)}")
+        tab = None
+    if dataset is not None and dataset not in DATASETS:
+        notes.append(f"`dataset={dataset}` ignored: dataset must be one of {', '.join(DATASETS)}")
+        dataset = None
+    panel = PANELS.get(tab)
+    for name, raw in query.items():
+        if name in ("tab", "dataset", "__theme"):
+            continue
+        if panel is None or name not in panel.controls:
+            where = f"the {tab} tab" if panel else "a link without a tab"
+            notes.append(f"`{name}={raw}` ignored: {where} has no setting {name!r}")
+            continue
+        try:
+            values[name] = _value(name, raw, panel, tab if tab in families else None)
+        except ValueError as e:
+            notes.append(f"`{name}={raw}` ignored: {e}")
+    return tab, dataset, values, notes
+
+
+def attach(demo: gr.Blocks, tabs: gr.Tabs, dataset: gr.Radio, note: gr.Markdown, families: list[str]) -> None:
+    """On page load, apply the query of the page's address (a Space passes its own page's query
+    on): select the tab, set its controls and the dataset, show the notes, press Generate."""
+    pressed = gr.Textbox(visible=False)
+    controls = [(tab, name, c) for tab, p in PANELS.items() for name, c in p.controls.items()]
+
+    def load(request: gr.Request):
+        tab, chosen, values, notes = read(dict(request.query_params), families)
+        updates = [gr.Tabs(selected=tab) if tab else gr.skip(), chosen if chosen else gr.skip(),
+                   gr.Markdown("Link: " + "; ".join(notes) + ".", visible=True) if notes else gr.skip(),
+                   tab or ""]
+        return updates + [values[name] if t == tab and name in values else gr.skip() for t, name, _ in controls]
+
+    press = """(tab) => {
+        if (!tab) return;
+        let tries = 0;
+        const go = () => {
+            const button = document.getElementById("generate-" + tab);
+            if (button) button.click(); else if (tries++ < 100) setTimeout(go, 100);
+        };
+        setTimeout(go, 200);
+    }"""
+    demo.load(load, None, [tabs, dataset, note, pressed, *(c for _, _, c in controls)], queue=False,
+              api_visibility="private").then(None, pressed, None, js=press, queue=False,
+                                              api_visibility="private")
