@@ -140,6 +140,16 @@ def save_sheet(images, family: str, dataset: str, step: int, cols: int, root: Pa
     return f"{folder.name}/{path.name}"
 
 
+def read_sheets(family: str, dataset: str, root: Path | None = None) -> list[tuple]:
+    """The sample sheets the card lists, in training order: (step, uint8 (H, W) picture)."""
+    import numpy as np
+    from PIL import Image
+
+    folder = Path(root or CHECKPOINT_DIR) / dataset
+    return [(int(s["step"]), np.asarray(Image.open(folder / s["file"]).convert("L")))
+            for s in read_card(family, dataset, root).get("sheets", [])]
+
+
 def clear_sheets(family: str, dataset: str, root: Path | None = None) -> None:
     """Remove a previous run's sheets (a run that starts from scratch draws its own)."""
     folder = sheets_dir(family, dataset, root)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import drawing, metrics, pipeline
+from . import checkpoint, drawing, metrics, pipeline
 from .data import dataset_info, to_uint8
 
 MAX_STEPS = 32  # interpolation frames
@@ -112,3 +112,17 @@ def round_trip(family: str, dataset: str, image: np.ndarray) -> dict:
         recon = model.detokenize(tokens)
     return {"tokens": tokens[0].numpy(), "reconstruction": to_uint8(recon)[0],
             "mse": float((recon - x).pow(2).mean()), "codes": model.config.codes}
+
+
+def training_sheets(family: str, dataset: str) -> dict:
+    """How the family learned: the sample sheets its trainer drew at about eight points of its
+    run (the same classes and seeds each time), with the step of each and the run's length.
+    Empty for a checkpoint trained before the trainer kept sheets."""
+    pipeline.check_family(family)
+    dataset_info(dataset)
+    if not checkpoint.exists(family, dataset):
+        return {"steps": [], "sheets": [], "total": 0}
+    found = checkpoint.read_sheets(family, dataset)
+    total = checkpoint.read_card(family, dataset).get("recipe", {}).get("steps", 0)
+    return {"steps": [step for step, _ in found], "sheets": [sheet for _, sheet in found],
+            "total": max([total, *(step for step, _ in found)])}

@@ -48,3 +48,15 @@ def test_bad_arguments(call, message):
 def test_a_view_refuses_a_family_without_its_capability():
     with pytest.raises(ValueError, match="the pixelcnn family has no latent_map"):
         explore.latent_map("pixelcnn", "mnist", 3)
+
+
+def test_the_training_sheets_show_how_a_family_learned():
+    """About eight sheets per run (same classes and seeds), in training order, the last at the
+    shipped step; a checkpoint trained before the trainer kept sheets has none."""
+    found = explore.training_sheets("diffusion", "mnist")
+    assert len(found["steps"]) == len(found["sheets"]) == 8
+    assert found["steps"] == sorted(found["steps"]) and found["steps"][-1] == found["total"]
+    assert all(s.dtype == np.uint8 and s.shape[1] == 10 * 28 for s in found["sheets"])
+    assert explore.training_sheets("pixelcnn", "mnist")["sheets"] == []
+    with pytest.raises(ValueError, match="unknown dataset"):
+        explore.training_sheets("gan", "cifar")

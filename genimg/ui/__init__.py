@@ -15,7 +15,7 @@ from .. import checkpoint
 from ..data import DATASETS
 from ..models import FAMILIES, get
 from . import compare, links
-from .common import DEFAULT_DATASET, dataset_choices, sample_panel, strict_numbers
+from .common import DEFAULT_DATASET, dataset_choices, learning_panel, sample_panel, strict_numbers
 
 INTRO = """# genimg — {count} ways to generate an image
 Every tab is a different family of generative model, trained on the same tiny images
@@ -39,9 +39,10 @@ def family_tab(family: str, dataset: gr.Radio) -> None:
     """The family's own tab, or, for a family without one, its summary over the sample panel."""
     if own_tab(family):
         importlib.import_module(f"{__name__}.{family}").build(dataset)
-        return
-    gr.Markdown(f"**{get(family).SUMMARY}**")
-    sample_panel(family, dataset, process_label="From the start to the sample (the first image)")
+    else:
+        gr.Markdown(f"**{get(family).SUMMARY}**")
+        sample_panel(family, dataset, process_label="From the start to the sample (the first image)")
+    learning_panel(family, dataset)
 
 
 def build() -> gr.Blocks:

@@ -10,7 +10,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from .. import models, painting, pipeline, render
+from .. import explore, models, painting, pipeline, render
 from ..data import DATASETS
 from . import links
 from .picture import picture
@@ -254,3 +254,29 @@ def denoised_pictures(frame: pipeline.Frame) -> tuple[Image.Image, Image.Image]:
     captioned result) and the network's guess of where they will end."""
     now = render.grid(frame.images, scale=4, top=LABEL_ROOM) if frame.result is None else result_sheet(frame.result)
     return now, render.grid(frame.preview, scale=4, top=LABEL_ROOM)
+
+
+def learning_panel(family: str, dataset: gr.Radio) -> None:
+    """"Watch it learn": the samples the trainer drew (same classes, same seeds) at about eight
+    points of the run that made this checkpoint, one at a time on a slider."""
+    with gr.Accordion("Watch it learn", open=False) as panel:
+        point = gr.Slider(1, 8, value=8, step=1, label="Point in training (1: early · 8: the shipped model)")
+        sheet = picture(label="The trainer's samples: one column per class, the same seeds at every point")
+        said = gr.Markdown()
+
+    def show(dataset_key, k):
+        found = explore.training_sheets(family, dataset_key)
+        if not found["steps"]:
+            return (gr.Slider(maximum=1, value=1, interactive=False), None,
+                    "This checkpoint was trained before the trainer kept sample sheets; its next training "
+                    "run will add them.")
+        count = len(found["steps"])
+        k = min(max(int(k), 1), count)
+        step = found["steps"][k - 1]
+        return (gr.Slider(maximum=count, value=k, interactive=True),
+                render.grid(found["sheets"][k - 1][None], scale=3, top=LABEL_ROOM),
+                f"Step {step:,} of {found['total']:,} ({step / found['total']:.0%} of the training run).")
+
+    for event in (panel.expand, point.release, dataset.change):
+        event(show, [dataset, point], [point, sheet, said], queue=False, api_visibility="private",
+              show_progress="hidden")
