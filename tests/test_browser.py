@@ -89,3 +89,26 @@ def test_a_link_opens_its_tab_and_shows_the_apis_own_bytes(app_url, client):
             pg.wait_for_timeout(100)
         assert box.input_value().endswith("?tab=gan&dataset=fashion&label=3&n=4&seed=7&truncation=0.8")
         browser.close()
+
+
+def test_a_streamed_run_can_be_scrubbed_and_played_back(app_url):
+    """After a Diffusion run, Replay holds every step (the default sampler's 10, not only the
+    frames that were sent), shows any of them without recomputing, and plays them as a GIF."""
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        pg = browser.new_page(viewport={"width": 1300, "height": 1000})
+        pg.goto(app_url + "?tab=diffusion&n=2", wait_until="load")
+        panel = pg.locator("[role=tabpanel]:visible")
+        panel.get_by_text("Replay the steps · download").click()
+        box = panel.get_by_label("Recorded step (drag: nothing is recomputed)", exact=False).first
+        end = time.monotonic() + 60
+        while time.monotonic() < end and box.input_value() in ("", "1"):
+            pg.wait_for_timeout(200)
+        assert box.input_value() == "10"
+        panel.get_by_role("button", name="▶ Play").click()
+        end = time.monotonic() + 30
+        gif = panel.locator("img[src$='.gif']")
+        while time.monotonic() < end and not gif.count():
+            pg.wait_for_timeout(200)
+        assert gif.count() and panel.get_by_role("button", name="Download the GIF").is_visible()
+        browser.close()

@@ -111,12 +111,23 @@ def user_errors(fn):
     return wrapper
 
 
-def throttled(frames, interval: float = FRAME_INTERVAL_S):
+class Tape(list):
+    """Every step's images of a streamed run, in order (``throttled`` fills it for the replay);
+    ``finished`` once the final frame has gone by."""
+
+    finished = False
+
+
+def throttled(frames, interval: float = FRAME_INTERVAL_S, tape: Tape | None = None):
     """The frames worth sending: the first, then at most one per ``interval`` seconds, and always
     the final one (its ``result`` is set). Skipped frames are never rendered, so thirty clients
-    watching a model work cost the server little more than thirty results."""
+    watching a model work cost the server little more than thirty results. Every frame's images
+    go on ``tape`` (the replay's recording), sent or not."""
     sent = None
     for frame in frames:
+        if tape is not None:
+            tape.append(frame.images)
+            tape.finished = frame.result is not None
         now = time.perf_counter()
         if sent is None or frame.result is not None or now - sent >= interval:
             sent = now

@@ -9,6 +9,7 @@ from .. import denoising, pipeline, render
 from ..models import diffusion
 from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, how_it_works, live_controls, option_names,
                      picked_start, start_picker, denoised_pictures, stream_stats, throttled, user_errors)
+from . import replay
 from .picture import picture
 
 FAMILY = "diffusion"
@@ -117,6 +118,7 @@ def build(dataset: gr.Radio) -> None:
                 clean = picture(label="x_0: what the network thinks they will become")
             plot = picture(_plot(None), label="The noise schedule")
             stats = gr.Markdown()
+    recorded = replay.panel(gr.State([]), "diffusion")
     with gr.Accordion("Guidance: quality against variety", open=True):
         with gr.Row():
             defaults = {o.name: o.default for o in diffusion.OPTIONS}
@@ -141,7 +143,8 @@ def build(dataset: gr.Radio) -> None:
 
     @user_errors
     @api_names("dataset", "label", "n", "seed", *NAMES)
-    def generate(dataset_key, label_value, n_value, seed_value, *option_values):
+    @replay.recording
+    def generate(dataset_key, label_value, n_value, seed_value, *option_values, tape):
         opts = dict(zip(NAMES, option_values))
         timesteps = []
 
@@ -151,7 +154,7 @@ def build(dataset: gr.Radio) -> None:
                 yield frame
 
         for frame in throttled(visited(denoising.denoise(FAMILY, dataset_key, label_value, n_value, seed_value,
-                                                         **opts))):
+                                                         **opts)), tape=tape):
             yield *denoised_pictures(frame), _plot(frame.t, timesteps), _stats(frame)
 
     @user_errors
@@ -186,7 +189,7 @@ def build(dataset: gr.Radio) -> None:
             yield sheet, ("Rows, top to bottom:\n\n" + "\n".join(f"- {line}" for line in lines)
                           + (f"\n\n*{coming} more row{'s' if coming > 1 else ''} coming…*" if coming else ""))
 
-    event = go.click(generate, [dataset, label, n, seed, *options], [noisy, clean, plot, stats],
+    event = go.click(generate, [dataset, label, n, seed, *options], [noisy, clean, plot, stats, recorded],
                      api_name="denoise_diffusion", concurrency_id=MODEL_QUEUE)
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     edit_go.click(edit, [dataset, *picker, strength, seed, *options], [edited, edit_text],

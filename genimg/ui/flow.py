@@ -10,6 +10,7 @@ from .. import denoising, pipeline, render
 from ..models import flow
 from .common import (LABEL_ROOM, MODEL_QUEUE, api_names, class_dropdown, how_it_works, live_controls, option_names,
                      seed_input, denoised_pictures, stream_stats, throttled, user_errors)
+from . import replay
 from .picture import picture
 
 FAMILY = "flow"
@@ -96,6 +97,7 @@ def build(dataset: gr.Radio) -> None:
                 noisy = picture(label="x_t: the images on their way")
                 clean = picture(label="x_0 = x_t − t·v: where the velocity points")
             stats = gr.Markdown()
+    recorded = replay.panel(gr.State([]), "flow")
     with gr.Accordion("Flow matching against diffusion, from the same noise", open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
@@ -112,9 +114,11 @@ def build(dataset: gr.Radio) -> None:
 
     @user_errors
     @api_names("dataset", "label", "n", "seed", *NAMES)
-    def generate(dataset_key, label_value, n_value, seed_value, *option_values):
+    @replay.recording
+    def generate(dataset_key, label_value, n_value, seed_value, *option_values, tape):
         opts = dict(zip(NAMES, option_values))
-        for frame in throttled(denoising.denoise(FAMILY, dataset_key, label_value, n_value, seed_value, **opts)):
+        frames = denoising.denoise(FAMILY, dataset_key, label_value, n_value, seed_value, **opts)
+        for frame in throttled(frames, tape=tape):
             yield *denoised_pictures(frame), _stats(frame)
 
     @user_errors
@@ -145,7 +149,7 @@ def build(dataset: gr.Radio) -> None:
         sheet = render.grid(np.stack(tiles), captions, scale=3, cols=len(STEP_COUNTS), marks=marks, top=LABEL_ROOM)
         return sheet, "Each family at its default guidance, the step count changed:\n\n" + "\n".join(lines)
 
-    event = go.click(generate, [dataset, label, n, seed, *options], [noisy, clean, stats],
+    event = go.click(generate, [dataset, label, n, seed, *options], [noisy, clean, stats, recorded],
                      api_name="denoise_flow", concurrency_id=MODEL_QUEUE)
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     path_go.click(paths, [dataset, path_label, path_seed], [path_plot, path_text], api_name="paths_flow",

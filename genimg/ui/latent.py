@@ -9,6 +9,7 @@ from .. import checkpoint, denoising, explore, pipeline, render
 from ..models import latent
 from .common import LABEL_ROOM, MODEL_QUEUE, api_names, how_it_works, live_controls, option_names, seed_input, \
     denoised_pictures, stream_stats, throttled, user_errors
+from . import replay
 from .picture import picture
 
 FAMILY = "latent"
@@ -88,6 +89,7 @@ def build(dataset: gr.Radio) -> None:
                 noisy = picture(label="D(z_t): what they decode to")
                 clean = picture(label="D(z_0 guess): where the velocity points")
             stats = gr.Markdown()
+    recorded = replay.panel(gr.State([]), "latent")
     with gr.Accordion("What one step costs: latent space against pixel space", open=True):
         with gr.Row():
             first_chart, first_text = cost(dataset.value) if checkpoint.exists(FAMILY, dataset.value) else (None, "")
@@ -104,9 +106,11 @@ def build(dataset: gr.Radio) -> None:
 
     @user_errors
     @api_names("dataset", "label", "n", "seed", *NAMES)
-    def generate(dataset_key, label_value, n_value, seed_value, *option_values):
+    @replay.recording
+    def generate(dataset_key, label_value, n_value, seed_value, *option_values, tape):
         opts = dict(zip(NAMES, option_values))
-        for frame in throttled(denoising.denoise(FAMILY, dataset_key, label_value, n_value, seed_value, **opts)):
+        frames = denoising.denoise(FAMILY, dataset_key, label_value, n_value, seed_value, **opts)
+        for frame in throttled(frames, tape=tape):
             yield _latents(frame.state), *denoised_pictures(frame), _stats(frame)
 
     @user_errors
@@ -122,7 +126,7 @@ def build(dataset: gr.Radio) -> None:
                 f"Mean squared error {mse:.4f} per pixel (0–1 units) over these ten: every sample carries this "
                 f"loss too, since it is decoded by the same decoder.{floor}")
 
-    event = go.click(generate, [dataset, label, n, seed, *options], [codes, noisy, clean, stats],
+    event = go.click(generate, [dataset, label, n, seed, *options], [codes, noisy, clean, stats, recorded],
                      api_name="denoise_latent", concurrency_id=MODEL_QUEUE)
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     dataset.change(user_errors(cost), dataset, [cost_chart, cost_text], api_visibility="private",

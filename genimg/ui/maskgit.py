@@ -10,6 +10,7 @@ from .. import drawing, painting, pipeline, render
 from ..models import maskgit
 from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, how_it_works, live_controls,
                      option_names, picked_start, result_sheet, start_picker, stream_stats, throttled, user_errors)
+from . import replay
 from .picture import picture
 
 FAMILY = "maskgit"
@@ -92,6 +93,7 @@ def build(dataset: gr.Radio) -> None:
                 order = picture(label="Image 1: the step that fixed each token", scale=2)
             preview = picture(label="This step's guess for every masked token, decoded")
             stats = gr.Markdown()
+    recorded = replay.panel(gr.State([]), "maskgit")
     with gr.Accordion("Race the GPT: the same classes and seed, 49 steps one token at a time", open=True):
         race = picture(label="MaskGIT (top) and the Transformer tab's GPT (bottom)")
         race_text = gr.Markdown("Press **Generate** above: when it is done, both models draw the same classes "
@@ -116,10 +118,12 @@ def build(dataset: gr.Radio) -> None:
 
     @user_errors
     @api_names("dataset", "label", "n", "seed", *NAMES)
-    def generate(dataset_key, label_value, n_value, seed_value, *option_values):
+    @replay.recording
+    def generate(dataset_key, label_value, n_value, seed_value, *option_values, tape):
         opts = dict(zip(NAMES, option_values))
         steps = int(opts["steps"])
-        for frame in throttled(pipeline.stream(FAMILY, dataset_key, label_value, n_value, seed_value, **opts)):
+        frames = pipeline.stream(FAMILY, dataset_key, label_value, n_value, seed_value, **opts)
+        for frame in throttled(frames, tape=tape):
             fixed = render.step_map(frame.fixed[0], steps, top=LABEL_ROOM)
             guess = render.grid(frame.preview, scale=4, top=LABEL_ROOM)
             if frame.result is None:
@@ -149,7 +153,8 @@ def build(dataset: gr.Radio) -> None:
         return sheet, (f"Started from {origin}, class **{name}**: {out['hidden']} of 49 tokens filled in "
                        f"{len(out['completions'])} times in {out['seconds']:.2f} s.")
 
-    event = go.click(generate, [dataset, label, n, seed, *options], [canvas, order, preview, stats, race, race_text],
+    event = go.click(generate, [dataset, label, n, seed, *options],
+                     [canvas, order, preview, stats, race, race_text, recorded],
                      api_name="decode_maskgit", concurrency_id=MODEL_QUEUE)
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     show.click(put_on_canvas, [dataset, *picker], region, api_visibility="private", concurrency_id=MODEL_QUEUE)

@@ -10,6 +10,7 @@ from ..models import pixelcnn
 from .common import (ALL, LABEL_ROOM, MODEL_QUEUE, START, api_names, completion_sheet, how_it_works, live_controls,
                      option_names, option_sliders, picked_start, seed_input, start_picker, stream_stats, throttled,
                      user_errors)
+from . import replay
 from .picture import picture
 
 HOW = r"""
@@ -75,6 +76,7 @@ def build(dataset: gr.Radio) -> None:
                 canvas = picture(label="Canvas (blue: not drawn yet · red: the next pixel)", scale=1)
                 dist = picture(label="One decision of image 1: the most uncertain pixel of the last row", scale=1)
             stats = gr.Markdown()
+    recorded = replay.panel(gr.State([]), "pixelcnn")
     with gr.Accordion("Complete it", open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
@@ -92,10 +94,11 @@ def build(dataset: gr.Radio) -> None:
 
     @user_errors
     @api_names("dataset", "label", "n", "seed", *option_names("pixelcnn"))
-    def paint(dataset_key, label_value, n_value, seed_value, temp):
+    @replay.recording
+    def paint(dataset_key, label_value, n_value, seed_value, temp, tape):
         names = pipeline.class_names(dataset_key)
         for frame in throttled(painting.paint("pixelcnn", dataset_key, label_value, n_value, seed_value,
-                                              temperature=temp)):
+                                              temperature=temp), tape=tape):
             r, c = divmod(frame.pixel, 28)
             title = (f"Row {r + 1}, column {c + 1}: p(x | pixels before it, "
                      f"{names[label_value if label_value != ALL else 0]})")
@@ -116,7 +119,7 @@ def build(dataset: gr.Radio) -> None:
         k = int(k)
         return completion_sheet(dataset_key, start, ("start", f"top {k} rows"), out, label_id, origin)
 
-    event = go.click(paint, [dataset, label, n, seed, temperature], [canvas, dist, stats],
+    event = go.click(paint, [dataset, label, n, seed, temperature], [canvas, dist, stats, recorded],
                      api_name="paint_pixelcnn", concurrency_id=MODEL_QUEUE)
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     c_go.click(complete, [dataset, *picker, rows, count, c_seed, c_temperature],

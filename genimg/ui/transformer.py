@@ -9,6 +9,7 @@ from .. import explore, painting, pipeline, render
 from ..models import transformer
 from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, completion_sheet, how_it_works, live_controls,
                      option_names, picked_start, start_picker, stream_stats, throttled, user_errors)
+from . import replay
 from .picture import picture
 
 FAMILY = "transformer"
@@ -86,6 +87,7 @@ def build(dataset: gr.Radio) -> None:
                 tokens = picture(label="Image 1 as tokens (codebook ids)", scale=2)
             bars = picture(label="The Transformer's next-token probabilities")
             stats = gr.Markdown()
+    recorded = replay.panel(gr.State([]), "transformer")
     with gr.Accordion("Round trip and Complete it", open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
@@ -105,10 +107,12 @@ def build(dataset: gr.Radio) -> None:
 
     @user_errors
     @api_names("dataset", "label", "n", "seed", *option_names(FAMILY))
-    def generate(dataset_key, label_value, n_value, seed_value, *option_values):
+    @replay.recording
+    def generate(dataset_key, label_value, n_value, seed_value, *option_values, tape):
         opts = dict(zip(option_names(FAMILY), option_values))
         codes = pipeline.load_model(FAMILY, dataset_key).config.codes
-        for frame in throttled(painting.paint(FAMILY, dataset_key, label_value, n_value, seed_value, every=1, **opts)):
+        frames = painting.paint(FAMILY, dataset_key, label_value, n_value, seed_value, every=1, **opts)
+        for frame in throttled(frames, tape=tape):
             chart = _next_token_bars(frame, codes)
             token_view = render.token_map(frame.tokens[0], codes, top=LABEL_ROOM)
             if frame.result is None:
@@ -145,7 +149,7 @@ def build(dataset: gr.Radio) -> None:
         labels = ("start, decoded", f"top {int(k)} token rows")
         return completion_sheet(dataset_key, recon, labels, out, label_id, origin)
 
-    event = go.click(generate, [dataset, label, n, seed, *options], [canvas, tokens, bars, stats],
+    event = go.click(generate, [dataset, label, n, seed, *options], [canvas, tokens, bars, stats, recorded],
                      api_name="paint_transformer", concurrency_id=MODEL_QUEUE)
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     trip.click(round_trip, [dataset, *picker], [trip_image, trip_text], api_name="round_trip_transformer",

@@ -1,0 +1,96 @@
+"""Scrub a streamed run, take it home: every step's images are recorded as a streaming tab runs
+(``recording``; also the steps not sent to the browser), and beneath the tab (``panel``) a
+slider goes back and forth through them without recomputing anything, Play turns them into an
+animated GIF at the chosen speed, and the GIF and the final grid can be downloaded.
+
+The recording lives in the visitor's session (a ``gr.State`` of uint8 arrays, 12 KB a step for
+16 images, at most ``MAX_FRAMES`` steps, evenly thinned); pictures are drawn only when asked for.
+"""
+from __future__ import annotations
+
+import functools
+import io
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from .. import render
+from .common import Tape
+from .picture import cache_file, png_bytes, picture
+
+MAX_FRAMES = 120  # recorded pictures kept per run (a 784-step PixelCNN run is thinned evenly)
+
+
+def thinned(frames: list, keep: int = MAX_FRAMES) -> list:
+    """At most ``keep`` of ``frames``, evenly spaced, always with the first and the last."""
+    if len(frames) <= keep:
+        return frames
+    return [frames[round(i * (len(frames) - 1) / (keep - 1))] for i in range(keep)]
+
+
+def recording(fn):
+    """Wrap a streaming handler that takes a keyword ``tape`` (a ``Tape`` it hands to
+    ``throttled``, which puts every step's images on it, sent or not) so that its outputs get
+    one more, a ``gr.State``: the recording, with the final frame (a run that stops early
+    leaves the last recording as it was)."""
+    @functools.wraps(fn)
+    def recorded(*args):
+        tape = Tape()
+        for out in fn(*args, tape=tape):
+            yield *out, (thinned(list(tape)) if tape.finished else gr.skip())
+    return recorded
+
+
+def picture_of(images: np.ndarray) -> Image.Image:
+    """One recorded step: its images (N, 28, 28) as a grid."""
+    return render.grid(images, scale=4)
+
+
+def movie(tape: list[np.ndarray], per_second: float) -> bytes:
+    """The recorded steps as an animated GIF, ``per_second`` steps a second, looping, the last
+    one held for a second."""
+    pictures = [picture_of(images) for images in tape]
+    ms = max(20, round(1000 / per_second))
+    buf = io.BytesIO()
+    pictures[0].save(buf, format="gif", save_all=True, append_images=pictures[1:], loop=0,
+                     duration=[ms] * (len(pictures) - 1) + [max(ms, 1000)])
+    return buf.getvalue()
+
+
+def panel(recorded: gr.State, name: str) -> gr.State:
+    """The replay controls under a streaming tab, fed by ``recorded`` (the State that
+    ``recording`` fills); ``name`` prefixes the downloaded files. Returns ``recorded``."""
+    with gr.Accordion("Replay the steps · download", open=False):
+        step = gr.Slider(1, 2, value=1, step=1, label="Recorded step (drag: nothing is recomputed)",
+                         interactive=False)
+        shown = picture(label="The step")
+        with gr.Row():
+            speed = gr.Slider(1, 30, value=8, step=1, label="Play speed (steps a second)", scale=3)
+            play = gr.Button("▶ Play", scale=1)
+        animation = picture(label="Played back (an animated GIF)", visible=False)
+        with gr.Row():
+            get_gif = gr.DownloadButton("Download the GIF", visible=False)
+            get_png = gr.DownloadButton("Download the final picture (PNG)", visible=False)
+
+    def ready(tape):
+        if not tape:
+            return gr.skip(), gr.skip(), gr.skip()
+        last = cache_file(png_bytes(picture_of(tape[-1])), f"{name}-final.png")
+        return (gr.Slider(1, max(len(tape), 2), value=len(tape), interactive=len(tape) > 1), last,
+                gr.DownloadButton(value=last, visible=True))
+
+    def at(tape, k):
+        return picture_of(tape[min(int(k), len(tape)) - 1]) if tape else None
+
+    def played(tape, per_second):
+        if not tape:
+            raise gr.Error("Run the tab first: there is nothing recorded to play yet.")
+        path = cache_file(movie(tape, per_second), f"{name}-steps.gif")
+        return gr.Image(value=path, visible=True), gr.DownloadButton(value=path, visible=True)
+
+    private = dict(queue=False, api_visibility="private", show_progress="hidden")
+    recorded.change(ready, recorded, [step, shown, get_png], **private)
+    step.release(at, [recorded, step], shown, **private)
+    play.click(played, [recorded, speed], [animation, get_gif], api_visibility="private")
+    return recorded
