@@ -72,7 +72,7 @@ def test_a_link_opens_its_tab_and_shows_the_apis_own_bytes(app_url, client):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         pg = browser.new_page(viewport={"width": 1300, "height": 1000})
         pg.goto(app_url + "?tab=gan&dataset=fashion&label=3&seed=7&n=4&truncation=0.8&colour=red",
-                wait_until="networkidle")
+                wait_until="load")
         panel = pg.locator("[role=tabpanel]:visible")
         end = time.monotonic() + 30
         while time.monotonic() < end and not _pictures(panel):
