@@ -14,7 +14,7 @@ import gradio as gr
 from .. import checkpoint
 from ..data import DATASETS
 from ..models import FAMILIES, get
-from . import compare, links
+from . import compare, lesson, links
 from .common import DEFAULT_DATASET, dataset_choices, learning_panel, sample_panel, strict_numbers
 
 INTRO = """# genimg — {count} ways to generate an image
@@ -59,6 +59,8 @@ def build() -> gr.Blocks:
                     family_tab(family, dataset)
             with gr.Tab("Compare", id="compare"):
                 compare.build(dataset)
+            with gr.Tab("Lesson", id="lesson"):
+                lesson.build(families)
         links.attach(demo, tabs, dataset, note, families)
     strict_numbers(demo)
     return demo

@@ -27,6 +27,7 @@ class Panel:
     controls: dict  # API parameter name -> component, in the endpoint's order (after ``dataset``)
     max_n: int
     all_classes: bool  # whether label may be -1 (all classes)
+    press: bool = True  # whether a link presses the panel's button (a tab without one only opens)
 
 
 PANELS: dict[str, Panel] = {}
@@ -48,6 +49,11 @@ def register(tab: str, go: gr.Button, dataset: gr.Radio, max_n: int = pipeline.U
                            placeholder="a link to this tab with these settings", elem_classes="link-box")
     copy.click(None, [dataset, *controls.values()], shown, js=_copy_js(tab, list(controls)),
                queue=False, api_visibility="private")
+
+
+def register_tab(tab: str) -> None:
+    """A tab a link can open that has no settings and no button to press."""
+    PANELS[tab] = Panel(tab, {}, 0, False, press=False)
 
 
 def _copy_js(tab: str, names: list[str]) -> str:
@@ -116,7 +122,7 @@ def attach(demo: gr.Blocks, tabs: gr.Tabs, dataset: gr.Radio, note: gr.Markdown,
         tab, chosen, values, notes = read(dict(request.query_params), families)
         updates = [gr.Tabs(selected=tab) if tab else gr.skip(), chosen if chosen else gr.skip(),
                    gr.Markdown("Link: " + "; ".join(notes) + ".", visible=True) if notes else gr.skip(),
-                   tab or ""]
+                   tab if tab and PANELS[tab].press else ""]
         return updates + [values[name] if t == tab and name in values else gr.skip() for t, name, _ in controls]
 
     press = """(tab) => {
