@@ -34,7 +34,9 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
         page = browser.new_page(viewport={"width": 1300, "height": 1000})
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(a.url, wait_until="networkidle")
+        # "load", not "networkidle": a page with session state keeps a heartbeat stream open
+        page.goto(a.url, wait_until="load")
+        page.get_by_role("tab").first.wait_for()
         page.get_by_label(a.dataset).check()
         for tab in a.tabs.split(","):
             page.get_by_role("tab", name=tab).click()

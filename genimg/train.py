@@ -103,17 +103,18 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
     earlier = None
     if from_checkpoint and not (resume and state_path.exists()):
         shipped, old = checkpoint.load(family, dataset, fam.Config, fam.Model, root)
-        if dataclasses.asdict(shipped.config) != dataclasses.asdict(config):
+        try:  # a --set that only changes the training (not the network's shape) may differ
+            model.load_state_dict(shipped.state_dict())
+        except RuntimeError:
             raise ValueError(f"the checkpoint has config {dataclasses.asdict(shipped.config)}; repeat its "
-                             f"--set options to continue it")
-        model.load_state_dict(shipped.state_dict())
+                             f"--set options to continue it") from None
         earlier = {"steps": old["recipe"]["steps"], "wall_time_s": old["recipe"]["wall_time_s"],
                    "command": old["recipe"]["command"], "earlier": old["recipe"].get("continued_from")}
         print(f"continuing {family}/{dataset} from its checkpoint ({earlier['steps']} steps)", file=sys.stderr)
     trainer = fam.Trainer(model, total_steps=total)
     # a family that starts from another family's shipped checkpoint (a tokenizer, a teacher)
     # loads it here; what it names goes into the card
-    builds_on = trainer.build_on(dataset, root) if hasattr(trainer, "build_on") else None
+    builds_on = trainer.build_on(dataset, root, fresh=earlier is None) if hasattr(trainer, "build_on") else None
     distributed.place(trainer, on)  # before loading state, so the optimizers' state lands there too
     gen = torch.Generator().manual_seed(seed + 7919 * rank)  # each process its own noise
     step, curve, elapsed, sheets = 0, [], 0.0, []

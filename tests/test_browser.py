@@ -28,7 +28,9 @@ def page(app_url):
         pg.errors = []
         pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
         pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-        pg.goto(app_url, wait_until="networkidle")
+        # "load", not "networkidle": a page with session state keeps a heartbeat stream open
+        pg.goto(app_url, wait_until="load")
+        pg.get_by_role("tab").first.wait_for()
         yield pg
         browser.close()
 

@@ -67,6 +67,29 @@ def test_the_loss_is_zero_for_the_straight_lines_velocity():
     assert set(t.tolist()) <= set(distilled.TRAINED_AT) and 0.4 < (t == 1).float().mean() < 0.6
 
 
+def test_the_student_is_its_teacher_less_the_dropped_block(tmp_path):
+    """Without its first full-resolution block, the student starts as the teacher with that
+    block's residual branch at zero (what the teacher's zero-initialised block would add)."""
+    model = tiny()
+    assert not model.config.first_block and not list(model.net.down[0].parameters())
+    teacher = distilled.Trainer(model, total_steps=1).teacher
+    assert set(teacher.net.state_dict()) - set(model.net.state_dict()) == {
+        k for k in teacher.net.state_dict() if k.startswith("down.0.")}
+    x, t, y = torch.randn(2, 1, 28, 28), torch.ones(2), torch.tensor([1, 2])
+    with torch.no_grad():
+        assert torch.allclose(model.net(x, t, y), teacher.net(x, t, y), atol=1e-6)
+
+
+def test_the_teachers_pairs_are_drawn_once_and_read_back(tmp_path, monkeypatch):
+    trainer = distilled.Trainer(tiny(), total_steps=1)
+    trainer.pairs_file = tmp_path / "pairs.safetensors"
+    drawn = trainer.drawn_pairs()
+    monkeypatch.setattr(distilled, "teacher_pairs", lambda *a, **k: pytest.fail("drawn again"))
+    again = distilled.Trainer(tiny(), total_steps=1)
+    again.pairs_file = trainer.pairs_file
+    assert all(torch.equal(drawn[k], again.drawn_pairs()[k]) for k in drawn)
+
+
 def test_training_moves_the_student_towards_its_teacher():
     """The student starts as the teacher (here both untrained) and learns the teacher's pairs."""
     model = tiny()

@@ -24,9 +24,9 @@ from typing import Any, Protocol, runtime_checkable
 
 # In the order the app shows them. A family appears once its module is listed here and its
 # checkpoints exist.
-FAMILIES: tuple[str, ...] = ("gan", "vae", "pixelcnn", "transformer", "diffusion", "flow", "latent")
+FAMILIES: tuple[str, ...] = ("gan", "vae", "pixelcnn", "transformer", "diffusion", "flow", "latent", "distilled")
 # Families being built: trained and tested at tiny size, not yet shipped, shown or scored.
-DEVELOPING: tuple[str, ...] = ("maskgit", "distilled")
+DEVELOPING: tuple[str, ...] = ("maskgit",)
 # Everything `python -m genimg train` can build: the families, the classifier that labels the
 # app's images, and the judge, a second feature network for the scores alone.
 TRAINABLE: tuple[str, ...] = FAMILIES + DEVELOPING + ("classifier", "judge")
@@ -120,8 +120,9 @@ class Family(Protocol):
     Trainer: type  # Trainer(model, total_steps); .step(x, y, generator) -> logs; .state_dict(),
     #                .load_state_dict(state), .inference_model(x, y); Trainer.evaluate(model, dataset)
     #                -> the card's metrics; class attributes epochs and batch_size; optional
-    #                .build_on(dataset, root) -> dict: loads what the run starts from in another
-    #                family's shipped checkpoint (a tokenizer, a teacher) and names it for the card
+    #                .build_on(dataset, root, fresh) -> dict: loads what the run starts from in
+    #                another family's shipped checkpoint (a tokenizer, a teacher) and names it for
+    #                the card; fresh is False when the run continues the family's own checkpoint
 
 
 @functools.cache

@@ -4,10 +4,11 @@ away on the teacher's pairs as InstaFlow's distillation does, Liu et al. 2024).
 
 The teacher's ODE is deterministic: from the noise eps and the class y, its sampler (at its
 default options, guidance included) always draws the same image x = T(eps, y). The student
-learns that map. It is the teacher's UNet, starting from the teacher's weights, trained on
-pairs (eps, y, T(eps, y)) drawn once before training (``teacher_pairs``), to move along the
-*straight* line from each pair's noise to its image, x_t = (1 - t) x + t eps, with the constant
-velocity eps - x:
+learns that map. It is the teacher's UNet less one block (the first at full resolution, a fifth
+of a pass's time: block removal as in BK-SDM, Kim et al. 2023), starting from the teacher's
+other weights, trained on pairs (eps, y, T(eps, y)) drawn once before training
+(``teacher_pairs``), to move along the *straight* line from each pair's noise to its image,
+x_t = (1 - t) x + t eps, with the constant velocity eps - x:
 
     loss = || v_student(x_t, t, y) - (eps - T(eps, y)) ||^2,   t in {1, 3/4, 1/2, 1/4}
 
@@ -33,7 +34,7 @@ from .flow import OPTIONS as TEACHER_OPTIONS
 from .flow import TIME_SCALE
 from .flow import Config as FlowConfig
 from .flow import Model as FlowModel
-from .unet import EmaTrainer
+from .unet import EmaTrainer, UNet
 
 TITLE = "One step"
 SUMMARY = ("A student that learned, from the Flow matching model, to draw in one network pass what the "
@@ -56,6 +57,9 @@ class Config:
     widths: tuple = (24, 48, 96)  # the teacher's UNet, whose weights the student starts from
     emb: int = 128
     attention: bool = True
+    # the teacher's block at full resolution on the way down is left out: one pass costs a fifth
+    # less (benchmarks/distilled_speed.py), and the distillation retrains the rest around the gap
+    first_block: bool = False
     num_classes: int = 10
     pairs: int = 30000  # (noise, class, teacher's image) pairs drawn before training
     adversary: float = 0.0  # weight of a critic's verdict on the one-step images (0: the squared error alone)
@@ -66,6 +70,10 @@ class Model(FlowModel):
     guidance is in the weights): ``steps`` passes, evenly spaced in t."""
 
     defaults = {"sampler": "euler", "steps": 1, "guidance": 1.0, "guide_from": 1.0, "guide_to": 0.0}
+
+    def __init__(self, config: Config):
+        c = config
+        super().__init__(c, UNet(tuple(c.widths), c.emb, c.num_classes, c.attention, c.first_block))
 
     def settings(self, options: dict) -> tuple:
         if set(options) - {"steps"}:
@@ -113,17 +121,22 @@ def distillation_loss(net, noise: torch.Tensor, images: torch.Tensor, y: torch.T
 
 
 class Trainer(EmaTrainer):
-    """The student starts as a copy of the Flow matching family's shipped checkpoint (the
-    teacher, named with its sha256 in the card). Before the first step, the teacher draws
-    ``pairs`` images from fixed noise at its default options (DPM-Solver++ 10 steps, guidance
-    3 in the middle of the path: 11 passes an image; classes in turn). Each step then takes 128
+    """The student starts as the Flow matching family's shipped checkpoint (the teacher, named
+    with its sha256 in the card) less the teacher's first block at full resolution. Before the
+    first step, the teacher draws ``pairs`` images from fixed noise at its default options
+    (DPM-Solver++ 10 steps, guidance 3 in the middle of the path: 11 passes an image; classes
+    in turn; kept in the runs folder for the next student of that teacher). Each step then takes 128
     random pairs and trains the student on the straight line from noise to the teacher's image
     (t = 1 for half of them, else 3/4, 1/2 or 1/4; the training images themselves are not
     used). AdamW 5e-4 with 200 warm-up steps and cosine decay to a tenth, clipping at 1,
     bfloat16 autocast where the device has it; samples from an EMA of the weights (decay up to
-    0.999)."""
+    0.999). Why this recipe and not consistency or progressive distillation: on a CPU a step
+    costs its network passes; the teacher's 11 passes are paid once per pair, then each step is
+    one regression pass on the one-step target itself, where consistency distillation pays a
+    guided teacher step and a target pass at every step and progressive distillation needs four
+    halving rounds (11 -> 6 -> 3 -> 2 -> 1)."""
 
-    epochs = 5  # passes' worth of steps over the 60,000 training images (468 steps each)
+    epochs = 12  # passes' worth of steps over the 60,000 training images (468 steps each)
     batch_size = 128
 
     def __init__(self, model: Model, total_steps: int, lr: float = 5e-4):
@@ -132,29 +145,35 @@ class Trainer(EmaTrainer):
         # tests) it has the student's starting weights
         c = model.config
         self.teacher = FlowModel(FlowConfig(tuple(c.widths), c.emb, c.attention, c.num_classes))
-        self.teacher.net.load_state_dict(model.net.state_dict())
+        self.teacher.net.load_state_dict(model.net.state_dict(), strict=False)  # a dropped block: identity
         self.teacher.eval().requires_grad_(False)
         self.pairs: dict | None = None
+        self.pairs_file = None  # where ``build_on`` keeps the teacher's pairs for the next student
         # the critic: the GAN family's discriminator, real training images against one-step ones
         self.critic = Discriminator(CriticConfig(num_classes=model.config.num_classes))
         self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=4e-4, betas=(0.0, 0.9))
 
-    def build_on(self, dataset: str, root=None) -> dict:
-        """Load the teacher's shipped checkpoint for ``dataset`` and start the student from it."""
+    def build_on(self, dataset: str, root=None, fresh: bool = True) -> dict:
+        """Load the teacher's shipped checkpoint for ``dataset``; a ``fresh`` student (not one
+        continued from its own checkpoint) starts from the teacher's weights."""
         from .. import checkpoint
         from . import flow
 
         teacher, card = checkpoint.load(TEACHER, dataset, flow.Config, flow.Model, root)
         self.teacher = teacher.eval().requires_grad_(False)
-        self.model.net.load_state_dict(teacher.net.state_dict())
-        self.ema.load_state_dict(teacher.net.state_dict())
+        if fresh:  # the teacher's weights, less those of the blocks the student leaves out
+            kept = {k: v for k, v in teacher.net.state_dict().items() if k in self.model.net.state_dict()}
+            self.model.net.load_state_dict(kept)
+            self.ema.load_state_dict(kept)
+        n = self.model.config.pairs
+        self.pairs_file = checkpoint.RUNS_DIR / dataset / f"teacher-pairs-{card['sha256'][:16]}-{n}.safetensors"
         options = {o.name: o.default for o in TEACHER_OPTIONS}
         return {"teacher": {"family": TEACHER, "dataset": dataset, "sha256": card["sha256"], "options": options,
                             "pairs": self.model.config.pairs}}
 
     def step(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> dict:
         if self.pairs is None:
-            self.pairs = teacher_pairs(self.teacher, self.model.config.pairs)
+            self.pairs = self.drawn_pairs()
         idx = torch.randint(0, self.model.config.pairs, (self.batch_size,), generator=generator)
         on = x.device
         p = {k: v[idx].to(on) for k, v in self.pairs.items()}
@@ -177,6 +196,18 @@ class Trainer(EmaTrainer):
         hinge.backward()
         self.critic_opt.step()
         return {"loss": loss.item(), "critic_hinge": hinge.item(), "critic_weight": w.item()}
+
+    def drawn_pairs(self) -> dict:
+        """The teacher's pairs: drawn once per teacher checkpoint and number of pairs, then read
+        back from the runs folder by every later student of that teacher (they are the same)."""
+        from .. import checkpoint
+
+        if self.pairs_file is not None and self.pairs_file.exists():
+            return checkpoint.load_state(self.pairs_file)
+        pairs = teacher_pairs(self.teacher, self.model.config.pairs)
+        if self.pairs_file is not None:
+            checkpoint.save_state(self.pairs_file, pairs)
+        return pairs
 
     def state_dict(self) -> dict:
         return {**super().state_dict(), "critic": self.critic.state_dict(), "critic_opt": self.critic_opt.state_dict(),

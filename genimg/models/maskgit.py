@@ -251,7 +251,7 @@ class Trainer(EmaTrainer):
         super().__init__(model, total_steps, lr)
         model.tokenizer.eval().requires_grad_(False)
 
-    def build_on(self, dataset: str, root=None) -> dict:
+    def build_on(self, dataset: str, root=None, fresh: bool = True) -> dict:
         """Copy in the Transformer family's tokenizer for ``dataset``; the card names it."""
         from .. import checkpoint
         from . import transformer
