@@ -66,13 +66,12 @@ def test_every_tab_generates_in_the_browser(page, tab, tmp_path):
     assert page.errors == [], f"console errors on the {tab} tab: {page.errors}"
 
 
-def test_a_link_opens_its_tab_and_shows_the_apis_own_bytes(app_url, client):
+def test_a_link_opens_its_tab_and_shows_the_apis_own_bytes(page, app_url, client):
     """/?tab=...&<the API's names> selects the tab, sets its controls, presses Generate and shows
     exactly the picture the API returns for the same arguments; a bad value is named in a note
     and left at its default; Copy link writes the current settings back into such a link."""
-    with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        pg = browser.new_page(viewport={"width": 1300, "height": 1000})
+    pg = page.context.browser.new_page(viewport={"width": 1300, "height": 1000})  # a fresh tab, its own URL
+    try:
         pg.goto(app_url + "?tab=gan&dataset=fashion&label=3&seed=7&n=4&truncation=0.8&colour=red",
                 wait_until="load")
         panel = pg.locator("[role=tabpanel]:visible")
@@ -90,15 +89,15 @@ def test_a_link_opens_its_tab_and_shows_the_apis_own_bytes(app_url, client):
         while time.monotonic() < end and not box.input_value():
             pg.wait_for_timeout(100)
         assert box.input_value().endswith("?tab=gan&dataset=fashion&label=3&n=4&seed=7&truncation=0.8")
-        browser.close()
+    finally:
+        pg.close()
 
 
-def test_a_streamed_run_can_be_scrubbed_and_played_back(app_url):
+def test_a_streamed_run_can_be_scrubbed_and_played_back(page, app_url):
     """After a Diffusion run, Replay holds every step (the default sampler's 10, not only the
     frames that were sent), shows any of them without recomputing, and plays them as a GIF."""
-    with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        pg = browser.new_page(viewport={"width": 1300, "height": 1000})
+    pg = page.context.browser.new_page(viewport={"width": 1300, "height": 1000})
+    try:
         pg.goto(app_url + "?tab=diffusion&n=2", wait_until="load")
         panel = pg.locator("[role=tabpanel]:visible")
         panel.get_by_text("Replay the steps · download").click()
@@ -113,4 +112,5 @@ def test_a_streamed_run_can_be_scrubbed_and_played_back(app_url):
         while time.monotonic() < end and not gif.count():
             pg.wait_for_timeout(200)
         assert gif.count() and panel.get_by_role("button", name="Download the GIF").is_visible()
-        browser.close()
+    finally:
+        pg.close()
