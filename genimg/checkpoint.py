@@ -140,14 +140,15 @@ def save_sheet(images, family: str, dataset: str, step: int, cols: int, root: Pa
     return f"{folder.name}/{path.name}"
 
 
-def read_sheets(family: str, dataset: str, root: Path | None = None) -> list[tuple]:
-    """The sample sheets the card lists, in training order: (step, uint8 (H, W) picture)."""
+def read_sheets(family: str, dataset: str, root: Path | None = None, card: dict | None = None) -> list[tuple]:
+    """The sample sheets the card (``card``, if already read) lists, in training order:
+    (step, uint8 (H, W) picture)."""
     import numpy as np
     from PIL import Image
 
     folder = Path(root or CHECKPOINT_DIR) / dataset
     return [(int(s["step"]), np.asarray(Image.open(folder / s["file"]).convert("L")))
-            for s in read_card(family, dataset, root).get("sheets", [])]
+            for s in (card or read_card(family, dataset, root)).get("sheets", [])]
 
 
 def clear_sheets(family: str, dataset: str, root: Path | None = None) -> None:

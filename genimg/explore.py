@@ -122,7 +122,8 @@ def training_sheets(family: str, dataset: str) -> dict:
     dataset_info(dataset)
     if not checkpoint.exists(family, dataset):
         return {"steps": [], "sheets": [], "total": 0}
-    found = checkpoint.read_sheets(family, dataset)
-    total = checkpoint.read_card(family, dataset).get("recipe", {}).get("steps", 0)
+    card = checkpoint.read_card(family, dataset)
+    found = checkpoint.read_sheets(family, dataset, card=card)
+    total = card.get("recipe", {}).get("steps", 0)
     return {"steps": [step for step, _ in found], "sheets": [sheet for _, sheet in found],
             "total": max([total, *(step for step, _ in found)])}
