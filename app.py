@@ -40,7 +40,8 @@ def launch(demo: gr.Blocks, queue_size: int = QUEUE_SIZE, **kwargs):
     demo.queue(max_size=queue_size, default_concurrency_limit=WORKERS)
     return demo.launch(css=CSS, max_file_size="2mb", enable_monitoring=False, show_error=False,
                        blocked_paths=[str(checkpoint.CHECKPOINT_DIR), str(checkpoint.RUNS_DIR)],
-                       state_session_capacity=SESSIONS, footer_links=["api"], **kwargs)
+                       state_session_capacity=SESSIONS, footer_links=["api"], i18n=ui.i18n(),
+                       **kwargs)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,16 @@
-"""Screenshots of every tab after generating, in headless Chromium (Debian's /usr/bin/chromium).
+"""Screenshots of every tab after generating, in headless Chromium (Debian's /usr/bin/chromium),
+in English (``docs/screenshots/<tab>.png``) or Chinese (``--lang zh-CN``: ``docs/screenshots/zh-CN/``).
 
-    python benchmarks/screenshots.py [--url http://127.0.0.1:7860] [--out docs/screenshots]
+    python benchmarks/screenshots.py [--url http://127.0.0.1:7860] [--out docs/screenshots] [--lang zh-CN]
+
+Tabs and buttons are named in English; in Chinese they are found by their Chinese names.
 
 Needs `pip install playwright` (the Python package only; it drives the system Chromium).
 """
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -19,6 +23,17 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-backgroun
          "--disable-component-update", "--disable-sync"]
 
 
+def in_language(lang: str):
+    """English UI text -> its text in ``lang`` (the app's own tables, read by building it)."""
+    if lang == "en":
+        return lambda text: text
+    sys.path.insert(0, str(ROOT))
+    import app
+    from genimg.ui import words
+    app.build_demo()
+    return lambda text: words.in_lang(lang, text)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--url", default="http://127.0.0.1:7860")
@@ -26,23 +41,25 @@ def main() -> None:
     p.add_argument("--tabs", default="GAN,VAE,PixelCNN,Transformer,Diffusion,Compare")
     p.add_argument("--dataset", default="MNIST digits")
     p.add_argument("--wait", type=int, default=4000, help="ms to wait after pressing the buttons")
+    p.add_argument("--lang", default="en", choices=["en", "zh-CN"])
     a = p.parse_args()
-    out = Path(a.out)
+    say = in_language(a.lang)
+    out = Path(a.out) / ("" if a.lang == "en" else a.lang)
     out.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page = browser.new_page(viewport={"width": 1300, "height": 1000}, locale=a.lang)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         # "load", not "networkidle": a page with session state keeps a heartbeat stream open
         page.goto(a.url, wait_until="load")
         page.get_by_role("tab").first.wait_for()
-        page.get_by_label(a.dataset).check()
+        page.get_by_label(say(a.dataset)).check()
         for tab in a.tabs.split(","):
-            page.get_by_role("tab", name=tab).click()
+            page.get_by_role("tab", name=say(tab), exact=True).click()
             panel = page.locator("[role=tabpanel]:visible")
             for name in BUTTONS:
-                button = panel.get_by_role("button", name=name, exact=True)
+                button = panel.get_by_role("button", name=say(name), exact=True)
                 if button.count():
                     button.first.click()
             page.wait_for_timeout(a.wait)

@@ -3,6 +3,7 @@ playwright's Python package) opens it, visits every tab, presses the tab's butto
 the pictures, and checks the console stayed free of errors. A screenshot of each tab is saved
 (to $GENIMG_SCREENSHOTS if set, else pytest's temporary folder)."""
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -88,7 +89,7 @@ def test_a_link_opens_its_tab_and_shows_the_apis_own_bytes(page, app_url, client
         end = time.monotonic() + 10
         while time.monotonic() < end and not box.input_value():
             pg.wait_for_timeout(100)
-        assert box.input_value().endswith("?tab=gan&dataset=fashion&label=3&n=4&seed=7&truncation=0.8")
+        assert box.input_value().endswith("?tab=gan&dataset=fashion&label=3&n=4&seed=7&truncation=0.8&lang=en")
     finally:
         pg.close()
 
@@ -112,5 +113,98 @@ def test_a_streamed_run_can_be_scrubbed_and_played_back(page, app_url):
         while time.monotonic() < end and not gif.count():
             pg.wait_for_timeout(200)
         assert gif.count() and panel.get_by_role("button", name="Download the GIF").is_visible()
+    finally:
+        pg.close()
+
+
+# The page's visible text, less formulas and code: text nodes that take up room, and placeholders.
+TEXT_JS = """() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!el || el.closest('.katex, code, pre, script, style, svg') || !el.getClientRects().length) continue;
+    const text = walker.currentNode.textContent.trim();
+    if (text) out.push(text);
+  }
+  document.querySelectorAll('input[placeholder], textarea[placeholder]').forEach((e) => {
+    if (e.placeholder && e.getClientRects().length) out.push(e.placeholder);
+  });
+  return out.join("\\n");
+}"""
+CHINESE = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]")
+ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
+SENTENCE = re.compile(r"[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}")  # three English words in a row
+
+
+def _every_tab_read(pg) -> str:
+    """Open every tab and every accordion in it; the visible text of each, together."""
+    texts = []
+    for i in range(pg.get_by_role("tab").count()):
+        pg.get_by_role("tab").nth(i).click()
+        panel = pg.locator("[role=tabpanel]:visible")
+        closed = panel.locator("button.label-wrap:not(.open)")
+        for k in range(closed.count()):
+            closed.nth(0).click()  # the list shrinks as they open
+        pg.wait_for_timeout(800)
+        texts.append(pg.evaluate(TEXT_JS))
+    return "\n".join(texts)
+
+
+def _english_allowed_in_chinese() -> set[str]:
+    """The English words the Chinese texts use on purpose (names, formulas' words, code), the
+    options' code values, the machines the cards were measured on, and the language switch's
+    own name."""
+    from genimg import evaluate, models
+    from genimg.ui import words
+    sources = " ".join([*words._TABLE.values(), *(p.read_text() for p in words.HOW_DIR.glob("*.zh-CN.md"))])
+    choices = " ".join(c for f in FAMILIES for o in models.get(f).OPTIONS for c in o.choices)
+    machines = " ".join(r["hardware"] for d in ("mnist", "fashion") for r in evaluate.scoreboard(d))
+    return set(ENGLISH_WORD.findall(" ".join((sources, choices, machines)))) | {"English", "API", "FLOPs"}
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_the_whole_page_speaks_the_browsers_language(page, app_url, locale):
+    """Every tab with every accordion open: a zh-CN browser sees no English UI text (formulas,
+    code, names and the English glossed in brackets aside), an English one no Chinese."""
+    context = page.context.browser.new_context(locale=locale, viewport={"width": 1300, "height": 1000})
+    try:
+        pg = context.new_page()
+        pg.goto(app_url, wait_until="load")
+        pg.get_by_role("tab").first.wait_for()
+        pg.wait_for_timeout(1500)
+        text = _every_tab_read(pg)
+        if locale == "zh-CN":
+            glossed = re.sub(r"（[^）]*）", "", text)  # the English of a term, in brackets on its first use
+            left = sorted(set(ENGLISH_WORD.findall(glossed)) - _english_allowed_in_chinese())
+            where = [re.search(rf".{{0,60}}\b{w}\b.{{0,60}}", glossed).group(0) for w in left]
+            assert not left, f"English on the Chinese page: {where}"
+            cited = re.sub(r"\S+ et al\.?", "", glossed)  # citations keep their authors' names
+            assert not SENTENCE.findall(cited), SENTENCE.findall(cited)
+        else:
+            assert CHINESE.findall(text.replace("中文", "")) == []
+    finally:
+        context.close()
+
+
+def test_switching_language_relabels_the_page_and_the_server_answers_in_it(page, app_url):
+    """The switch at the top changes the page at once, and what the server writes follows; a
+    link's lang opens the page in that language."""
+    pg = page.context.browser.new_page(viewport={"width": 1300, "height": 1000})
+    try:
+        pg.goto(app_url + "?tab=gan", wait_until="load")
+        pg.get_by_role("tab").first.wait_for()
+        pg.get_by_text("中文", exact=True).click()
+        panel = pg.locator("[role=tabpanel]:visible")
+        panel.get_by_role("button", name="生成", exact=True).first.click()
+        stats = panel.locator(".prose").filter(has_text="张图像，用时")
+        stats.first.wait_for(timeout=30000)
+        assert "分类器认同" in stats.first.inner_text()
+        pg.get_by_text("English", exact=True).click()
+        panel.get_by_role("button", name="Generate", exact=True).first.click()
+        panel.locator(".prose").filter(has_text="images in").first.wait_for(timeout=30000)
+        pg.goto(app_url + "?tab=compare&lang=zh-CN", wait_until="load")
+        pg.get_by_role("button", name="换个种子再对比").wait_for(timeout=30000)
+        pg.get_by_text("类别准确率").first.wait_for(timeout=30000)  # the scoreboard, written by the server
     finally:
         pg.close()

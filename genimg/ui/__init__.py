@@ -14,10 +14,12 @@ import gradio as gr
 from .. import checkpoint
 from ..data import DATASETS
 from ..models import FAMILIES, get
-from . import compare, lesson, links
-from .common import DEFAULT_DATASET, dataset_choices, learning_panel, sample_panel, strict_numbers
+from . import compare, lesson, links, words
+from .common import DEFAULT_DATASET, dataset_choices, learning_panel, sample_panel
+from .strict import strict_numbers
+from .words import tr
 
-INTRO = """# genimg — {count} ways to generate an image
+INTRO = """# genimg — {count_word} ways to generate an image
 Every tab is a different family of generative model, trained on the same tiny images
 (28×28 handwritten digits or clothes), class-conditional, and running live on this CPU.
 Pick a dataset, pick a tab, press **Generate**. Each tab's *How it works* explains the idea.
@@ -40,7 +42,7 @@ def family_tab(family: str, dataset: gr.Radio) -> None:
     if own_tab(family):
         importlib.import_module(f"{__name__}.{family}").build(dataset)
     else:
-        gr.Markdown(f"**{get(family).SUMMARY}**")
+        gr.Markdown(tr("**{summary}**", summary=words.Local(get(family).SUMMARY)))
         sample_panel(family, dataset, process_label="From the start to the sample (the first image)")
     learning_panel(family, dataset)
 
@@ -48,19 +50,30 @@ def family_tab(family: str, dataset: gr.Radio) -> None:
 def build() -> gr.Blocks:
     """The whole app: the dataset choice, a tab per shown family, and the Compare tab."""
     links.PANELS.clear()  # the panels of this Blocks register as its tabs are built
+    words.reset()
     with gr.Blocks(title="genimg", delete_cache=(3600, 3600)) as demo:
         families = shown_families()
-        gr.Markdown(INTRO.format(count=NUMBERS[len(families)] if len(families) < len(NUMBERS) else len(families)))
-        dataset = gr.Radio(dataset_choices(), value=DEFAULT_DATASET, label="Dataset")
+        for family in filter(own_tab, families):  # a tab module adds its words as it is imported
+            importlib.import_module(f"{__name__}.{family}")
+        count = len(families)
+        with gr.Row(equal_height=True):
+            gr.Markdown(tr(INTRO, count=count, count_word=NUMBERS[count] if count < len(NUMBERS) else count))
+            language = words.switcher()
+        dataset = gr.Radio(dataset_choices(), value=DEFAULT_DATASET, label=tr("Dataset"))
         note = gr.Markdown(visible=False)  # what a link asked for that could not be applied
         with gr.Tabs() as tabs:
             for family in families:
-                with gr.Tab(get(family).TITLE, id=family):
+                with gr.Tab(tr(get(family).TITLE), id=family):
                     family_tab(family, dataset)
-            with gr.Tab("Compare", id="compare"):
+            with gr.Tab(tr("Compare"), id="compare"):
                 compare.build(dataset)
-            with gr.Tab("Lesson", id="lesson"):
+            with gr.Tab(tr("Lesson"), id="lesson"):
                 lesson.build(families)
-        links.attach(demo, tabs, dataset, note, families)
+        links.attach(words.attach(demo, language), tabs, dataset, note, families)
     strict_numbers(demo)
-    return demo
+    return words.serve(demo)
+
+
+def i18n() -> gr.I18n:
+    """The fixed text of the app last built, in every language, for ``launch(i18n=...)``."""
+    return words.i18n()

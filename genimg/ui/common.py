@@ -12,31 +12,36 @@ from PIL import Image
 
 from .. import explore, models, painting, pipeline, render
 from ..data import DATASETS
-from . import links
+from . import chinese, links, words
 from .picture import picture
+from .words import say, tr
 
 DEFAULT_DATASET = "mnist"
 ALL = -1  # the class value meaning "all classes" (image i gets class i % 10)
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 MODEL_QUEUE = "models"  # one concurrency group for everything that runs a network
+words.add(chinese.TABLE)
+words.add_errors(chinese.ERRORS)
 LABEL_ROOM = 26  # px left blank above a picture, where gr.Image draws its label
 FRAME_INTERVAL_S = 0.1  # a streaming tab sends at most ten frames a second to each client
 
 
 def dataset_choices() -> list[tuple[str, str]]:
-    return [(info.title, key) for key, info in DATASETS.items()]
+    return [(tr(info.title), key) for key, info in DATASETS.items()]
 
 
 def class_choices(dataset: str, all_label: str | None = "All classes") -> list[tuple[str, int]]:
-    names = [(name, i) for i, name in enumerate(pipeline.class_names(dataset))]
-    return ([(all_label, ALL)] if all_label else []) + names
+    names = [(tr(name), i) for i, name in enumerate(pipeline.class_names(dataset))]
+    return ([(tr(all_label), ALL)] if all_label else []) + names
 
 
 def class_dropdown(dataset: gr.Radio, all_label: str | None = "All classes", value: int | None = None,
                    label: str = "Class") -> gr.Dropdown:
     """A class picker whose names follow the dataset choice ("7" or "Sneaker")."""
     value = value if value is not None else (ALL if all_label else 0)
-    dd = gr.Dropdown(class_choices(DEFAULT_DATASET, all_label), value=value, label=label)
+    for other in DATASETS:  # the browser gets every dataset's names with the page
+        class_choices(other, all_label)
+    dd = gr.Dropdown(class_choices(DEFAULT_DATASET, all_label), value=value, label=tr(label))
     dataset.change(lambda d: gr.Dropdown(choices=class_choices(d, all_label)), dataset, dd,
                    queue=False, api_visibility="private", show_progress="hidden")
     return dd
@@ -45,17 +50,16 @@ def class_dropdown(dataset: gr.Radio, all_label: str | None = "All classes", val
 def seed_input(value: int = 0, label: str = "Seed") -> gr.Number:
     """A seed box with a dice button next to it."""
     with gr.Row(equal_height=True):
-        seed = gr.Number(value=value, minimum=0, maximum=pipeline.MAX_SEED, label=label,
-                         scale=4)
-        dice = gr.Button("🎲 Random", size="sm", scale=1, min_width=60)
+        seed = gr.Number(value=value, minimum=0, maximum=pipeline.MAX_SEED, label=tr(label), scale=4)
+        dice = gr.Button(tr("🎲 Random"), size="sm", scale=1, min_width=60)
     dice.click(lambda: secrets.randbelow(2**31), None, seed, queue=False, api_visibility="private")
     return seed
 
 
 def option_sliders(family: str) -> list:
     """A slider per numeric option of the family, a radio per option with choices."""
-    return [gr.Radio(list(o.choices), value=o.default, label=o.label, info=o.info) if o.choices else
-            gr.Slider(o.minimum, o.maximum, value=o.default, step=o.step, label=o.label, info=o.info)
+    return [gr.Radio(list(o.choices), value=o.default, label=tr(o.label), info=tr(o.info)) if o.choices else
+            gr.Slider(o.minimum, o.maximum, value=o.default, step=o.step, label=tr(o.label), info=tr(o.info))
             for o in models.get(family).OPTIONS]
 
 
@@ -63,12 +67,12 @@ def live_controls(dataset: gr.Radio, family: str, max_n: int, n_value: int = 8, 
     """Class, number of images, seed, the family's options, and a start button next to a Stop
     button, for a tab that streams its work. Returns (label, n, seed, options, go, stop)."""
     label = class_dropdown(dataset)
-    n = gr.Slider(1, max_n, value=n_value, step=1, label="Number of images")
+    n = gr.Slider(1, max_n, value=n_value, step=1, label=tr("Number of images"))
     seed = seed_input()
     options = option_sliders(family)
     with gr.Row():
-        go = gr.Button(button, variant="primary")
-        stop = gr.Button("Stop", variant="stop")
+        go = gr.Button(tr(button), variant="primary")
+        stop = gr.Button(tr("Stop"), variant="stop")
     links.register(family, go, dataset, max_n, label=label, n=n, seed=seed, **dict(zip(option_names(family), options)))
     return label, n, seed, options, go, stop
 
@@ -99,7 +103,7 @@ def user_errors(fn):
             try:
                 yield from fn(*args)
             except ValueError as e:
-                raise gr.Error(str(e), print_exception=False) from None
+                raise gr.Error(words.translated(str(e)), print_exception=False) from None
         return streaming
 
     @functools.wraps(fn)
@@ -107,7 +111,7 @@ def user_errors(fn):
         try:
             return fn(*args)
         except ValueError as e:
-            raise gr.Error(str(e), print_exception=False) from None
+            raise gr.Error(words.translated(str(e)), print_exception=False) from None
     return wrapper
 
 
@@ -134,38 +138,18 @@ def throttled(frames, interval: float = FRAME_INTERVAL_S, tape: Tape | None = No
             yield frame
 
 
-def strict_numbers(demo: gr.Blocks) -> None:
-    """Give every Slider and Number of ``demo`` a type check before Gradio's own range check, so
-    a request that sends text, null or a list gets a message naming the allowed range (Gradio's
-    own preprocessing would fail with a TypeError that the user never sees)."""
-    for block in demo.blocks.values():
-        if isinstance(block, (gr.Slider, gr.Number)):
-            block.preprocess = _checked(block, block.preprocess)
-
-
-def _checked(block, preprocess):
-    def checked(payload):
-        if isinstance(payload, bool) or not isinstance(payload, (int, float)):
-            lo, hi = block.minimum, block.maximum
-            show = lambda v: str(int(v)) if float(v).is_integer() else f"{v:g}"  # noqa: E731
-            allowed = f" between {show(lo)} and {show(hi)}" if lo is not None and hi is not None else ""
-            raise gr.Error(f"{block.label or 'this value'} must be a number{allowed}, got {payload!r}",
-                           print_exception=False)
-        return preprocess(payload)
-    return checked
-
-
-def how_it_works(text: str, figure=None, figure_label: str = "") -> None:
-    with gr.Accordion("How it works", open=False):
-        gr.Markdown(text, latex_delimiters=LATEX)
+def how_it_works(name: str, figure=None, figure_label: str = "") -> None:
+    """The accordion with ``how/<name>.<lang>.md`` (and a figure under it)."""
+    with gr.Accordion(tr("How it works"), open=False):
+        gr.Markdown(words.how(name), latex_delimiters=LATEX)
         if figure is not None:
-            picture(figure, label=figure_label, buttons=[])
+            picture(figure, label=tr(figure_label), buttons=[])
 
 
 def sketchpad(label: str = "Draw with the mouse (or a finger)", visible: bool = True) -> gr.Sketchpad:
     """A white 280x280 canvas with a black brush in hand."""
     paper = Image.new("RGBA", (280, 280), "white")  # a background puts the brush in hand
-    return gr.Sketchpad(value={"background": paper, "layers": [], "composite": paper}, label=label,
+    return gr.Sketchpad(value={"background": paper, "layers": [], "composite": paper}, label=tr(label),
                         canvas_size=(280, 280), type="numpy", image_mode="RGBA", format="png",
                         layers=False, visible=visible, brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"))
 
@@ -178,9 +162,10 @@ def drawn(sketch):
 def start_picker(dataset: gr.Radio) -> list:
     """Where a completion starts: a test image (class + which one) or a drawing. Returns the
     components in the order ``picked_start`` takes their values."""
-    source = gr.Radio([("A test image", "test"), ("My drawing", "drawing")], value="test", label="Start from")
+    source = gr.Radio([(tr("A test image"), "test"), (tr("My drawing"), "drawing")], value="test",
+                      label=tr("Start from"))
     label = class_dropdown(dataset, all_label="Let the classifier decide (drawings)", value=7, label="Class")
-    example = gr.Slider(1, painting.EXAMPLES_PER_CLASS, value=1, step=1, label="Which test image of the class")
+    example = gr.Slider(1, painting.EXAMPLES_PER_CLASS, value=1, step=1, label=tr("Which test image of the class"))
     pad = sketchpad(visible=False)
     source.change(lambda s: (gr.Slider(visible=s == "test"), gr.Sketchpad(visible=s == "drawing")),
                   source, [example, pad], queue=False, api_visibility="private", show_progress="hidden")
@@ -203,9 +188,9 @@ def completion_sheet(dataset_key: str, first: np.ndarray, labels: tuple[str, str
                             render.tinted(out["completions"], 784)])
     sheet = render.grid(tiles, [*labels, *out["captions"]], scale=4, cols=len(tiles),
                         marks=[True, True, *out["agree"]], top=LABEL_ROOM)
-    name = pipeline.class_names(dataset_key)[label_id]
-    return sheet, (f"Started from {origin}, class **{name}**; {len(out['completions'])} completions "
-                   f"in {out['seconds']:.2f} s.")
+    name = say(pipeline.class_names(dataset_key)[label_id])
+    return sheet, say("Started from {origin}, class **{name}**; {k} completions in {s:.2f} s.", origin=words.translated(origin),
+                      name=name, k=len(out["completions"]), s=out["seconds"])
 
 
 def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
@@ -217,15 +202,15 @@ def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             label = class_dropdown(dataset)
-            n = gr.Slider(1, pipeline.UI_MAX_N, value=16, step=1, label="Number of images")
+            n = gr.Slider(1, pipeline.UI_MAX_N, value=16, step=1, label=tr("Number of images"))
             seed = seed_input()
             opts = option_sliders(family)
-            go = gr.Button("Generate", variant="primary")
+            go = gr.Button(tr("Generate"), variant="primary")
             links.register(family, go, dataset, label=label, n=n, seed=seed, **dict(zip(names, opts)))
         with gr.Column(scale=2):
-            grid = picture(label="Samples (caption: what the classifier sees, red if not the class asked)")
+            grid = picture(label=tr("Samples (caption: what the classifier sees, red if not the class asked)"))
             stats = gr.Markdown()
-            process = picture(label=process_label)
+            process = picture(label=tr(process_label))
 
     @user_errors
     @api_names("dataset", "label", "n", "seed", *names)
@@ -234,10 +219,10 @@ def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
         r = pipeline.generate(family, dataset_key, label_value, n_value, seed_value, **options)
         first = [f[0] for f in pipeline.frames(family, dataset_key, label_value, n_value, seed_value, **options)]
         agree = int((r.predicted == r.labels).sum())
-        text = (f"**{len(r.images)} images in {r.seconds * 1000:.1f} ms** "
-                f"({r.seconds * 1000 / len(r.images):.2f} ms each) · {r.nfe} network evaluation"
-                f"{'s' if r.nfe != 1 else ''} per image · the classifier agrees on {agree}/{len(r.images)} · "
-                f"seed {r.seed}")
+        text = say("**{n} images in {ms:.1f} ms** ({each:.2f} ms each) · {nfe} network evaluation"
+                   + ("s" if r.nfe != 1 else "") + " per image · the classifier agrees on {agree}/{n} · seed {seed}",
+                   n=len(r.images), ms=r.seconds * 1000,
+                   each=r.seconds * 1000 / len(r.images), nfe=r.nfe, agree=agree, seed=r.seed)
         sheet = result_sheet(r)
         return sheet, text, render.strip(np.stack(first), scale=5)
 
@@ -251,13 +236,15 @@ def result_sheet(r: pipeline.Result, scale: int = 4) -> Image.Image:
 
 
 def stream_stats(frame: pipeline.Frame, where: str, cost: str = "{nfe} network evaluations each") -> str:
-    """The line under a streaming tab: ``where`` the sampler is while it runs; at the end the
-    tally, with ``cost`` per image (``{nfe}``: the result's network evaluations)."""
+    """The line under a streaming tab: ``where`` the sampler is while it runs (already in the
+    visitor's language); at the end the tally, with ``cost`` per image (English, a template over
+    ``{nfe}``: the result's network evaluations)."""
     if frame.result is None:
-        return f"{where} · {frame.seconds:.2f} s of model time"
+        return say("{where} · {s:.2f} s of model time", where=where, s=frame.seconds)
     r = frame.result
-    return (f"**{len(r.images)} images in {r.seconds:.2f} s** of model time · {cost.format(nfe=r.nfe)} · the "
-            f"classifier agrees on {int((r.predicted == r.labels).sum())}/{len(r.images)} · seed {r.seed}")
+    return say("**{n} images in {s:.2f} s** of model time · {cost} · the classifier agrees on {agree}/{n} · "
+               "seed {seed}", n=len(r.images), s=r.seconds, cost=say(cost, nfe=r.nfe),
+               agree=int((r.predicted == r.labels).sum()), seed=r.seed)
 
 
 def denoised_pictures(frame: pipeline.Frame) -> tuple[Image.Image, Image.Image]:
@@ -270,24 +257,26 @@ def denoised_pictures(frame: pipeline.Frame) -> tuple[Image.Image, Image.Image]:
 def learning_panel(family: str, dataset: gr.Radio) -> None:
     """"Watch it learn": the samples the trainer drew (same classes, same seeds) at about eight
     points of the run that made this checkpoint, one at a time on a slider."""
-    with gr.Accordion("Watch it learn", open=False) as panel:
-        point = gr.Slider(1, 8, value=8, step=1, label="Point in training (1: early · 8: the shipped model)")
-        sheet = picture(label="The trainer's samples: one column per class, the same seeds at every point")
+    with gr.Accordion(tr("Watch it learn"), open=False) as panel:
+        point = gr.Slider(1, 8, value=8, step=1, label=tr("Point in training (1: early · 8: the shipped model)"))
+        sheet = picture(label=tr("The trainer's samples: one column per class, the same seeds at every point"))
         said = gr.Markdown()
 
     def show(dataset_key, k):
         found = explore.training_sheets(family, dataset_key)
         if not found["steps"]:
-            return (gr.Slider(maximum=1, value=1, interactive=False), None,
-                    "This checkpoint was trained before the trainer kept sample sheets; its next training "
-                    "run will add them.")
+            return (gr.Slider(minimum=0, maximum=1, value=1, interactive=False), None,
+                    say("This checkpoint was trained before the trainer kept sample sheets; its next training "
+                        "run will add them."))
         count = len(found["steps"])
         k = min(max(int(k), 1), count)
         step = found["steps"][k - 1]
-        return (gr.Slider(maximum=count, value=k, interactive=True),
+        return (gr.Slider(minimum=min(1, count - 1), maximum=count, value=k, interactive=count > 1),
                 render.grid(found["sheets"][k - 1][None], scale=3, top=LABEL_ROOM),
-                f"Step {step:,} of {found['total']:,} ({step / found['total']:.0%} of the training run).")
+                say("Step {step:,} of {total:,} ({share:.0%} of the training run).", step=step,
+                    total=found["total"], share=step / found["total"]))
 
     for event in (panel.expand, point.release, dataset.change):
         event(show, [dataset, point], [point, sheet, said], queue=False, api_visibility="private",
               show_progress="hidden")
+    words.follow(show, [dataset, point], [point, sheet, said])

@@ -9,65 +9,20 @@ from .. import denoising, pipeline, render
 from ..models import diffusion
 from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, how_it_works, live_controls, option_names,
                      picked_start, start_picker, denoised_pictures, stream_stats, throttled, user_errors)
-from . import replay
+from . import replay, words
 from .picture import picture
+from .words import Local, add, say, tr
 
 FAMILY = "diffusion"
 NAMES = option_names(FAMILY)
 GUIDE = ("guidance", "guide_from", "guide_to")  # the options the guidance trade-off plot follows
-HOW = r"""
-**The forward process** (`schedulers.Schedule.q_sample`) destroys an image $x_0$ with Gaussian
-noise over $T = 1000$ small steps, and in closed form
-
-$$q(x_t \mid x_0) = \mathcal{N}\big(\sqrt{\bar\alpha_t}\, x_0,\; (1 - \bar\alpha_t) I\big),$$
-
-where $\bar\alpha_t$ — the plot beside the images — falls from 1 (all image) to 0 (all noise)
-along a cosine (Nichol & Dhariwal 2021).
-
-**Training** (`diffusion.Trainer.step`): take a real image, a random $t$ and noise
-$\epsilon$, make $x_t$, and teach the UNet to predict $v = \sqrt{\bar\alpha_t}\,\epsilon -
-\sqrt{1-\bar\alpha_t}\, x_0$ from $(x_t, t, y)$ by mean squared error, each timestep weighted by
-$\min(\mathrm{SNR}_t, 5) / (\mathrm{SNR}_t + 1)$ with $\mathrm{SNR}_t = \bar\alpha_t / (1 -
-\bar\alpha_t)$ (min-SNR weighting: no timestep dominates). From $v$ follow the clean image
-$\hat x_0 = \sqrt{\bar\alpha_t}\, x_t - \sqrt{1-\bar\alpha_t}\, v$ (right-hand images) and the
-noise $\hat\epsilon$ (`Schedule.split`).
-
-**Sampling** walks back from pure noise with a *scheduler*; all three use the same network:
-- DDPM (`DDPMScheduler.step`) draws $x_s \sim q(x_s \mid x_t, \hat x_0)$, a Gaussian around
-  $\frac{\sqrt{\bar\alpha_s}\,\beta}{1-\bar\alpha_t}\hat x_0 + \frac{\sqrt{\alpha}\,(1-\bar\alpha_s)}{1-\bar\alpha_t} x_t$
-  with $\alpha = \bar\alpha_t / \bar\alpha_s$, $\beta = 1 - \alpha$: fresh noise at every step.
-- DDIM (`DDIMScheduler.step`) sets $x_s = \sqrt{\bar\alpha_s}\,\hat x_0 + \sqrt{1-\bar\alpha_s}\,\hat\epsilon$:
-  no new noise, so the same seed gives the same image, and 25 steps do what DDPM needs hundreds for.
-- DPM-Solver++(2M) (`DPMSolverScheduler.step`, Lu et al. 2022, the default) solves the same ODE
-  as DDIM in $\lambda_t = \log(\alpha_t / \sigma_t)$ with $\alpha_t = \sqrt{\bar\alpha_t}$,
-  $\sigma_t = \sqrt{1-\bar\alpha_t}$: $x_s = \frac{\sigma_s}{\sigma_t} x_t - \alpha_s (e^{-h} - 1)\, D$ with
-  $h = \lambda_s - \lambda_t$ and $D = \hat x_0 + \frac{1}{2r}(\hat x_0 - \hat x_0^{\text{prev}})$,
-  $r = h_{\text{prev}} / h$: it reuses the previous step's guess to take a second-order step for
-  the price of one network pass (the same images as diffusers' `DPMSolverMultistepScheduler`).
-  Its steps are spread evenly in $\lambda$ from $-5$ to $5$ (`spacing="logsnr"`; the dots on the
-  plot): evenly spaced $t$ would end with one jump from $t = 100$, where some noise is left, to
-  the clean image, and blur it.
-
-**Guidance** (`diffusion.Model.predict`): a tenth of the training images had their class
-replaced by "no class", so one network predicts both $v(x_t, y)$ and $v(x_t, \varnothing)$.
-Sampling uses $v = v(x_t, \varnothing) + w\,\big(v(x_t, y) - v(x_t, \varnothing)\big)$: $w = 0$ ignores
-the class, $w = 1$ is the plain conditional model, $w > 1$ exaggerates what makes a 3 a 3 —
-cleaner, more typical images at the price of variety, and two network passes per step.
-The plot above measures that trade-off: FID (how far the samples are, as a set, from real
-images) against class accuracy, at each scale. Guidance can also act only in an *interval* of
-noise levels (`diffusion.Model.guided`, Kynkäänniemi et al. 2024): at the noisiest steps it drags
-every sample towards the same typical image, at the last ones there is nothing left to decide;
-outside the interval the step takes the plain conditional model, one pass.
-
-**Start from a drawing** (SDEdit, Meng et al. 2022): noise your drawing to a middle timestep
-and denoise from there — the noise hides the wobbly details, the model redraws them.
-"""
 
 
 def _plot(t: int | None, timesteps: list[int] | None = None):
     abar = denoising.schedule(FAMILY)
-    title = "signal left: abar_t" + (f" = {abar[t]:.3f} at t = {t}" if t is not None else "")
-    return render.curve(abar, t, title, "timestep t (0: clean ... 999: pure noise)", marks=timesteps)
+    title = (words.drawn("signal left: abar_t") if t is None else
+             words.drawn("signal left: abar_t = {abar:.3f} at t = {t}", abar=abar[t], t=t))
+    return render.curve(abar, t, title, words.drawn("timestep t (0: clean ... 999: pure noise)"), marks=timesteps)
 
 
 def _tradeoff(dataset_key: str, guidance, guide_from, guide_to):
@@ -76,69 +31,72 @@ def _tradeoff(dataset_key: str, guidance, guide_from, guide_to):
     marked, and a line that reads the numbers of the nearest measured setting."""
     sweep = denoising.guidance_sweep(FAMILY, dataset_key)
     if not sweep:
-        return None, "No guidance sweep in this checkpoint's card yet (`python benchmarks/guidance_sweep.py`)."
+        return None, say("No guidance sweep in this checkpoint's card yet (`python benchmarks/guidance_sweep.py`).")
     rows = sweep["rows"]
     full = [r for r in rows if (r["guide_from"], r["guide_to"]) == (1.0, 0.0)]
     limited = [r for r in rows if r not in full]
     w = float(guidance)
     chart = render.tradeoff([r["guidance"] for r in full], [r["fid"] for r in full],
                             [r["class_accuracy"] for r in full], w,
-                            f"Guidance: quality against variety ({sweep['n']:,} samples each)",
-                            "guidance scale w (rings: guided only in the interval "
-                            f"{limited[0]['guide_to']:g} to {limited[0]['guide_from']:g} of t/T)" if limited else
-                            "guidance scale w", "FID (lower is better)", "class accuracy",
-                            others=[(r["guidance"], r["fid"]) for r in limited])
+                            words.drawn("Guidance: quality against variety ({n:,} samples each)", n=sweep["n"]),
+                            words.drawn("guidance scale w (rings: guided only in the interval {lo:g} to {hi:g} of t/T)",
+                                        lo=limited[0]["guide_to"], hi=limited[0]["guide_from"]) if limited else
+                            words.drawn("guidance scale w"), words.drawn("FID (lower is better)"),
+                            words.drawn("class accuracy"), others=[(r["guidance"], r["fid"]) for r in limited])
     here = min(rows, key=lambda r: (abs(r["guidance"] - w) + abs(r["guide_from"] - float(guide_from))
                                     + abs(r["guide_to"] - float(guide_to))))
     best = min(rows, key=lambda r: r["fid"])
 
     def said(r):
-        return (f"w = {r['guidance']:g}, guided at t/T {r['guide_to']:g}–{r['guide_from']:g}: FID **{r['fid']:.1f}** "
-                f"(floor {r['fid_floor']:.1f}), class accuracy {r['class_accuracy']:.1%}, precision "
-                f"{r['precision']:.2f}, recall {r['recall']:.2f}, {r['nfe']} network evaluations")
+        return say("w = {w:g}, guided at t/T {lo:g}–{hi:g}: FID **{fid:.1f}** (floor {floor:.1f}), class accuracy "
+                   "{acc:.1%}, precision {p:.2f}, recall {rec:.2f}, {nfe} network evaluations", w=r["guidance"],
+                   lo=r["guide_to"], hi=r["guide_from"], fid=r["fid"], floor=r["fid_floor"], acc=r["class_accuracy"],
+                   p=r["precision"], rec=r["recall"], nfe=r["nfe"])
 
-    return chart, (f"Nearest measured setting — {said(here)}.\n\nLowest FID of the sweep — {said(best)}.\n\n"
-                   "More guidance makes every image more surely its class (green) but more alike: past the "
-                   "lowest point FID rises again because the samples no longer cover the data's variety "
-                   f"(measured with {sweep['sampler']} in {sweep['steps']} steps).")
+    return chart, say("Nearest measured setting — {here}.\n\nLowest FID of the sweep — {best}.\n\nMore guidance makes "
+                      "every image more surely its class (green) but more alike: past the lowest point FID rises "
+                      "again because the samples no longer cover the data's variety (measured with {sampler} in "
+                      "{steps} steps).", here=said(here), best=said(best), sampler=sweep["sampler"],
+                      steps=sweep["steps"])
 
 
 def _stats(frame: pipeline.Frame) -> str:
-    return stream_stats(frame, f"Step {frame.done} of {frame.total} (t = {frame.t})")
+    return stream_stats(frame, say("Step {done} of {total} (t = {t})", done=frame.done, total=frame.total, t=frame.t))
 
 
 def build(dataset: gr.Radio) -> None:
-    gr.Markdown(f"**{diffusion.SUMMARY}**")
+    gr.Markdown(tr("**{summary}**", summary=Local(diffusion.SUMMARY)))
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             label, n, seed, options, go, stop = live_controls(dataset, FAMILY, denoising.MAX_N)
         with gr.Column(scale=2):
             with gr.Row():
-                noisy = picture(label="x_t: the images being denoised")
-                clean = picture(label="x_0: what the network thinks they will become")
-            plot = picture(_plot(None), label="The noise schedule")
+                noisy = picture(label=tr("x_t: the images being denoised"))
+                clean = picture(label=tr("x_0: what the network thinks they will become"))
+            plot = picture(_plot(None), label=tr("The noise schedule"))
             stats = gr.Markdown()
     recorded = replay.panel(gr.State([]), "diffusion")
-    with gr.Accordion("Guidance: quality against variety", open=True):
+    with gr.Accordion(tr("Guidance: quality against variety"), open=True):
         with gr.Row():
             defaults = {o.name: o.default for o in diffusion.OPTIONS}
             first_chart, first_text = _tradeoff(dataset.value, *(defaults[k] for k in GUIDE))
-            tradeoff = picture(first_chart, label="The guidance sweep, the current scale in red")
+            tradeoff = picture(first_chart, label=tr("The guidance sweep, the current scale in red"))
             tradeoff_text = gr.Markdown(first_text)
-    with gr.Accordion("Start from a drawing (SDEdit)", open=True):
+    with gr.Accordion(tr("Start from a drawing (SDEdit)"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
                 picker = start_picker(dataset)
-                strength = gr.Slider(0, 1, value=0.6, step=0.05, label="Strength",
-                                     info="how far towards pure noise the start goes before denoising (0: not at all)")
-                edit_go = gr.Button("Denoise it", variant="primary")
+                strength = gr.Slider(0, 1, value=0.6, step=0.05, label=tr("Strength"),
+                                     info=tr("how far towards pure noise the start goes before denoising "
+                                             "(0: not at all)"))
+                edit_go = gr.Button(tr("Denoise it"), variant="primary")
             with gr.Column(scale=2):
-                edited = picture(label="The start · noised · denoised four times "
-                                       "(captions: what the classifier sees)")
+                edited = picture(label=tr("The start · noised · denoised four times "
+                                          "(captions: what the classifier sees)"))
                 edit_text = gr.Markdown()
-    with gr.Accordion("How many steps?", open=False):
-        compare_go = gr.Button("Compare 5, 10, 25 and 50 steps")
-        compared = picture(label="The same seed and start noise at each step count")
+    with gr.Accordion(tr("How many steps?"), open=False):
+        compare_go = gr.Button(tr("Compare 5, 10, 25 and 50 steps"))
+        compared = picture(label=tr("The same seed and start noise at each step count"))
         compare_text = gr.Markdown()
 
     @user_errors
@@ -166,9 +124,9 @@ def build(dataset: gr.Radio) -> None:
         tiles = np.concatenate([start[None], out["noised"][None], out["results"]])
         sheet = render.grid(tiles, ["start", f"noised to {float(s):.0%}", *out["captions"]], scale=4,
                             cols=len(tiles), marks=[True, True, *out["agree"]], top=LABEL_ROOM)
-        name = pipeline.class_names(dataset_key)[label_id]
-        return sheet, (f"Started from {origin}, class **{name}**: {out['steps']} denoising steps, "
-                       f"{out['seconds']:.2f} s.")
+        return sheet, say("Started from {origin}, class **{name}**: {steps} denoising steps, {s:.2f} s.",
+                          origin=words.translated(origin), name=say(pipeline.class_names(dataset_key)[label_id]),
+                          steps=out["steps"], s=out["seconds"])
 
     @user_errors
     @api_names("dataset", "label", "seed", *(name for name in NAMES if name != "steps"))
@@ -179,15 +137,17 @@ def build(dataset: gr.Radio) -> None:
         for steps, r in zip(denoising.COMPARED_STEPS,
                             denoising.compare_steps(FAMILY, dataset_key, label_value, seed_value, 4, **opts)):
             results.append(r)
-            lines.append(f"{steps} steps: {r.seconds:.2f} s, {r.nfe} network evaluations per image, the classifier "
-                         f"agrees on {int((r.predicted == r.labels).sum())}/4")
+            lines.append(say("{steps} steps: {s:.2f} s, {nfe} network evaluations per image, the classifier agrees on "
+                             "{agree}/4", steps=steps, s=r.seconds, nfe=r.nfe,
+                             agree=int((r.predicted == r.labels).sum())))
             marks = [bool(m) for done in results for m in (done.predicted == done.labels)]
             captions = [c for done in results for c in done.captions()]
             sheet = render.grid(np.concatenate([done.images for done in results]), captions, scale=4, cols=4,
                                 marks=marks, top=LABEL_ROOM)
             coming = len(denoising.COMPARED_STEPS) - len(results)
-            yield sheet, ("Rows, top to bottom:\n\n" + "\n".join(f"- {line}" for line in lines)
-                          + (f"\n\n*{coming} more row{'s' if coming > 1 else ''} coming…*" if coming else ""))
+            more = say("*{k} more rows coming…*" if coming > 1 else "*{k} more row coming…*", k=coming)
+            yield sheet, (say("Rows, top to bottom:") + "\n\n" + "\n".join(f"- {line}" for line in lines)
+                          + (f"\n\n{more}" if coming else ""))
 
     event = go.click(generate, [dataset, label, n, seed, *options], [noisy, clean, plot, stats, recorded],
                      api_name="denoise_diffusion", concurrency_id=MODEL_QUEUE)
@@ -201,5 +161,71 @@ def build(dataset: gr.Radio) -> None:
     for trigger in (dataset.change, *(o.change for o in guide)):
         trigger(user_errors(_tradeoff), [dataset, *guide], [tradeoff, tradeoff_text], api_visibility="private",
                 show_progress="hidden")
-    how_it_works(HOW)
+    words.follow(user_errors(_tradeoff), [dataset, *guide], [tradeoff, tradeoff_text])
+    words.follow(lambda: _plot(None), None, plot)
+    how_it_works("diffusion")
 
+
+
+add({
+    diffusion.TITLE: "扩散模型",
+    diffusion.SUMMARY: "扩散模型（diffusion model）：从纯噪声出发，一步步把噪声去掉——由类别引导的 UNet 预测每一步要去掉什么。",
+    "Sampler": "采样器",
+    "DPM-Solver++(2M): second order, reuses the last step's guess. DDIM: deterministic, first order. DDPM: fresh "
+    "noise at every step": "DPM-Solver++(2M)：二阶，重复利用上一步的估计。DDIM：确定性，一阶。DDPM：每一步都加入新的噪声",
+    "Steps": "步数",
+    "denoising steps (network evaluations, twice that where guided)": "去噪步数（即网络评估次数，引导起作用时加倍）",
+    "Guidance scale": "引导尺度",
+    "0: ignore the class · 1: the plain conditional model · more: push harder towards the class":
+        "0：忽略类别 · 1：普通的条件模型 · 更大：更用力地推向该类别",
+    "Guide from noise level": "从噪声水平开始引导",
+    "guidance acts only at noise levels t/T from this one (1: pure noise) ...":
+        "引导只作用于从这个噪声水平 t/T（1：纯噪声）起……",
+    "... down to noise level": "……一直到噪声水平",
+    "... to this one (0: clean); elsewhere the plain conditional model (one pass a step)":
+        "……到这个水平（0：干净）为止；其余地方使用普通的条件模型（每步一次网络评估）",
+    # the tab
+    "signal left: abar_t": "剩余信号：abar_t",
+    "signal left: abar_t = {abar:.3f} at t = {t}": "剩余信号：t = {t} 时 abar_t = {abar:.3f}",
+    "timestep t (0: clean ... 999: pure noise)": "时间步 t（0：干净 …… 999：纯噪声）",
+    "No guidance sweep in this checkpoint's card yet (`python benchmarks/guidance_sweep.py`).":
+        "这个检查点的模型卡（card）里还没有引导扫描的结果（`python benchmarks/guidance_sweep.py`）。",
+    "Guidance: quality against variety ({n:,} samples each)": "引导：质量与多样性的权衡（每个设置 {n:,} 个样本）",
+    "guidance scale w (rings: guided only in the interval {lo:g} to {hi:g} of t/T)":
+        "引导尺度 w（圆圈：只在 t/T 的 {lo:g} 到 {hi:g} 区间内引导）",
+    "guidance scale w": "引导尺度 w",
+    "FID (lower is better)": "FID（越低越好）",
+    "class accuracy": "类别准确率",
+    "w = {w:g}, guided at t/T {lo:g}–{hi:g}: FID **{fid:.1f}** (floor {floor:.1f}), class accuracy {acc:.1%}, "
+    "precision {p:.2f}, recall {rec:.2f}, {nfe} network evaluations":
+        "w = {w:g}，在 t/T {lo:g}–{hi:g} 内引导：FID **{fid:.1f}**（基线 {floor:.1f}），类别准确率 {acc:.1%}，"
+        "精确率 {p:.2f}，召回率 {rec:.2f}，{nfe} 次网络评估",
+    "Nearest measured setting — {here}.\n\nLowest FID of the sweep — {best}.\n\nMore guidance makes every image "
+    "more surely its class (green) but more alike: past the lowest point FID rises again because the samples no "
+    "longer cover the data's variety (measured with {sampler} in {steps} steps).":
+        "最接近的已测设置——{here}。\n\n扫描中 FID 最低的设置——{best}。\n\n引导越强，每张图像越确定地属于它的类别（绿线），"
+        "但图像之间也越相似：过了最低点，FID 又会上升，因为样本不再覆盖数据的多样性（用 {sampler} 采样 {steps} 步测得）。",
+    "Step {done} of {total} (t = {t})": "第 {done} 步，共 {total} 步（t = {t}）",
+    "x_t: the images being denoised": "x_t：正在去噪的图像",
+    "x_0: what the network thinks they will become": "x_0：网络认为它们最终会变成的样子",
+    "The noise schedule": "噪声调度",
+    "Guidance: quality against variety": "引导：质量与多样性的权衡",
+    "The guidance sweep, the current scale in red": "引导扫描，红线是当前的引导尺度",
+    "Start from a drawing (SDEdit)": "从手绘开始（SDEdit）",
+    "Strength": "强度",
+    "how far towards pure noise the start goes before denoising (0: not at all)":
+        "去噪之前，起点朝纯噪声推进多远（0：完全不加噪）",
+    "Denoise it": "去噪",
+    "The start · noised · denoised four times (captions: what the classifier sees)":
+        "起点 · 加噪后 · 四次去噪的结果（图注：分类器看到的类别）",
+    "How many steps?": "需要多少步？",
+    "Compare 5, 10, 25 and 50 steps": "对比 5、10、25 和 50 步",
+    "The same seed and start noise at each step count": "每种步数都用相同的随机种子和起始噪声",
+    "Started from {origin}, class **{name}**: {steps} denoising steps, {s:.2f} s.":
+        "从{origin}开始，类别 **{name}**：{steps} 个去噪步，用时 {s:.2f} s。",
+    "{steps} steps: {s:.2f} s, {nfe} network evaluations per image, the classifier agrees on {agree}/4":
+        "{steps} 步：{s:.2f} s，每张图像 {nfe} 次网络评估，分类器认同 {agree}/4",
+    "Rows, top to bottom:": "各行从上到下：",
+    "*{k} more row coming…*": "*还有 {k} 行正在生成……*",
+    "*{k} more rows coming…*": "*还有 {k} 行正在生成……*",
+})

@@ -9,74 +9,76 @@ from .. import pipeline, render
 from ..models import distilled
 from .common import LABEL_ROOM, MODEL_QUEUE, api_names, class_dropdown, how_it_works, sample_panel, seed_input, user_errors
 from .picture import picture
+from .words import Local, add, say, tr
 
 FAMILY = "distilled"
 TEACHER = distilled.TEACHER
 STUDENT_STEPS = (1, 2, 4)
 TEACHER_STEPS = (1, None, 50)  # None: the teacher's default options, the images the student learned
 ROWS = 3
-HOW = r"""
-**The teacher's map.** The Flow matching tab's sampler is an ODE: from a noise image
-$\varepsilon$ and a class $y$ its solver, at the tab's default options (DPM-Solver++, 10 steps,
-guidance 3 in the middle of the path: 11 network passes), always lands on the same image
-$x = T(\varepsilon, y)$. A map from noise to images is exactly what a one-step generator is, so
-a student can learn it (*knowledge distillation*, Luhman & Luhman 2021).
-
-**Reflow's straight lines** (Liu et al. 2023; InstaFlow, Liu et al. 2024). Before training, the
-teacher draws its images from fixed noise (`distilled.teacher_pairs`, 30,000 pairs). The student,
-the teacher's UNet less its first block at full resolution (a fifth of a pass's time), starts from
-the teacher's other weights and learns the *straight* line from each
-pair's noise to its image, $x_t = (1 - t)\,x + t\,\varepsilon$, whose velocity is the constant
-$\varepsilon - x$ (`distilled.distillation_loss`):
-
-$$\mathcal{L} = \mathbb{E}_{(\varepsilon, y, x),\, t}\,\big\| v_\theta(x_t, t, y) - (\varepsilon - T(\varepsilon, y)) \big\|^2,
-\qquad t \in \{1, \tfrac34, \tfrac12, \tfrac14\}$$
-
-with $t = 1$ for half of each batch: the one-step case. The teacher's paths bend, so it needs
-many small steps; the student's are straight, so **one Euler step**,
-$x = \varepsilon - v_\theta(\varepsilon, 1, y)$, goes all the way. Two or four steps walk the same line
-and can correct some of the first step's error. Guidance is distilled in as well: the student
-makes one pass a step, with the class, where the teacher makes two.
-
-**What is lost.** The student knows its teacher only through the pairs it saw; where it cannot
-tell two pairs apart, the squared error averages their images, and averages look blurred. The
-teacher in one step (the first column of its row) shows the extreme case: its guess of the image
-from pure noise is the average of every image of the class. Compare the student's first column
-with the teacher's default: the gap is the price of going from 11 passes to 1.
-"""
 
 
 def build(dataset: gr.Radio) -> None:
-    gr.Markdown(f"**{distilled.SUMMARY}** The GAN's speed, learned from a flow model.")
+    gr.Markdown(tr("**{summary}** The GAN's speed, learned from a flow model.", summary=Local(distilled.SUMMARY)))
     sample_panel(FAMILY, dataset, process_label="From the noise to the sample (first image), one picture a step")
-    with gr.Accordion("The student against its teacher, from the same noise", open=True):
+    with gr.Accordion(tr("The student against its teacher, from the same noise"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 label = class_dropdown(dataset, all_label=None, value=5)
                 seed = seed_input(2)
-                go = gr.Button("Compare with the teacher", variant="primary")
+                go = gr.Button(tr("Compare with the teacher"), variant="primary")
             with gr.Column(scale=2):
-                sheet = picture(label="Columns: the student in 1, 2, 4 steps · the teacher in 1 step, at its "
-                                      "default (11 passes), in 50 steps · rows: three seeds")
+                sheet = picture(label=tr("Columns: the student in 1, 2, 4 steps · the teacher in 1 step, at its "
+                                         "default (11 passes), in 50 steps · rows: three seeds"))
                 text = gr.Markdown()
 
     @user_errors
     @api_names("dataset", "label", "seed")
     def compare(dataset_key, label_value, seed_value):
         """One row per seed; the student's step counts, then the teacher's, from the same noise."""
-        runs = [(FAMILY, f"student, {s} step{'s' if s > 1 else ''}", {"steps": s}) for s in STUDENT_STEPS]
-        runs += [(TEACHER, "teacher, " + ("its default" if s is None else f"{s} step{'s' if s > 1 else ''}"),
+        runs = [(FAMILY, say("student, {k} steps" if s > 1 else "student, {k} step", k=s), {"steps": s})
+                for s in STUDENT_STEPS]
+        runs += [(TEACHER, say("teacher, its default") if s is None else
+                  say("teacher, {k} steps" if s > 1 else "teacher, {k} step", k=s),
                   {} if s is None else {"steps": s}) for s in TEACHER_STEPS]
         results = [(name, pipeline.generate(family, dataset_key, label_value, ROWS, seed_value, **options))
                    for family, name, options in runs]
         tiles = np.stack([r.images[row] for row in range(ROWS) for _, r in results])
         captions = [r.captions()[row] for row in range(ROWS) for _, r in results]
         marks = [bool(r.predicted[row] == r.labels[row]) for row in range(ROWS) for _, r in results]
-        lines = [f"- **{name}**: {r.nfe} network pass{'es' if r.nfe != 1 else ''} an image, "
-                 f"{r.seconds * 1000:.0f} ms for {ROWS} images" for name, r in results]
+        lines = [say("- **{name}**: {nfe} network passes an image, {ms:.0f} ms for {rows} images" if r.nfe != 1 else
+                     "- **{name}**: {nfe} network pass an image, {ms:.0f} ms for {rows} images",
+                     name=name, nfe=r.nfe, ms=r.seconds * 1000, rows=ROWS) for name, r in results]
         return (render.grid(tiles, captions, scale=3, cols=len(runs), marks=marks, top=LABEL_ROOM),
-                f"Every column starts from the same noise (seed {int(seed_value)}):\n\n" + "\n".join(lines))
+                say("Every column starts from the same noise (seed {seed}):", seed=int(seed_value)) + "\n\n"
+                + "\n".join(lines))
 
     go.click(compare, [dataset, label, seed], [sheet, text], api_name="compare_teacher_distilled",
              concurrency_id=MODEL_QUEUE)
-    how_it_works(HOW)
+    how_it_works("distilled")
+
+
+add({
+    distilled.TITLE: "一步生成",
+    distilled.SUMMARY: "一步生成（one step）：一个学生模型，从流匹配模型那里学会了用一次网络评估画出教师模型要十一次才画得出的图像。",
+    "Steps": "步数",
+    "network passes of the student: 1 (one step), 2 or 4 along its straight line from noise to image":
+        "学生模型的网络评估次数：1（一步）、2 或 4，沿着它从噪声到图像的直线",
+    # the tab
+    "**{summary}** The GAN's speed, learned from a flow model.": "**{summary}** 有 GAN 的速度，却是从流模型学来的。",
+    "From the noise to the sample (first image), one picture a step": "从噪声到样本（第一张图像），每步一张图",
+    "The student against its teacher, from the same noise": "学生模型与教师模型对比：从同一噪声出发",
+    "Compare with the teacher": "与教师模型对比",
+    "Columns: the student in 1, 2, 4 steps · the teacher in 1 step, at its default (11 passes), in 50 steps · "
+    "rows: three seeds": "列：学生模型走 1、2、4 步 · 教师模型走 1 步、用默认设置（11 次网络评估）、走 50 步 · 行：三个随机种子",
+    "student, {k} step": "学生模型，{k} 步",
+    "student, {k} steps": "学生模型，{k} 步",
+    "teacher, its default": "教师模型，默认设置",
+    "teacher, {k} step": "教师模型，{k} 步",
+    "teacher, {k} steps": "教师模型，{k} 步",
+    "- **{name}**: {nfe} network pass an image, {ms:.0f} ms for {rows} images":
+        "- **{name}**：每张图像 {nfe} 次网络评估，{rows} 张图像用时 {ms:.0f} ms",
+    "- **{name}**: {nfe} network passes an image, {ms:.0f} ms for {rows} images":
+        "- **{name}**：每张图像 {nfe} 次网络评估，{rows} 张图像用时 {ms:.0f} ms",
+    "Every column starts from the same noise (seed {seed}):": "每一列都从同一噪声出发（随机种子 {seed}）：",
+})

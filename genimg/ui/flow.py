@@ -10,52 +10,20 @@ from .. import denoising, pipeline, render
 from ..models import flow
 from .common import (LABEL_ROOM, MODEL_QUEUE, api_names, class_dropdown, how_it_works, live_controls, option_names,
                      seed_input, denoised_pictures, stream_stats, throttled, user_errors)
-from . import replay
+from . import replay, words
 from .picture import picture
+from .words import Local, add, say, tr
 
 FAMILY = "flow"
 OTHER = "diffusion"  # the family whose paths and steps this tab sets beside its own
 NAMES = option_names(FAMILY)
 STEP_COUNTS = (1, 2, 4, 8, 16)
 COLOURS = {FAMILY: (40, 150, 70), OTHER: (60, 90, 180)}
-HOW = r"""
-**The path.** Flow matching (Lipman et al. 2023; *rectified flow*, Liu et al. 2023; the training
-target of Stable Diffusion 3) joins every real image $x_0$ to a noise image
-$\varepsilon \sim \mathcal{N}(0, I)$ by a straight line, with time $t$ running from 0 (the image)
-to 1 (pure noise):
 
-$$x_t = (1 - t)\,x_0 + t\,\varepsilon, \qquad \frac{dx_t}{dt} = \varepsilon - x_0 .$$
 
-**The loss** (`flow.flow_matching_loss`): the UNet $v_\theta$ learns that velocity from the point on
-the line, the time and the class,
-
-$$\mathcal{L} = \mathbb{E}_{x_0, \varepsilon, t}\,\big\| v_\theta(x_t, t, y) - (\varepsilon - x_0) \big\|^2 ,$$
-
-with $t$ drawn logit-normal (most often near $t = 0.5$, where the image is decided, as in SD3).
-Many lines cross at each $x_t$, so the network learns their average direction: the *flow*
-whose paths, followed from noise, end on images like the data.
-
-**Sampling** (`flow.Model.stream`) solves $dx/dt = v_\theta$ backwards from $t = 1$ to $0$.
-*Euler* takes $x \leftarrow x - \Delta t\, v_\theta(x, t)$; *Heun* also evaluates $v_\theta$ at the end of that
-step and averages the two (second order: two network passes a step, but the last, which lands on
-the image at $t = 0$, is Euler's). At any step the network's
-guess of the clean image is $\hat x_0 = x_t - t\, v_\theta$ (right picture), and Euler's step from
-$t$ to $s$ is a move towards it, $x_s = \tfrac{s}{t}\,x_t + \big(1 - \tfrac{s}{t}\big)\,\hat x_0$.
-*DPM-Solver++(2M)* (`flow.extrapolate`, the default) makes the same move with a better guess,
-extrapolated from this step's and the last step's,
-$D = \hat x_0(t) + \frac{\hat x_0(t) - \hat x_0(t')}{2r}$ with $r = \frac{\lambda_t - \lambda_{t'}}{\lambda_s - \lambda_t}$ and
-$\lambda = \log\frac{1 - t}{t}$, and spaces its steps evenly in $\lambda$ (short near the noise and
-near the image, where the path bends): second order for one network pass a step.
-
-**Straight against curved** (*Paths* below). The diffusion model's noisy images
-$x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1 - \bar\alpha_t}\,\varepsilon$ have
-$\bar\alpha_t + (1 - \bar\alpha_t) = 1$: from noise to image they swing round a quarter circle,
-while flow matching goes along the chord. A straighter path has less to get wrong per step, which
-is why flow matching needs few steps; it is not perfectly straight, because the learned flow
-averages many crossing lines. The same UNet, class embedding, "no class" entry for
-classifier-free guidance, guidance interval and EMA weights as the Diffusion tab: only the path
-and the target differ.
-"""
+def _write(d: ImageDraw.ImageDraw, xy, text: str, fill) -> None:
+    """Pillow's own font for English (as ever), one with Chinese glyphs for Chinese."""
+    d.text(xy, text, fill=fill, font=None if text.isascii() else render._font_for(text, 12))
 
 
 def paths_plot(paths: dict[str, dict], width: int = 460, height: int = 340) -> Image.Image:
@@ -70,46 +38,49 @@ def paths_plot(paths: dict[str, dict], width: int = 460, height: int = 340) -> I
     def xy(p):
         return left + (right - left) * max(p[0], 0) / hi, bottom - (bottom - top) * max(p[1], 0) / hi
 
-    d.text((8, 30), "Paths from the same noise: along the noise (x) and towards the image (y)", fill=(30, 30, 30))
+    _write(d, (8, 30), words.drawn("Paths from the same noise: along the noise (x) and towards the image (y)"),
+           (30, 30, 30))
     d.line([left, top, left, bottom, right, bottom], fill=(150, 150, 150))
     for i, (family, p) in enumerate(paths.items()):
         colour, line = COLOURS.get(family, (120, 120, 120)), [xy(q) for q in p["points"]]
         d.line(line, fill=colour, width=2)
         for x, y in line:
             d.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
-        d.text((left + 8, bottom - 40 + 16 * i), f"{family}: straightness {p['straightness']:.3f}, "
-                                             f"{len(p['points']) - 1} steps", fill=colour)
-    d.text((left, height - 18), "noise (start, right) ... image (end, top)", fill=(90, 90, 90))
+        legend = words.drawn("{family}: straightness {s:.3f}, {k} steps", family=family, s=p["straightness"],
+                             k=len(p["points"]) - 1)
+        _write(d, (left + 8, bottom - 40 + 16 * i), legend, colour)
+    _write(d, (left, height - 18), words.drawn("noise (start, right) ... image (end, top)"), (90, 90, 90))
     return img
 
 
 def _stats(frame: pipeline.Frame) -> str:
-    return stream_stats(frame, f"Step {frame.done} of {frame.total} (t = {frame.t:.2f})")
+    return stream_stats(frame, say("Step {done} of {total} (t = {t:.2f})", done=frame.done, total=frame.total,
+                                   t=frame.t))
 
 
 def build(dataset: gr.Radio) -> None:
-    gr.Markdown(f"**{flow.SUMMARY}**")
+    gr.Markdown(tr("**{summary}**", summary=Local(flow.SUMMARY)))
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             label, n, seed, options, go, stop = live_controls(dataset, FAMILY, pipeline.STREAM_MAX_N)
         with gr.Column(scale=2):
             with gr.Row():
-                noisy = picture(label="x_t: the images on their way")
-                clean = picture(label="x_0 = x_t − t·v: where the velocity points")
+                noisy = picture(label=tr("x_t: the images on their way"))
+                clean = picture(label=tr("x_0 = x_t − t·v: where the velocity points"))
             stats = gr.Markdown()
     recorded = replay.panel(gr.State([]), "flow")
-    with gr.Accordion("Flow matching against diffusion, from the same noise", open=True):
+    with gr.Accordion(tr("Flow matching against diffusion, from the same noise"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 path_label = class_dropdown(dataset, all_label=None, value=3)
                 path_seed = seed_input(1)
-                path_go = gr.Button("Draw the paths", variant="primary")
-                compare_go = gr.Button(f"Compare {', '.join(map(str, STEP_COUNTS))} steps of each")
+                path_go = gr.Button(tr("Draw the paths"), variant="primary")
+                compare_go = gr.Button(tr("Compare {counts} steps of each", counts=", ".join(map(str, STEP_COUNTS))))
             with gr.Column(scale=2):
-                path_plot = picture(label="Each family's path, one dot per step (each at its default options)")
+                path_plot = picture(label=tr("Each family's path, one dot per step (each at its default options)"))
                 path_text = gr.Markdown()
-                compared = picture(label="Columns: 1, 2, 4, 8, 16 steps · rows: flow matching (top two), "
-                                         "diffusion (bottom two), the same seeds")
+                compared = picture(label=tr("Columns: 1, 2, 4, 8, 16 steps · rows: flow matching (top two), "
+                                            "diffusion (bottom two), the same seeds"))
                 compare_text = gr.Markdown()
 
     @user_errors
@@ -126,10 +97,11 @@ def build(dataset: gr.Radio) -> None:
     def paths(dataset_key, label_value, seed_value):
         found = {f: denoising.path(f, dataset_key, label_value, seed_value)
                  for f in (FAMILY, OTHER) if f in pipeline.available(dataset_key)}
-        lines = [f"- **{f}**: straightness {p['straightness']:.3f} (1 = a straight line) in {len(p['points']) - 1} "
-                 f"steps, {p['nfe']} network evaluations" for f, p in found.items()]
-        return paths_plot(found), ("\n".join(lines) + "\n\nStraightness is the distance from the start noise to "
-                                   "the image over the length of the path taken, in all 784 dimensions.")
+        lines = [say("- **{family}**: straightness {s:.3f} (1 = a straight line) in {k} steps, {nfe} network "
+                     "evaluations", family=f, s=p["straightness"], k=len(p["points"]) - 1, nfe=p["nfe"])
+                 for f, p in found.items()]
+        return paths_plot(found), ("\n".join(lines) + "\n\n" + say("Straightness is the distance from the start noise "
+                                   "to the image over the length of the path taken, in all 784 dimensions."))
 
     @user_errors
     @api_names("dataset", "label", "seed")
@@ -144,10 +116,12 @@ def build(dataset: gr.Radio) -> None:
                     tiles.append(r.images[row])
                     captions.append(r.captions()[row])
                     marks.append(bool(r.predicted[row] == r.labels[row]))
-            lines.append(f"- **{family}**: " + " · ".join(f"{s} step{'s' if s > 1 else ''}: {r.nfe} evals, {r.seconds * 1000:.0f} ms"
-                                                          for s, r in zip(STEP_COUNTS, results)))
+            costs = " · ".join(say("{k} steps: {nfe} evals, {ms:.0f} ms" if s > 1 else
+                                   "{k} step: {nfe} evals, {ms:.0f} ms", k=s, nfe=r.nfe, ms=r.seconds * 1000)
+                               for s, r in zip(STEP_COUNTS, results))
+            lines.append(say("- **{family}**: {costs}", family=family, costs=costs))
         sheet = render.grid(np.stack(tiles), captions, scale=3, cols=len(STEP_COUNTS), marks=marks, top=LABEL_ROOM)
-        return sheet, "Each family at its default guidance, the step count changed:\n\n" + "\n".join(lines)
+        return sheet, say("Each family at its default guidance, the step count changed:") + "\n\n" + "\n".join(lines)
 
     event = go.click(generate, [dataset, label, n, seed, *options], [noisy, clean, stats, recorded],
                      api_name="denoise_flow", concurrency_id=MODEL_QUEUE)
@@ -156,4 +130,48 @@ def build(dataset: gr.Radio) -> None:
                   concurrency_id=MODEL_QUEUE)
     compare_go.click(compare, [dataset, path_label, path_seed], [compared, compare_text],
                      api_name="compare_steps_flow", concurrency_id=MODEL_QUEUE)
-    how_it_works(HOW)
+    how_it_works("flow")
+
+
+OPTION_WORDS = {  # the flow's options, which the Latent diffusion tab shares
+    "Sampler": "采样器",
+    "Euler: one network pass a step · Heun: two, second order · DPM-Solver++(2M): one, second order from the step "
+    "before": "Euler：每步一次网络评估 · Heun：两次，二阶 · DPM-Solver++(2M)：一次，借助上一步达到二阶",
+    "Steps": "步数",
+    "ODE steps from noise (t = 1) to image (t = 0)": "从噪声（t = 1）到图像（t = 0）的 ODE 步数",
+    "Guidance scale": "引导尺度",
+    "0: ignore the class · 1: the plain conditional model · more: push harder towards the class":
+        "0：忽略类别 · 1：普通的条件模型 · 更大：更用力地推向该类别",
+    "Guide from time": "从时间开始引导",
+    "guidance acts only at times t from this one (1: pure noise) ...": "引导只作用于从这个时间 t（1：纯噪声）起……",
+    "... down to time": "……一直到时间",
+    "... to this one (0: clean); elsewhere the plain conditional model (one pass)":
+        "……到这个时间（0：干净）为止；其余地方使用普通的条件模型（一次网络评估）",
+}
+add({
+    flow.TITLE: "流匹配",
+    flow.SUMMARY: "流匹配（flow matching）：学习沿直线把噪声推向图像的速度，然后只用几步沿着它走。",
+    **OPTION_WORDS,
+    # the tab
+    "Paths from the same noise: along the noise (x) and towards the image (y)":
+        "从同一噪声出发的路径：沿噪声方向（x）与朝图像方向（y）",
+    "{family}: straightness {s:.3f}, {k} steps": "{family}：直线度 {s:.3f}，{k} 步",
+    "noise (start, right) ... image (end, top)": "噪声（起点，右）…… 图像（终点，上）",
+    "Step {done} of {total} (t = {t:.2f})": "第 {done} 步，共 {total} 步（t = {t:.2f}）",
+    "x_t: the images on their way": "x_t：途中的图像",
+    "x_0 = x_t − t·v: where the velocity points": "x_0 = x_t − t·v：速度指向的终点",
+    "Flow matching against diffusion, from the same noise": "流匹配与扩散模型对比：从同一噪声出发",
+    "Draw the paths": "画出路径",
+    "Compare {counts} steps of each": "两者各用 {counts} 步对比",
+    "Each family's path, one dot per step (each at its default options)": "每个模型家族的路径，每步一个点（各用默认选项）",
+    "Columns: 1, 2, 4, 8, 16 steps · rows: flow matching (top two), diffusion (bottom two), the same seeds":
+        "列：1、2、4、8、16 步 · 行：流匹配（上两行）、扩散模型（下两行），随机种子相同",
+    "- **{family}**: straightness {s:.3f} (1 = a straight line) in {k} steps, {nfe} network evaluations":
+        "- **{family}**：{k} 步，直线度 {s:.3f}（1 = 一条直线），{nfe} 次网络评估",
+    "Straightness is the distance from the start noise to the image over the length of the path taken, in all 784 "
+    "dimensions.": "直线度是从起始噪声到图像的距离除以实际所走路径的长度，在全部 784 个维度中计算。",
+    "{k} step: {nfe} evals, {ms:.0f} ms": "{k} 步：{nfe} 次评估，{ms:.0f} ms",
+    "{k} steps: {nfe} evals, {ms:.0f} ms": "{k} 步：{nfe} 次评估，{ms:.0f} ms",
+    "- **{family}**: {costs}": "- **{family}**：{costs}",
+    "Each family at its default guidance, the step count changed:": "各模型家族使用各自默认的引导，只改变步数：",
+})

@@ -9,35 +9,18 @@ from .. import checkpoint, denoising, explore, pipeline, render
 from ..models import latent
 from .common import LABEL_ROOM, MODEL_QUEUE, api_names, how_it_works, live_controls, option_names, seed_input, \
     denoised_pictures, stream_stats, throttled, user_errors
-from . import replay
+from . import replay, words
+from .flow import OPTION_WORDS
 from .picture import picture
+from .words import Local, add, say, tr
 
 FAMILY = "latent"
 NAMES = option_names(FAMILY)
 SHOWN = 4  # images whose latent channels are drawn
-HOW = r"""
-**Two models in one** (Rombach et al. 2022, the "L" of Stable Diffusion). An **autoencoder**
-(`latent.AutoEncoder`) squeezes each 28×28 image $x$ into a 7×7 grid of $c$ numbers per cell
-($c = 4$ for the digits, 8 for the clothes, whose texture needs more),
-$z = E(x)$, and a decoder $D$ turns such a grid back into an image. A **flow-matching model**
-(the Flow matching tab's loss and samplers, `flow.flow_matching_loss`) then learns the
-class-conditional distribution of the codes, not of the pixels:
-
-$$p(x \mid y) = \int p_D(x \mid z)\, p_\theta(z \mid y)\, dz, \qquad
-\mathcal{L} = \mathbb{E}\,\big\| v_\theta(z_t, t, y) - (\varepsilon - z) \big\|^2,\quad z_t = (1 - t)\,z + t\,\varepsilon .$$
-
-The autoencoder is trained first (`latent.Trainer._autoencoder_step`: reconstruction + a small
-KL term that keeps the codes near a Gaussian, as Stable Diffusion's KL autoencoder), then frozen;
-its codes are shifted and scaled to unit variance per channel (`Model.to_latent`), like the noise
-they are mixed with. Sampling (`Model.solve`) runs the ODE in latent space and decodes once at
-the end (`Model.picture`); the live view decodes every step so that you can watch.
-
-**The saving**: 196 (or 392) numbers instead of 784, and a network at 7×7 only (`latent.LatentNet`), so
-each network evaluation is several times cheaper (*What one step costs*). **The price**: an
-image can never be better than the decoder makes it — the autoencoder's blur and slips are in
-every sample (*What the autoencoder keeps*). At 28×28 the saving is modest; at Stable Diffusion's
-512×512×3 (786,432 numbers against a 64×64×4 latent of 16,384) it is what made the model trainable.
-"""
+LOSS = ("Mean squared error {mse:.4f} per pixel (0–1 units) over these ten: every sample carries this loss too, since "
+        "it is decoded by the same decoder.")
+FLOOR = ("Measured on 10,000 training images, the decoder's own FID is **{fid}** in the judge's features (the images "
+         "themselves: {floor}): no sample can score below it.")
 
 
 def channels(state: np.ndarray, shown: int = SHOWN) -> np.ndarray:
@@ -57,51 +40,56 @@ def cost(dataset_key: str):
     """The card's measured cost of one network evaluation, latent against pixel space."""
     measured = checkpoint.read_card(FAMILY, dataset_key).get("step_cost")
     if not measured:
-        return None, "Not measured for this checkpoint yet (`python benchmarks/latent_cost.py`)."
+        return None, say("Not measured for this checkpoint yet (`python benchmarks/latent_cost.py`).")
     rows = measured["rows"]
-    names = [r["name"] for r in rows]
+    names = [words.drawn(r["name"]) for r in rows]
     chart = render.stack([
-        render.hbars(names, [r["mflops"] for r in rows], "One network evaluation, one image: MFLOPs", " M"),
-        render.hbars(names, [r["ms"] for r in rows], f"... and ms for {measured['batch']} images on "
-                                                     f"{measured['threads']} threads", " ms")])
+        render.hbars(names, [r["mflops"] for r in rows], words.drawn("One network evaluation, one image: MFLOPs"),
+                     " M"),
+        render.hbars(names, [r["ms"] for r in rows], words.drawn("... and ms for {batch} images on {threads} threads",
+                                                                 batch=measured["batch"], threads=measured["threads"]),
+                     " ms")])
     pixel, small = rows[0], rows[1]
-    return chart, (f"One evaluation of the latent network costs **{pixel['mflops'] / small['mflops']:.1f}× fewer "
-                   f"FLOPs** than the pixel UNet's ({small['mflops']:.0f} M against {pixel['mflops']:.0f} M per "
-                   f"image) and takes {small['ms']:.1f} ms against {pixel['ms']:.1f} ms for {measured['batch']} "
-                   f"images. The decoder runs once per image at the end: {measured['decoder_mflops']:.1f} M FLOPs. "
-                   f"Measured {measured['date']} by `benchmarks/latent_cost.py`.")
+    return chart, say("One evaluation of the latent network costs **{ratio:.1f}× fewer FLOPs** than the pixel UNet's "
+                      "({small:.0f} M against {pixel:.0f} M per image) and takes {small_ms:.1f} ms against "
+                      "{pixel_ms:.1f} ms for {batch} images. The decoder runs once per image at the end: {decoder:.1f} "
+                      "M FLOPs. Measured {date} by `benchmarks/latent_cost.py`.",
+                      ratio=pixel["mflops"] / small["mflops"], small=small["mflops"], pixel=pixel["mflops"],
+                      small_ms=small["ms"], pixel_ms=pixel["ms"], batch=measured["batch"],
+                      decoder=measured["decoder_mflops"], date=measured["date"])
 
 
 def _stats(frame: pipeline.Frame) -> str:
-    return stream_stats(frame, f"Step {frame.done} of {frame.total} (t = {frame.t:.2f})",
+    return stream_stats(frame, say("Step {done} of {total} (t = {t:.2f})", done=frame.done, total=frame.total,
+                                   t=frame.t),
                         "{nfe} latent network evaluations each (decoding every step, to show it)")
 
 
 def build(dataset: gr.Radio) -> None:
-    gr.Markdown(f"**{latent.SUMMARY}**")
+    gr.Markdown(tr("**{summary}**", summary=Local(latent.SUMMARY)))
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             label, n, seed, options, go, stop = live_controls(dataset, FAMILY, pipeline.STREAM_MAX_N)
         with gr.Column(scale=2):
-            codes = picture(label=f"z_t: the latent channels of the first {SHOWN} images (a row each, "
-                                  "one 7×7 square per channel)")
+            codes = picture(label=tr("z_t: the latent channels of the first {k} images (a row each, one 7×7 square "
+                                     "per channel)", k=SHOWN))
             with gr.Row():
-                noisy = picture(label="D(z_t): what they decode to")
-                clean = picture(label="D(z_0 guess): where the velocity points")
+                noisy = picture(label=tr("D(z_t): what they decode to"))
+                clean = picture(label=tr("D(z_0 guess): where the velocity points"))
             stats = gr.Markdown()
     recorded = replay.panel(gr.State([]), "latent")
-    with gr.Accordion("What one step costs: latent space against pixel space", open=True):
+    with gr.Accordion(tr("What one step costs: latent space against pixel space"), open=True):
         with gr.Row():
             first_chart, first_text = cost(dataset.value) if checkpoint.exists(FAMILY, dataset.value) else (None, "")
-            cost_chart = picture(first_chart, label="Measured per network evaluation")
+            cost_chart = picture(first_chart, label=tr("Measured per network evaluation"))
             cost_text = gr.Markdown(first_text)
-    with gr.Accordion("What the autoencoder keeps", open=False):
+    with gr.Accordion(tr("What the autoencoder keeps"), open=False):
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 recon_seed = seed_input(0, "Which test images (seed)")
-                recon_go = gr.Button("Reconstruct 10 test images", variant="primary")
+                recon_go = gr.Button(tr("Reconstruct 10 test images"), variant="primary")
             with gr.Column(scale=2):
-                recon = picture(label="Test images (top) and the decoder's image of their codes (bottom)")
+                recon = picture(label=tr("Test images (top) and the decoder's image of their codes (bottom)"))
                 recon_text = gr.Markdown()
 
     @user_errors
@@ -119,18 +107,54 @@ def build(dataset: gr.Radio) -> None:
         originals, recons = explore.reconstruct(FAMILY, dataset_key, 10, seed_value)
         mse = float(((originals / 255.0 - recons / 255.0) ** 2).mean())
         ae = checkpoint.read_card(FAMILY, dataset_key).get("metrics", {}).get("autoencoder", {})
-        floor = (f" Measured on 10,000 training images, the decoder's own FID is **{ae['fid']}** in the judge's "
-                 f"features (the images themselves: {ae['fid_floor']}): no sample can score below it."
-                 if "fid" in ae else "")
-        return (render.grid(np.concatenate([originals, recons]), scale=3, cols=10, top=LABEL_ROOM),
-                f"Mean squared error {mse:.4f} per pixel (0–1 units) over these ten: every sample carries this "
-                f"loss too, since it is decoded by the same decoder.{floor}")
+        said = (say(LOSS + " " + FLOOR, mse=mse, fid=ae["fid"], floor=ae["fid_floor"]) if "fid" in ae else
+                say(LOSS, mse=mse))
+        return render.grid(np.concatenate([originals, recons]), scale=3, cols=10, top=LABEL_ROOM), said
 
     event = go.click(generate, [dataset, label, n, seed, *options], [codes, noisy, clean, stats, recorded],
                      api_name="denoise_latent", concurrency_id=MODEL_QUEUE)
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     dataset.change(user_errors(cost), dataset, [cost_chart, cost_text], api_visibility="private",
                    show_progress="hidden")
+    words.follow(lambda d: cost(d) if checkpoint.exists(FAMILY, d) else (None, ""), dataset, [cost_chart, cost_text])
     recon_go.click(reconstruct, [dataset, recon_seed], [recon, recon_text], api_name="reconstruct_latent",
                    concurrency_id=MODEL_QUEUE)
-    how_it_works(HOW)
+    how_it_works("latent")
+
+
+add({
+    latent.TITLE: "潜在扩散",
+    latent.SUMMARY: "潜在扩散（latent diffusion）：先用自编码器把每张图像压缩成 7×7 的数字网格，在这个小空间里去噪，"
+                    "再解码：这正是 Stable Diffusion 的做法。",
+    **OPTION_WORDS,
+    # the tab
+    "Not measured for this checkpoint yet (`python benchmarks/latent_cost.py`).":
+        "这个检查点还没有测量过（`python benchmarks/latent_cost.py`）。",
+    "pixel UNet": "像素 UNet",
+    "latent net": "潜在网络",
+    "One network evaluation, one image: MFLOPs": "一次网络评估、一张图像：MFLOPs",
+    "... and ms for {batch} images on {threads} threads": "…… 以及 {threads} 个线程处理 {batch} 张图像的 ms",
+    "One evaluation of the latent network costs **{ratio:.1f}× fewer FLOPs** than the pixel UNet's ({small:.0f} M "
+    "against {pixel:.0f} M per image) and takes {small_ms:.1f} ms against {pixel_ms:.1f} ms for {batch} images. The "
+    "decoder runs once per image at the end: {decoder:.1f} M FLOPs. Measured {date} by `benchmarks/latent_cost.py`.":
+        "潜在网络一次评估的 **FLOPs 只有像素 UNet 的 1/{ratio:.1f}**（每张图像 {small:.0f} M 对 {pixel:.0f} M），"
+        "处理 {batch} 张图像用时 {small_ms:.1f} ms 对 {pixel_ms:.1f} ms。解码器只在最后对每张图像运行一次："
+        "{decoder:.1f} M FLOPs。由 `benchmarks/latent_cost.py` 于 {date} 测得。",
+    "Step {done} of {total} (t = {t:.2f})": "第 {done} 步，共 {total} 步（t = {t:.2f}）",
+    "{nfe} latent network evaluations each (decoding every step, to show it)":
+        "每张 {nfe} 次潜在网络评估（为了展示，每步都解码）",
+    "z_t: the latent channels of the first {k} images (a row each, one 7×7 square per channel)":
+        "z_t：前 {k} 张图像的潜在通道（每张一行，每个通道一个 7×7 方格）",
+    "D(z_t): what they decode to": "D(z_t)：它们解码出的图像",
+    "D(z_0 guess): where the velocity points": "D(z_0 的估计)：速度指向的终点",
+    "What one step costs: latent space against pixel space": "一步的代价：潜在空间与像素空间对比",
+    "Measured per network evaluation": "按每次网络评估测量",
+    "What the autoencoder keeps": "自编码器保留了什么",
+    "Which test images (seed)": "哪些测试图像（随机种子）",
+    "Reconstruct 10 test images": "重建 10 张测试图像",
+    "Test images (top) and the decoder's image of their codes (bottom)": "测试图像（上）和解码器由它们的潜在编码还原的图像（下）",
+    LOSS: "这十张图像的每像素均方误差为 {mse:.4f}（以 0–1 为单位）：每个样本也带着这份损失，因为它们由同一个解码器解码。",
+    LOSS + " " + FLOOR: "这十张图像的每像素均方误差为 {mse:.4f}（以 0–1 为单位）：每个样本也带着这份损失，因为它们由同一个解码器"
+                        "解码。在 10,000 张训练图像上测得，解码器自身在评判网络特征中的 FID 为 **{fid}**（图像本身：{floor}）："
+                        "任何样本的分数都不可能低于它。",
+})

@@ -17,6 +17,8 @@ import gradio as gr
 
 from .. import pipeline
 from ..data import DATASETS
+from . import words
+from .words import say, tr
 
 SPACES_PARENT = "https://huggingface.co"  # a Space page embeds the app; its URL can be updated by message
 
@@ -44,9 +46,9 @@ def register(tab: str, go: gr.Button, dataset: gr.Radio, max_n: int = pipeline.U
     go.elem_id = button_id(tab)
     PANELS[tab] = Panel(tab, controls, max_n, all_classes)
     with gr.Row():
-        copy = gr.Button("🔗 Copy link", size="sm", scale=1, min_width=100)
-        shown = gr.Textbox(show_label=False, container=False, scale=4, interactive=False, visible=True,
-                           placeholder="a link to this tab with these settings", elem_classes="link-box")
+        copy = gr.Button(tr("🔗 Copy link"), size="sm", scale=1, min_width=100)
+        shown = gr.Textbox(label=tr("Link"), show_label=False, container=False, scale=4, interactive=False, visible=True,
+                           placeholder=tr("a link to this tab with these settings"), elem_classes="link-box")
     copy.click(None, [dataset, *controls.values()], shown, js=_copy_js(tab, list(controls)),
                queue=False, api_visibility="private")
 
@@ -63,6 +65,7 @@ def _copy_js(tab: str, names: list[str]) -> str:
         const names = {json.dumps(names)};
         const q = new URLSearchParams({{tab: {json.dumps(tab)}, dataset: dataset}});
         names.forEach((name, i) => q.set(name, values[i]));
+        q.set("lang", document.documentElement.lang.startsWith("zh") ? "zh-CN" : "en");
         const link = location.origin + location.pathname + "?" + q.toString();
         if (navigator.clipboard) navigator.clipboard.writeText(link).catch(() => {{}});
         if (window.parent !== window) window.parent.postMessage({{queryString: "?" + q.toString()}},
@@ -82,7 +85,7 @@ def _value(name: str, raw: str, panel: Panel, family: str | None):
     if name == "seed":
         return pipeline.check_seed(raw)
     if family is None:
-        raise ValueError(f"the {panel.tab} tab has no setting {name!r}")
+        raise ValueError(say("the {tab} tab has no setting {name!r}", tab=panel.tab, name=name))
     return pipeline.check_options(family, {name: raw})[name]
 
 
@@ -90,38 +93,45 @@ def read(query: dict[str, str], families: list[str]) -> tuple[str | None, str | 
     """The query -> (tab to open, dataset, {control name: value} for that tab, notes on the
     values left out). Pure: ``attach`` turns it into component updates."""
     notes, values = [], {}
-    tab, dataset = query.get("tab"), query.get("dataset")
+
+    def ignored(name, raw, why):
+        notes.append(say("`{name}={raw}` ignored: {why}", name=name, raw=raw, why=why))
+
+    tab, dataset, lang = query.get("tab"), query.get("dataset"), query.get("lang")
     if tab is not None and tab not in PANELS:
-        notes.append(f"`tab={tab}` ignored: tab must be one of {', '.join(PANELS)}")
+        ignored("tab", tab, words.translated(f"tab must be one of {', '.join(PANELS)}"))
         tab = None
     if dataset is not None and dataset not in DATASETS:
-        notes.append(f"`dataset={dataset}` ignored: dataset must be one of {', '.join(DATASETS)}")
+        ignored("dataset", dataset, words.translated(f"dataset must be one of {', '.join(DATASETS)}"))
         dataset = None
+    if lang is not None and lang not in words.LANGS:
+        ignored("lang", lang, words.translated(f"lang must be one of {', '.join(words.LANGS)}"))
     panel = PANELS.get(tab)
     for name, raw in query.items():
-        if name in ("tab", "dataset", "__theme"):
+        if name in ("tab", "dataset", "lang", "__theme"):
             continue
         if panel is None or name not in panel.controls:
-            where = f"the {tab} tab" if panel else "a link without a tab"
-            notes.append(f"`{name}={raw}` ignored: {where} has no setting {name!r}")
+            ignored(name, raw, say("the {tab} tab has no setting {name!r}", tab=tab, name=name) if panel else
+                    say("a link without a tab has no setting {name!r}", name=name))
             continue
         try:
             values[name] = _value(name, raw, panel, tab if tab in families else None)
         except ValueError as e:
-            notes.append(f"`{name}={raw}` ignored: {e}")
+            ignored(name, raw, words.translated(str(e)))
     return tab, dataset, values, notes
 
 
-def attach(demo: gr.Blocks, tabs: gr.Tabs, dataset: gr.Radio, note: gr.Markdown, families: list[str]) -> None:
-    """On page load, apply the query of the page's address (a Space passes its own page's query
-    on): select the tab, set its controls and the dataset, show the notes, press Generate."""
+def attach(loaded, tabs: gr.Tabs, dataset: gr.Radio, note: gr.Markdown, families: list[str]) -> None:
+    """Once the page has loaded (the event ``loaded``, which learnt the visitor's language), apply
+    the query of the page's address (a Space passes its own page's query on): select the tab,
+    set its controls and the dataset, show the notes, press Generate."""
     pressed = gr.Textbox(visible=False)
     controls = [(tab, name, c) for tab, p in PANELS.items() for name, c in p.controls.items()]
 
     def load(request: gr.Request):
         tab, chosen, values, notes = read(dict(request.query_params), families)
         updates = [gr.Tabs(selected=tab) if tab else gr.skip(), chosen if chosen else gr.skip(),
-                   gr.Markdown("Link: " + "; ".join(notes) + ".", visible=True) if notes else gr.skip(),
+                   gr.Markdown(say("Link: {notes}.", notes="; ".join(notes)), visible=True) if notes else gr.skip(),
                    tab if tab and PANELS[tab].press else ""]
         return updates + [values[name] if t == tab and name in values else gr.skip() for t, name, _ in controls]
 
@@ -134,6 +144,6 @@ def attach(demo: gr.Blocks, tabs: gr.Tabs, dataset: gr.Radio, note: gr.Markdown,
         };
         setTimeout(go, 200);
     }"""
-    demo.load(load, None, [tabs, dataset, note, pressed, *(c for _, _, c in controls)], queue=False,
-              api_visibility="private").then(None, pressed, None, js=press, queue=False,
-                                              api_visibility="private")
+    loaded.then(load, None, [tabs, dataset, note, pressed, *(c for _, _, c in controls)], queue=False,
+                api_visibility="private").then(None, pressed, None, js=press, queue=False,
+                                               api_visibility="private")

@@ -10,49 +10,19 @@ from .. import drawing, painting, pipeline, render
 from ..models import maskgit
 from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, how_it_works, live_controls,
                      option_names, picked_start, result_sheet, start_picker, stream_stats, throttled, user_errors)
-from . import replay
+from . import replay, words
 from .picture import picture
+from .words import Local, add, say, tr
 
 FAMILY = "maskgit"
 RIVAL = "transformer"  # the same tokens, one at a time
 NAMES = option_names(FAMILY)
 EDITOR_SIDE = 280  # the inpainting canvas: 40 px a token
-HOW = r"""
-**The same tokens, another order.** The Transformer tab's VQ-VAE turns an image into a 7×7 grid
-of codebook ids, and this family reuses it as it is (its weights are copied from that checkpoint
-and frozen, `maskgit.Trainer.build_on`). The GPT writes the 49 tokens in reading order, one per
-step, each seeing only the ones before it. MaskGIT (Chang et al. 2022) writes them **many at a
-time, in any order**.
-
-**Training: fill in the blanks** (`maskgit.masked_token_loss`), as BERT does with words. Hide a
-random share $\gamma(u) = \cos(\pi u / 2)$ of an image's tokens ($u$ uniform, so anything from one
-token to all 49 is hidden) behind a [MASK] token, and teach a *bidirectional* Transformer — no
-causal mask: every position reads every other — to predict them from the class $y$ and the
-visible tokens:
-
-$$\mathcal{L} = -\,\mathbb{E}_{u,\,M}\sum_{i \in M} \log p_\theta\big(t_i \mid y,\ t_{\setminus M}\big).$$
-
-**Sampling: the surest first** (`maskgit.Model.decode`). Start with all 49 masked. At step
-$k$ of $K$, predict every masked token at once, draw a value for each (*temperature*), and keep
-the ones the model is surest of, so that $\lfloor 49\,\gamma(k/K) \rfloor$ stay masked
-(`maskgit.still_masked`). The cosine schedule fixes few tokens first, when little is known, and
-many at the end (for $K = 8$: 1, 3, 5, 6, 7, 9, 9, 9). A fixed token is never changed. The
-confidence is the log-probability of the value drawn plus Gumbel noise scaled by *choice
-randomness* × $(1 - k/K)$, so the first steps do not all fix the same easy background tokens.
-*Guidance* mixes the prediction with the class and without it, as the diffusion tabs do.
-
-**What it buys**: 8 network passes instead of 49 sequential steps. Each pass reads all 50
-positions, so the arithmetic is not smaller — the GPT's key/value cache makes its steps tiny — but
-the steps are fewer and each is one large batched computation, which is what parallel hardware
-(and a CPU's vector units) does best: the race below measures both on this machine. And since
-any token can be the one predicted, MaskGIT can **fill in any region** of an image; the GPT can
-only continue one, in reading order (the Transformer tab's *Complete it*).
-"""
 
 
 def _stats(frame: pipeline.Frame) -> str:
-    return stream_stats(frame, f"Step {frame.done} of {frame.total}: "
-                               f"{int((frame.tokens[0] >= 0).sum())} of 49 tokens fixed",
+    return stream_stats(frame, say("Step {done} of {total}: {fixed} of 49 tokens fixed", done=frame.done,
+                                   total=frame.total, fixed=int((frame.tokens[0] >= 0).sum())),
                         "{nfe} network passes (the last one the decoder) each")
 
 
@@ -62,12 +32,13 @@ def _race(dataset_key, label_value, n_value, seed_value, opts):
     theirs = pipeline.generate(RIVAL, dataset_key, label_value, n_value, seed_value)
     sheet = render.stack([result_sheet(ours, scale=3), result_sheet(theirs, scale=3)])
     steps = int(opts.get("steps", maskgit.OPTIONS[0].default))
-    return sheet, (f"**MaskGIT: {len(ours.images)} images in {ours.seconds * 1000:.0f} ms** ({steps} parallel "
-                   f"steps, {ours.nfe} network passes each) · **the GPT: {theirs.seconds * 1000:.0f} ms** (49 "
-                   f"steps with its KV cache, {theirs.nfe} passes) · {theirs.seconds / ours.seconds:.1f}× "
-                   f"· the classifier agrees on {int((ours.predicted == ours.labels).sum())} and "
-                   f"{int((theirs.predicted == theirs.labels).sum())} of {len(ours.images)}. Same seed, same "
-                   "classes; the top grid is MaskGIT's, the bottom one the GPT's.")
+    return sheet, say("**MaskGIT: {n} images in {ms:.0f} ms** ({steps} parallel steps, {nfe} network passes each) · "
+                      "**the GPT: {gpt_ms:.0f} ms** (49 steps with its KV cache, {gpt_nfe} passes) · {ratio:.1f}× · the "
+                      "classifier agrees on {agree} and {gpt_agree} of {n}. Same seed, same classes; the top grid is "
+                      "MaskGIT's, the bottom one the GPT's.", n=len(ours.images), ms=ours.seconds * 1000, steps=steps,
+                      nfe=ours.nfe, gpt_ms=theirs.seconds * 1000, gpt_nfe=theirs.nfe,
+                      ratio=theirs.seconds / ours.seconds, agree=int((ours.predicted == ours.labels).sum()),
+                      gpt_agree=int((theirs.predicted == theirs.labels).sum()))
 
 
 def _editor_value(start: np.ndarray) -> dict:
@@ -83,37 +54,37 @@ def _strokes(region):
 
 
 def build(dataset: gr.Radio) -> None:
-    gr.Markdown(f"**{maskgit.SUMMARY}**")
+    gr.Markdown(tr("**{summary}**", summary=Local(maskgit.SUMMARY)))
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             label, n, seed, options, go, stop = live_controls(dataset, FAMILY, pipeline.STREAM_MAX_N)
         with gr.Column(scale=2):
             with gr.Row():
-                canvas = picture(label="Tokens fixed so far, decoded (blue: still masked)", scale=3)
-                order = picture(label="Image 1: the step that fixed each token", scale=2)
-            preview = picture(label="This step's guess for every masked token, decoded")
+                canvas = picture(label=tr("Tokens fixed so far, decoded (blue: still masked)"), scale=3)
+                order = picture(label=tr("Image 1: the step that fixed each token"), scale=2)
+            preview = picture(label=tr("This step's guess for every masked token, decoded"))
             stats = gr.Markdown()
     recorded = replay.panel(gr.State([]), "maskgit")
-    with gr.Accordion("Race the GPT: the same classes and seed, 49 steps one token at a time", open=True):
-        race = picture(label="MaskGIT (top) and the Transformer tab's GPT (bottom)")
-        race_text = gr.Markdown("Press **Generate** above: when it is done, both models draw the same classes "
-                                "with the same seed and are timed without drawing their steps.")
-    with gr.Accordion("Inpaint anything: paint over any part of an image, MaskGIT fills it in", open=True):
+    with gr.Accordion(tr("Race the GPT: the same classes and seed, 49 steps one token at a time"), open=True):
+        race = picture(label=tr("MaskGIT (top) and the Transformer tab's GPT (bottom)"))
+        race_text = gr.Markdown(tr("Press **Generate** above: when it is done, both models draw the same classes "
+                                   "with the same seed and are timed without drawing their steps."))
+    with gr.Accordion(tr("Inpaint anything: paint over any part of an image, MaskGIT fills it in"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
                 picker = start_picker(dataset)
-                show = gr.Button("Put it on the canvas")
-                count = gr.Slider(1, painting.MAX_COMPLETIONS, value=5, step=1, label="Completions")
-                fill = gr.Button("Fill it in", variant="primary")
-                gr.Markdown("Fill-ins use the seed and options above. The GPT of the Transformer tab can only "
-                            "continue an image in reading order: it cannot fill a hole with the rest kept.")
+                show = gr.Button(tr("Put it on the canvas"))
+                count = gr.Slider(1, painting.MAX_COMPLETIONS, value=5, step=1, label=tr("Completions"))
+                fill = gr.Button(tr("Fill it in"), variant="primary")
+                gr.Markdown(tr("Fill-ins use the seed and options above. The GPT of the Transformer tab can only "
+                               "continue an image in reading order: it cannot fill a hole with the rest kept."))
             with gr.Column(scale=2):
                 region = gr.ImageEditor(value=_editor_value(painting.start_image(dataset.value, 7)[0]),
-                                        label="Paint over the part to fill in (each 40×40 square is one token)",
+                                        label=tr("Paint over the part to fill in (each 40×40 square is one token)"),
                                         canvas_size=(EDITOR_SIDE, EDITOR_SIDE), image_mode="RGBA", format="png",
                                         type="numpy", layers=False, sources=(), transforms=(),
                                         brush=gr.Brush(default_size=30, colors=["#e03030"], color_mode="fixed"))
-                filled = picture(label="The start · the tokens MaskGIT is given (blue: to fill) · its fill-ins")
+                filled = picture(label=tr("The start · the tokens MaskGIT is given (blue: to fill) · its fill-ins"))
                 filled_text = gr.Markdown()
 
     @user_errors
@@ -150,8 +121,9 @@ def build(dataset: gr.Radio) -> None:
         sheet = render.grid(tiles, ["start", f"{out['hidden']} tokens to fill", *out["captions"]], scale=4,
                             cols=len(tiles), marks=[True, True, *out["agree"]], top=LABEL_ROOM)
         name = pipeline.class_names(dataset_key)[label_id]
-        return sheet, (f"Started from {origin}, class **{name}**: {out['hidden']} of 49 tokens filled in "
-                       f"{len(out['completions'])} times in {out['seconds']:.2f} s.")
+        return sheet, say("Started from {origin}, class **{name}**: {hidden} of 49 tokens filled in {m} times in "
+                          "{s:.2f} s.", origin=words.translated(origin), name=Local(name), hidden=out["hidden"],
+                          m=len(out["completions"]), s=out["seconds"])
 
     event = go.click(generate, [dataset, label, n, seed, *options],
                      [canvas, order, preview, stats, race, race_text, recorded],
@@ -160,5 +132,57 @@ def build(dataset: gr.Radio) -> None:
     show.click(put_on_canvas, [dataset, *picker], region, api_visibility="private", concurrency_id=MODEL_QUEUE)
     fill.click(inpaint, [dataset, *picker, region, count, seed, *options], [filled, filled_text],
                api_name="inpaint_maskgit", concurrency_id=MODEL_QUEUE)
-    how_it_works(HOW, render.step_map(np.array([[k] for k in range(1, 9)]).T, 8, side=320),
+    how_it_works("maskgit", render.step_map(np.array([[k] for k in range(1, 9)]).T, 8, side=320),
                  "The colours of the step map: step 1 (light) to step 8 (deep); dark: still masked")
+
+
+add({
+    maskgit.TITLE: "MaskGIT",
+    maskgit.SUMMARY: "MaskGIT：Transformer 标签页的 49 个词元，一次写好多个：一个双向 Transformer 填补被掩码的词元，"
+                     "最有把握的先填，只需几个并行步。",
+    "Steps": "步数",
+    "parallel decoding steps: 49 tokens in this many network passes": "并行解码的步数：用这么多次网络评估写出 49 个词元",
+    "Mask schedule": "掩码调度",
+    "how many tokens stay masked after each step: cos(π/2 · k/K) · 49, (1 − k/K) · 49 or (1 − (k/K)²) · 49":
+        "每步之后还有多少词元保持掩码：cos(π/2 · k/K) · 49、(1 − k/K) · 49 或 (1 − (k/K)²) · 49",
+    "Temperature": "温度",
+    "divides the logits when a token's value is drawn: < 1 likely values, > 1 more chances":
+        "抽取词元的值时用它除 logits：< 1 偏向可能的值，> 1 更敢冒险",
+    "Choice randomness": "选择随机性",
+    "Gumbel noise on the confidences that pick which tokens to commit, fading to 0 by the last step":
+        "加在置信度上的 Gumbel 噪声（置信度决定确定哪些词元），到最后一步逐渐减为 0",
+    "Guidance scale": "引导尺度",
+    "0: ignore the class · 1: the plain conditional model (one pass a step) · more: push towards the class (two "
+    "passes a step)": "0：忽略类别 · 1：普通的条件模型（每步一次网络评估）· 更大：推向该类别（每步两次网络评估）",
+    "Step {done} of {total}: {fixed} of 49 tokens fixed": "第 {done} 步，共 {total} 步：49 个词元中已确定 {fixed} 个",
+    "{nfe} network passes (the last one the decoder) each": "每张 {nfe} 次网络评估（最后一次是解码器）",
+    "**MaskGIT: {n} images in {ms:.0f} ms** ({steps} parallel steps, {nfe} network passes each) · **the GPT: "
+    "{gpt_ms:.0f} ms** (49 steps with its KV cache, {gpt_nfe} passes) · {ratio:.1f}× · the classifier agrees on "
+    "{agree} and {gpt_agree} of {n}. Same seed, same classes; the top grid is MaskGIT's, the bottom one the GPT's.":
+        "**MaskGIT：{n} 张图像，用时 {ms:.0f} ms**（{steps} 个并行步，每张 {nfe} 次网络评估）· **GPT：{gpt_ms:.0f} ms**"
+        "（借助键值缓存走 49 步，{gpt_nfe} 次网络评估）· {ratio:.1f}× · 分类器分别认同 {agree} 张和 {gpt_agree} 张"
+        "（共 {n} 张）。同样的随机种子，同样的类别；上面的网格是 MaskGIT 的，下面的是 GPT 的。",
+    "Tokens fixed so far, decoded (blue: still masked)": "目前已确定的词元，解码后（蓝色：仍被掩码）",
+    "Image 1: the step that fixed each token": "第 1 张图像：每个词元在哪一步确定",
+    "This step's guess for every masked token, decoded": "这一步对每个被掩码词元的猜测，解码后",
+    "Race the GPT: the same classes and seed, 49 steps one token at a time":
+        "和 GPT 赛跑：同样的类别和随机种子，GPT 走 49 步，每步一个词元",
+    "MaskGIT (top) and the Transformer tab's GPT (bottom)": "MaskGIT（上）和 Transformer 标签页的 GPT（下）",
+    "Press **Generate** above: when it is done, both models draw the same classes with the same seed and are timed "
+    "without drawing their steps.": "按上面的 **生成**：完成后，两个模型用同样的随机种子画同样的类别，计时时不画出中间步骤。",
+    "Inpaint anything: paint over any part of an image, MaskGIT fills it in":
+        "任意修复（inpainting）：涂抹图像的任意部分，由 MaskGIT 填补",
+    "Put it on the canvas": "放到画布上",
+    "Completions": "补全数量",
+    "Fill it in": "填补",
+    "Fill-ins use the seed and options above. The GPT of the Transformer tab can only continue an image in reading "
+    "order: it cannot fill a hole with the rest kept.": "填补使用上面的随机种子和选项。Transformer 标签页的 GPT 只能按阅读"
+                                                        "顺序接着往下写：它无法在保留其余部分的同时填补一个空洞。",
+    "Paint over the part to fill in (each 40×40 square is one token)": "涂抹要填补的部分（每个 40×40 的方块是一个词元）",
+    "The start · the tokens MaskGIT is given (blue: to fill) · its fill-ins":
+        "起点 · MaskGIT 拿到的词元（蓝色：待填补）· 它的填补结果",
+    "Started from {origin}, class **{name}**: {hidden} of 49 tokens filled in {m} times in {s:.2f} s.":
+        "从{origin}开始，类别 **{name}**：把 49 个词元中的 {hidden} 个填补了 {m} 次，用时 {s:.2f} s。",
+    "The colours of the step map: step 1 (light) to step 8 (deep); dark: still masked":
+        "步骤图的颜色：第 1 步（浅）到第 8 步（深）；暗色：仍被掩码",
+})

@@ -10,42 +10,10 @@ from ..models import pixelcnn
 from .common import (ALL, LABEL_ROOM, MODEL_QUEUE, START, api_names, completion_sheet, how_it_works, live_controls,
                      option_names, option_sliders, picked_start, seed_input, start_picker, stream_stats, throttled,
                      user_errors)
-from . import replay
+from . import replay, words
 from .picture import picture
+from .words import Local, add, say, tr
 
-HOW = r"""
-A PixelCNN treats an image as a sequence of 784 pixels in reading order and learns each one given
-all the pixels before it and the class $y$:
-
-$$p(x \mid y) \;=\; \prod_{i=1}^{784} p\big(x_i \;\big|\; x_1, \dots, x_{i-1},\, y\big)$$
-
-Each factor is a softmax over the grey levels (the shipped models quantise the images to 8
-levels, so each pixel is one of 8 classes). Training is *teacher forcing*: the network sees a real image
-and predicts all 784 pixels in one pass, the loss is the cross-entropy of the true levels — the
-exact negative log-likelihood, reported in bits per pixel in the model card.
-
-**Causal masks.** For that one pass to be honest, the prediction for pixel $i$ must not see
-pixel $i$ or anything after it. The original PixelCNN zeroes the convolution weights that would
-look ahead (picture, left): *mask A* in the first layer also hides the centre pixel; *mask B*
-in later layers may use the centre, which by then only carries information about earlier pixels.
-
-**The blind spot and the gated stacks.** Stacking masked 3×3 convolutions never reaches the
-pixels up and to the right (third picture: computed by gradients through a random masked net).
-The Gated PixelCNN (van den Oord et al. 2016) splits every layer into a **vertical stack** that
-sees whole rows above and a **horizontal stack** that sees the current row to the left and
-receives the vertical stack's summary — together they see every earlier pixel (fourth picture,
-from this app's own code, `pixelcnn.receptive_field`). Each layer is gated:
-$\tanh(W_f * x + V_f * s_y) \odot \sigma(W_g * x + V_g * s_y)$, where $s_y$ is a learned 28×28
-map for class $y$ (`Model.class_map`): the class enters every layer, and with it *where* in the
-image the layer is, which convolutions alone cannot tell.
-
-**Sampling needs one network step per pixel**: pixel $i$ can only be drawn once pixels
-$1..i-1$ are known, so an image takes 784 sequential steps (a GAN or VAE needs one). The
-textbook sampler re-runs the whole network on the whole canvas each time; genimg keeps each
-layer's earlier results and computes only what the new pixel changes (`pixelcnn_sampler.py`),
-which gives the same numbers far faster. *Temperature* divides the logits: below 1 the likeliest
-level wins more often (cleaner but duller strokes), above 1 the unlikely ones get more chances.
-"""
 MASK_COLOURS = {pixelcnn.UNSEEN: (245, 245, 245), pixelcnn.SEEN: (90, 120, 190),
                 pixelcnn.TARGET: (230, 40, 40), pixelcnn.SEEN + pixelcnn.TARGET: (160, 60, 170)}
 
@@ -53,6 +21,7 @@ MASK_COLOURS = {pixelcnn.UNSEEN: (245, 245, 245), pixelcnn.SEEN: (90, 120, 190),
 def masks_picture():
     maps = [pixelcnn.mask("A"), pixelcnn.mask("B"), pixelcnn.receptive_field(False),
             pixelcnn.receptive_field(True)]
+    # the figure is drawn once, as the app is built, and grid captions have a Latin font: English
     captions = ["mask A (first layer)", "mask B (later layers)", "4 masked layers",
                 "4 gated layers"]
     return render.grid(np.stack([render.cells(m, MASK_COLOURS) for m in maps]), captions, scale=1,
@@ -60,36 +29,37 @@ def masks_picture():
 
 
 def _stats(frame: pipeline.Frame) -> str:
-    return stream_stats(frame, f"Row {frame.done // 28} of 28 · {frame.done} of 784 pixels per image",
-                        "784 network steps each")
+    return stream_stats(frame, say("Row {row} of 28 · {done} of 784 pixels per image", row=frame.done // 28,
+                                   done=frame.done), "784 network steps each")
 
 
 def build(dataset: gr.Radio) -> None:
-    gr.Markdown(f"**{pixelcnn.SUMMARY}** Each of the 784 pixels is drawn from a distribution the "
-                "network predicts from every pixel before it.")
+    gr.Markdown(tr("**{summary}** Each of the 784 pixels is drawn from a distribution the network predicts "
+                   "from every pixel before it.", summary=Local(pixelcnn.SUMMARY)))
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             label, n, seed, (temperature,), go, stop = live_controls(dataset, "pixelcnn", painting.PAINT_MAX_N,
                                                                     4, "Paint")
         with gr.Column(scale=2):
             with gr.Row():
-                canvas = picture(label="Canvas (blue: not drawn yet · red: the next pixel)", scale=1)
-                dist = picture(label="One decision of image 1: the most uncertain pixel of the last row", scale=1)
+                canvas = picture(label=tr("Canvas (blue: not drawn yet · red: the next pixel)"), scale=1)
+                dist = picture(label=tr("One decision of image 1: the most uncertain pixel of the last row"),
+                               scale=1)
             stats = gr.Markdown()
     recorded = replay.panel(gr.State([]), "pixelcnn")
-    with gr.Accordion("Complete it", open=True):
+    with gr.Accordion(tr("Complete it"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
                 picker = start_picker(dataset)
-                rows = gr.Slider(*painting.rows_range("pixelcnn"), value=12, step=1, label="Rows to keep (k)",
-                                 info="the model is given the top k rows and draws the rest")
-                count = gr.Slider(1, painting.MAX_COMPLETIONS, value=5, step=1, label="Completions")
+                rows = gr.Slider(*painting.rows_range("pixelcnn"), value=12, step=1, label=tr("Rows to keep (k)"),
+                                 info=tr("the model is given the top k rows and draws the rest"))
+                count = gr.Slider(1, painting.MAX_COMPLETIONS, value=5, step=1, label=tr("Completions"))
                 c_seed = seed_input()
                 (c_temperature,) = option_sliders("pixelcnn")
-                c_go = gr.Button("Complete it", variant="primary")
+                c_go = gr.Button(tr("Complete it"), variant="primary")
             with gr.Column(scale=2):
-                completed = picture(label="The start · the top k rows the model is given · its completions "
-                                          "(captions: what the classifier sees)")
+                completed = picture(label=tr("The start · the top k rows the model is given · its completions "
+                                             "(captions: what the classifier sees)"))
                 c_text = gr.Markdown()
 
     @user_errors
@@ -100,9 +70,9 @@ def build(dataset: gr.Radio) -> None:
         for frame in throttled(painting.paint("pixelcnn", dataset_key, label_value, n_value, seed_value,
                                               temperature=temp), tape=tape):
             r, c = divmod(frame.pixel, 28)
-            title = (f"Row {r + 1}, column {c + 1}: p(x | pixels before it, "
-                     f"{names[label_value if label_value != ALL else 0]})")
-            chart = render.bars(frame.probs, frame.value, title)
+            title = words.drawn("Row {row}, column {col}: p(x | pixels before it, {name})", row=r + 1, col=c + 1,
+                                name=Local(names[label_value if label_value != ALL else 0]))
+            chart = render.bars(frame.probs, frame.value, title, axis=words.drawn("grey level (black ... white)"))
             if frame.result is None:
                 yield render.canvas(frame.images, frame.done, top=LABEL_ROOM), chart, _stats(frame)
             else:
@@ -124,4 +94,29 @@ def build(dataset: gr.Radio) -> None:
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     c_go.click(complete, [dataset, *picker, rows, count, c_seed, c_temperature],
                [completed, c_text], api_name="complete_pixelcnn", concurrency_id=MODEL_QUEUE)
-    how_it_works(HOW, masks_picture(), "Blue: what the prediction for the red pixel may use")
+    how_it_works("pixelcnn", masks_picture(), "Blue: what the prediction for the red pixel may use")
+
+
+add({
+    pixelcnn.TITLE: "PixelCNN",
+    pixelcnn.SUMMARY: "PixelCNN（自回归模型）：一个卷积神经网络一次画一个像素，从左到右、从上到下地画出图像。",
+    "Temperature": "温度",
+    "divides the logits: < 1 picks likely grey levels, > 1 takes more chances":
+        "用它除 logits：< 1 偏向可能的灰度级，> 1 更敢冒险",
+    "**{summary}** Each of the 784 pixels is drawn from a distribution the network predicts from every pixel "
+    "before it.": "**{summary}** 784 个像素中的每一个，都从网络根据它之前所有像素预测出的分布中抽取。",
+    "Paint": "绘制",
+    "Canvas (blue: not drawn yet · red: the next pixel)": "画布（蓝色：尚未画出 · 红色：下一个像素）",
+    "One decision of image 1: the most uncertain pixel of the last row": "第 1 张图像的一次决定：最近一行中最不确定的像素",
+    "Complete it": "补全",
+    "Rows to keep (k)": "保留的行数（k）",
+    "the model is given the top k rows and draws the rest": "模型拿到最上面 k 行，画出其余部分",
+    "Completions": "补全数量",
+    "The start · the top k rows the model is given · its completions (captions: what the classifier sees)":
+        "起点 · 模型拿到的最上面 k 行 · 它的补全（图注：分类器看到的类别）",
+    "Row {row} of 28 · {done} of 784 pixels per image": "第 {row} 行，共 28 行 · 每张图像已画 {done}/784 个像素",
+    "784 network steps each": "每张 784 次网络评估",
+    "Row {row}, column {col}: p(x | pixels before it, {name})": "第 {row} 行第 {col} 列：p(x | 之前的像素, {name})",
+    "grey level (black ... white)": "灰度级（黑 ... 白）",
+    "Blue: what the prediction for the red pixel may use": "蓝色：预测红色像素时可以使用的部分",
+})

@@ -18,6 +18,7 @@ from PIL import Image
 from .. import render
 from .common import Tape
 from .picture import cache_file, png_bytes, picture
+from .words import add, say, tr
 
 MAX_FRAMES = 120  # recorded pictures kept per run (a 784-step PixelCNN run is thinned evenly)
 
@@ -61,17 +62,17 @@ def movie(tape: list[np.ndarray], per_second: float) -> bytes:
 def panel(recorded: gr.State, name: str) -> gr.State:
     """The replay controls under a streaming tab, fed by ``recorded`` (the State that
     ``recording`` fills); ``name`` prefixes the downloaded files. Returns ``recorded``."""
-    with gr.Accordion("Replay the steps · download", open=False):
-        step = gr.Slider(1, 2, value=1, step=1, label="Recorded step (drag: nothing is recomputed)",
+    with gr.Accordion(tr("Replay the steps · download"), open=False):
+        step = gr.Slider(1, 2, value=1, step=1, label=tr("Recorded step (drag: nothing is recomputed)"),
                          interactive=False)
-        shown = picture(label="The step")
+        shown = picture(label=tr("The step"))
         with gr.Row():
-            speed = gr.Slider(1, 30, value=8, step=1, label="Play speed (steps a second)", scale=3)
-            play = gr.Button("▶ Play", scale=1)
-        animation = picture(label="Played back (an animated GIF)", visible=False)
+            speed = gr.Slider(1, 30, value=8, step=1, label=tr("Play speed (steps a second)"), scale=3)
+            play = gr.Button(tr("▶ Play"), scale=1)
+        animation = picture(label=tr("Played back (an animated GIF)"), visible=False)
         with gr.Row():
-            get_gif = gr.DownloadButton("Download the GIF", visible=False)
-            get_png = gr.DownloadButton("Download the final picture (PNG)", visible=False)
+            get_gif = gr.DownloadButton(tr("Download the GIF"), visible=False)
+            get_png = gr.DownloadButton(tr("Download the final picture (PNG)"), visible=False)
 
     def ready(tape):
         if not tape:
@@ -85,7 +86,7 @@ def panel(recorded: gr.State, name: str) -> gr.State:
 
     def played(tape, per_second):
         if not tape:
-            raise gr.Error("Run the tab first: there is nothing recorded to play yet.")
+            raise gr.Error(say("Run the tab first: there is nothing recorded to play yet."))
         path = cache_file(movie(tape, per_second), f"{name}-steps.gif")
         return gr.Image(value=path, visible=True), gr.DownloadButton(value=path, visible=True)
 
@@ -94,3 +95,16 @@ def panel(recorded: gr.State, name: str) -> gr.State:
     step.release(at, [recorded, step], shown, **private)
     play.click(played, [recorded, speed], [animation, get_gif], api_visibility="private")
     return recorded
+
+
+add({
+    "Replay the steps · download": "回放各步 · 下载",
+    "Recorded step (drag: nothing is recomputed)": "记录的步（拖动：不会重新计算）",
+    "The step": "这一步",
+    "Play speed (steps a second)": "播放速度（每秒步数）",
+    "▶ Play": "▶ 播放",
+    "Played back (an animated GIF)": "回放（GIF 动画）",
+    "Download the GIF": "下载 GIF",
+    "Download the final picture (PNG)": "下载最终图片（PNG）",
+    "Run the tab first: there is nothing recorded to play yet.": "请先运行本页：还没有可以播放的记录。",
+})

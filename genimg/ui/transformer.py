@@ -9,48 +9,12 @@ from .. import explore, painting, pipeline, render
 from ..models import transformer
 from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, completion_sheet, how_it_works, live_controls,
                      option_names, picked_start, start_picker, stream_stats, throttled, user_errors)
-from . import replay
+from . import replay, words
 from .picture import picture
+from .words import Local, add, say, tr
 
 FAMILY = "transformer"
 TOP = 10  # next-token bars shown
-HOW = r"""
-**1 · Tokens.** A VQ-VAE (van den Oord et al. 2017) turns an image into words. Its encoder
-(convolutions, stride 2 twice) maps the 28×28 image to a 7×7 grid of vectors $z$; each vector is
-replaced by the *nearest entry of a learned codebook* $e_1 \dots e_K$,
-
-$$t = \arg\min_k \lVert z - e_k \rVert^2, \qquad q = e_t,$$
-
-and the decoder turns the 7×7 grid of codebook vectors back into pixels (`vqvae.Quantizer.lookup`).
-The $\arg\min$ has no gradient, so training uses the **straight-through estimator**: the decoder
-gets $z + \operatorname{sg}(q - z)$, which *is* $q$ going forward but passes the decoder's gradient
-straight to $z$ coming back ($\operatorname{sg}$ = stop gradient, `.detach()` in the code). A
-commitment loss $\beta \lVert z - \operatorname{sg}(q) \rVert^2$ keeps the encoder near its codes;
-the codebook follows the vectors that chose it (moving averages), and codes nobody picks are
-restarted on real vectors so none stays dead (`vqvae.CodebookEMA`).
-
-**2 · A language model over tokens.** The 49 tokens in reading order are a sentence, and a
-decoder-only Transformer (GPT) learns $p(t_i \mid y, t_1 \dots t_{i-1})$ with the class $y$ as
-the first token and a learned embedding per position. Every layer mixes positions with
-causal self-attention (`transformer.attention`):
-
-$$\operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\Big(\frac{Q K^\top}{\sqrt{d}} + M\Big)\, V,
-\qquad M_{ij} = \begin{cases} 0 & j \le i \\ -\infty & j > i \end{cases}$$
-
-so position $i$ only reads positions up to $i$ — training predicts all 49 tokens of a real image
-in one pass (teacher forcing) without peeking at the answer.
-
-**3 · Sampling with a KV cache.** Generating is 49 steps: predict, draw a token (after
-*temperature*, *top-k*: keep the k likeliest, *top-p*: keep the likeliest until their probability
-adds up to p), append it. A token's keys and values never change once written, so each layer
-keeps them (`transformer_sampler.py`) and every step runs the network on one new position
-instead of the whole prefix — the same trick that makes chat models fast.
-
-**Why 49 and not 784.** A PixelCNN makes 784 sequential decisions per image; here 49, each
-about a 4×4 patch, and self-attention's cost grows with the square of the length. Compressing
-the image into a short sequence of tokens first is how large image generators scale
-(VQGAN, DALL·E, Parti): the tokenizer handles the pixels, the Transformer the composition.
-"""
 
 
 def mask_picture():
@@ -66,43 +30,47 @@ def _next_token_bars(frame: pipeline.Frame, codes: int):
     r, c = divmod(frame.pixel, transformer.GRID)
     colours = render.token_colours(codes)
     return render.bars(frame.probs[order], order.index(frame.value),
-                       f"Image 1, token {frame.pixel + 1} (row {r + 1}, column {c + 1}): p(next token | before)",
-                       swatches=colours[order], names=[str(t) for t in order], axis="token id (top 10)",
+                       words.drawn("Image 1, token {token} (row {row}, column {col}): p(next token | before)",
+                                   token=frame.pixel + 1, row=r + 1, col=c + 1),
+                       swatches=colours[order], names=[str(t) for t in order],
+                       axis=words.drawn("token id (top {k})", k=TOP),
                        tallest=max(float(frame.probs.max()), 0.05))
 
 
 def _stats(frame: pipeline.Frame) -> str:
-    return stream_stats(frame, f"Token {frame.done} of {frame.total} per image",
+    # the cost is an English template over {nfe}; its Chinese is keyed by the 49 tokens of an image
+    return stream_stats(frame, say("Token {done} of {total} per image", done=frame.done, total=frame.total),
                         f"{frame.total} Transformer steps + 1 decoder pass each")
 
 
 def build(dataset: gr.Radio) -> None:
-    gr.Markdown(f"**{transformer.SUMMARY}**")
+    gr.Markdown(tr("**{summary}**", summary=Local(transformer.SUMMARY)))
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             label, n, seed, options, go, stop = live_controls(dataset, FAMILY, painting.PAINT_MAX_N)
         with gr.Column(scale=2):
             with gr.Row():
-                canvas = picture(label="Decoded so far (blue: tokens not written yet · red: the next one)", scale=3)
-                tokens = picture(label="Image 1 as tokens (codebook ids)", scale=2)
-            bars = picture(label="The Transformer's next-token probabilities")
+                canvas = picture(label=tr("Decoded so far (blue: tokens not written yet · red: the next one)"),
+                                 scale=3)
+                tokens = picture(label=tr("Image 1 as tokens (codebook ids)"), scale=2)
+            bars = picture(label=tr("The Transformer's next-token probabilities"))
             stats = gr.Markdown()
     recorded = replay.panel(gr.State([]), "transformer")
-    with gr.Accordion("Round trip and Complete it", open=True):
+    with gr.Accordion(tr("Round trip and Complete it"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
                 picker = start_picker(dataset)
-                trip = gr.Button("Tokenise and decode")
-                rows = gr.Slider(*painting.rows_range(FAMILY), value=3, step=1, label="Token rows to keep (k)",
-                                 info="of 7; each is a 4-pixel band of the image. The Transformer writes the rest")
-                count = gr.Slider(1, painting.MAX_COMPLETIONS, value=5, step=1, label="Completions")
-                finish = gr.Button("Complete it", variant="primary")
-                gr.Markdown("Completions use the seed and sampling options above.")
+                trip = gr.Button(tr("Tokenise and decode"))
+                rows = gr.Slider(*painting.rows_range(FAMILY), value=3, step=1, label=tr("Token rows to keep (k)"),
+                                 info=tr("of 7; each is a 4-pixel band of the image. The Transformer writes the rest"))
+                count = gr.Slider(1, painting.MAX_COMPLETIONS, value=5, step=1, label=tr("Completions"))
+                finish = gr.Button(tr("Complete it"), variant="primary")
+                gr.Markdown(tr("Completions use the seed and sampling options above."))
             with gr.Column(scale=2):
-                trip_image = picture(label="The image · its 49 tokens · the image decoded from them")
+                trip_image = picture(label=tr("The image · its 49 tokens · the image decoded from them"))
                 trip_text = gr.Markdown()
-                completed = picture(label="The start decoded · the top k token rows the Transformer is given · "
-                                          "its completions (captions: what the classifier sees)")
+                completed = picture(label=tr("The start decoded · the top k token rows the Transformer is given · "
+                                             "its completions (captions: what the classifier sees)"))
                 done_text = gr.Markdown()
 
     @user_errors
@@ -135,9 +103,11 @@ def build(dataset: gr.Radio) -> None:
         sheet = render.grid(np.stack([pics[0], tokens_img, pics[1]]), ["image (784 pixels)", "49 tokens", "decoded"],
                             scale=1, cols=3, top=LABEL_ROOM)
         bits = 49 * np.log2(out["codes"])
-        return sheet, (f"{origin.capitalize()}, class **{pipeline.class_names(dataset_key)[label_id]}**: "
-                       f"784 grey values (6,272 bits) → 49 tokens of {out['codes']} possible ({bits:.0f} bits) → "
-                       f"decoded with mean squared error {out['mse']:.4f}.")
+        where = origin.capitalize() if words.visitor() == words.DEFAULT else words.translated(origin)
+        return sheet, say("{origin}, class **{name}**: 784 grey values (6,272 bits) → 49 tokens of {codes} possible "
+                          "({bits:.0f} bits) → decoded with mean squared error {mse:.4f}.", origin=where,
+                          name=Local(pipeline.class_names(dataset_key)[label_id]), codes=out["codes"], bits=bits,
+                          mse=out["mse"])
 
     @user_errors
     @api_names("dataset", *START, "rows", "count", "seed", *option_names(FAMILY))
@@ -156,5 +126,44 @@ def build(dataset: gr.Radio) -> None:
                concurrency_id=MODEL_QUEUE)
     finish.click(complete, [dataset, *picker, rows, count, seed, *options], [completed, done_text],
                  api_name="complete_transformer", concurrency_id=MODEL_QUEUE)
-    how_it_works(HOW, mask_picture(), "The causal mask, from transformer.attention: row i is position i "
+    how_it_works("transformer", mask_picture(), "The causal mask, from transformer.attention: row i is position i "
                  "(the class, then tokens 1-11), blue the positions it attends to")
+
+
+add({
+    transformer.TITLE: "Transformer",
+    transformer.SUMMARY: "Transformer：VQ-VAE 把每张图像变成 49 个词元（token），一个 GPT 式的 Transformer 像写句子里的单词"
+                         "一样逐个写出它们，再由解码器把它们变成像素。",
+    "Temperature": "温度",
+    "divides the logits: < 1 picks likely tokens, > 1 takes more chances": "用它除 logits：< 1 偏向可能的词元，> 1 更敢冒险",
+    "Top-k": "Top-k",
+    "draw only from the k likeliest tokens (0: all of them)": "只从概率最高的 k 个词元中抽取（0：全部词元）",
+    "Top-p": "Top-p（核采样）",
+    "draw only from the likeliest tokens that together hold this much probability (1: all)":
+        "只从概率最高、累计概率达到这个值的那些词元中抽取（1：全部）",
+    "Decoded so far (blue: tokens not written yet · red: the next one)": "目前解码的结果（蓝色：尚未写出的词元 · 红色：下一个）",
+    "Image 1 as tokens (codebook ids)": "第 1 张图像的词元（码本编号）",
+    "The Transformer's next-token probabilities": "Transformer 给出的下一个词元的概率",
+    "Round trip and Complete it": "往返与补全",
+    "Tokenise and decode": "分词再解码",
+    "Token rows to keep (k)": "保留的词元行数（k）",
+    "of 7; each is a 4-pixel band of the image. The Transformer writes the rest":
+        "共 7 行；每行是图像中 4 像素高的一条。其余由 Transformer 写出",
+    "Completions": "补全数量",
+    "Complete it": "补全",
+    "Completions use the seed and sampling options above.": "补全使用上面的随机种子和采样选项。",
+    "The image · its 49 tokens · the image decoded from them": "图像 · 它的 49 个词元 · 从词元解码出的图像",
+    "The start decoded · the top k token rows the Transformer is given · its completions (captions: what the "
+    "classifier sees)": "解码后的起点 · Transformer 拿到的最上面 k 行词元 · 它的补全（图注：分类器看到的类别）",
+    "Image 1, token {token} (row {row}, column {col}): p(next token | before)":
+        "第 1 张图像，第 {token} 个词元（第 {row} 行第 {col} 列）：p(下一个词元 | 之前)",
+    "token id (top {k})": "词元编号（前 {k} 个）",
+    "Token {done} of {total} per image": "每张图像第 {done} 个词元，共 {total} 个",
+    "49 Transformer steps + 1 decoder pass each": "每张 49 步 Transformer + 1 次解码器计算",
+    "{origin}, class **{name}**: 784 grey values (6,272 bits) → 49 tokens of {codes} possible ({bits:.0f} bits) → "
+    "decoded with mean squared error {mse:.4f}.": "{origin}，类别 **{name}**：784 个灰度值（6,272 比特）→ 49 个词元，"
+                                                  "每个有 {codes} 种可能（{bits:.0f} 比特）→ 解码后的均方误差为 {mse:.4f}。",
+    "The causal mask, from transformer.attention: row i is position i (the class, then tokens 1-11), blue the "
+    "positions it attends to": "因果掩码，取自 transformer.attention：第 i 行是位置 i（先是类别，然后是词元 1-11），"
+                               "蓝色是它关注的位置",
+})

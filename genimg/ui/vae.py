@@ -1,6 +1,8 @@
 """The VAE tab: sample, reconstruct real images, explore the latent map, encode a drawing."""
 from __future__ import annotations
 
+import re
+
 import gradio as gr
 import numpy as np
 
@@ -9,67 +11,51 @@ from ..models import vae
 from .common import (ALL, MODEL_QUEUE, api_names, class_dropdown, drawn, how_it_works, sample_panel, seed_input,
                      sketchpad, user_errors)
 from .picture import picture
+from .words import Local, add, say, tr
 
-HOW = r"""
-An **encoder** maps an image $x$ (and its class $y$) to a Gaussian $q(z \mid x, y)$ over a
-code $z$ of a few numbers (8 on MNIST, 16 on Fashion-MNIST); a **decoder** maps $z$ and $y$ back to pixel probabilities $p(x \mid z, y)$.
-Both are trained together by maximising the evidence lower bound (`Model.elbo`):
-
-$$\log p(x \mid y) \;\ge\; \underbrace{\mathbb{E}_{q(z \mid x, y)}\big[\log p(x \mid z, y)\big]}_{\text{reconstruct well}} \;-\; \underbrace{\mathrm{KL}\big(q(z \mid x, y)\,\|\,\mathcal{N}(0, I)\big)}_{\text{keep codes near the prior}}$$
-
-The expectation is estimated with one sample drawn by the **reparameterisation trick**
-(`Model.reparameterise`): $z = \mu + \sigma \odot \varepsilon$, $\varepsilon \sim \mathcal{N}(0, I)$,
-so the randomness sits outside the network and gradients flow through $\mu$ and $\sigma$.
-
-Because the KL term pulls every code towards $\mathcal{N}(0, I)$, the textbook way to **sample**
-is to decode $z \sim \mathcal{N}(0, I)$. In practice the codes of real images do not fill that
-Gaussian: some regions ("holes") hold no image of the class and decode to another digit or a
-blend. genimg therefore samples from a Gaussian fitted to the codes of each class's training
-images, $z = m_y + L_y\,\varepsilon$ (`Model.prior_sample`; Ghosh et al. 2020) — the card
-reports the class accuracy of both samplers. On Fashion-MNIST one Gaussian per class is still too
-coarse (a class's codes form several clusters: shirts with and without sleeves), so there the
-prior is a mixture of ten Gaussians per class (`fit_mixture`, expectation-maximisation), and
-sampling first picks one of them. *Temperature* scales $\varepsilon$: the default 0.9 draws
-codes a little nearer the centres, which gives MNIST its lowest FID and makes 90.5% of the
-Fashion-MNIST samples their class instead of 89.7%, for some variety (README, VAE section). The class is
-given to both networks, so $z$ is free to hold *style* — slant, thickness, width — which the
-latent map shows along the two directions in which the class's codes vary most. VAE samples are
-smoother than a GAN's: the decoder predicts each pixel's mean, averaging over what it is unsure of.
-"""
+SEEN = re.compile(r"the classifier sees (?P<name>.+) \((?P<conf>\d+%)\)")  # explore.encode_drawing's "how"
 
 
 def _pair_rows(top: np.ndarray, bottom: np.ndarray):
     return render.grid(np.concatenate([top, bottom]), cols=len(top), scale=3)
 
 
+def _how(how: str) -> str:
+    """How the drawing's class was chosen (explore's English) in the visitor's language."""
+    seen = SEEN.fullmatch(how)
+    if seen:
+        return say("the classifier sees {name} ({conf})", name=Local(seen["name"]), conf=seen["conf"])
+    return say(how)
+
+
 def build(dataset: gr.Radio) -> None:
-    gr.Markdown(f"**{vae.SUMMARY}** One forward pass of the decoder per image.")
+    gr.Markdown(tr("**{summary}** One forward pass of the decoder per image.", summary=Local(vae.SUMMARY)))
     sample_panel("vae", dataset, process_label="From the centre of the class's codes out to the sample "
                                                "(first image): ε × 0, 0.2, …, 1")
-    with gr.Accordion("Reconstructions of real test images", open=True):
+    with gr.Accordion(tr("Reconstructions of real test images"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 rec_seed = seed_input(0, "Which images (seed)")
-                rec_go = gr.Button("Encode and decode", variant="primary")
-            rec_out = picture(label="Top: originals · bottom: reconstructions", scale=2)
-    with gr.Accordion("Latent map", open=True):
+                rec_go = gr.Button(tr("Encode and decode"), variant="primary")
+            rec_out = picture(label=tr("Top: originals · bottom: reconstructions"), scale=2)
+    with gr.Accordion(tr("Latent map"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 map_label = class_dropdown(dataset, all_label=None, value=2)
-                map_size = gr.Slider(*explore.MAP_SIZES, value=9, step=1, label="Grid size")
-                map_go = gr.Button("Decode the map", variant="primary")
-            map_out = picture(label="Around the class centre: rows move along the 1st principal direction, "
-                                    "columns the 2nd (±2 std)", scale=2)
-    with gr.Accordion("Draw something", open=True):
+                map_size = gr.Slider(*explore.MAP_SIZES, value=9, step=1, label=tr("Grid size"))
+                map_go = gr.Button(tr("Decode the map"), variant="primary")
+            map_out = picture(label=tr("Around the class centre: rows move along the 1st principal direction, "
+                                       "columns the 2nd (±2 std)"), scale=2)
+    with gr.Accordion(tr("Draw something"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
                 pad = sketchpad()
                 draw_label = class_dropdown(dataset, all_label="Let the classifier decide",
                                             label="What did you draw?")
-                draw_go = gr.Button("Encode my drawing", variant="primary")
+                draw_go = gr.Button(tr("Encode my drawing"), variant="primary")
             with gr.Column(scale=2):
-                draw_out = picture(label="Your drawing at 28×28 · its reconstruction")
-                draw_samples = picture(label="Samples from q(z | your drawing)")
+                draw_out = picture(label=tr("Your drawing at 28×28 · its reconstruction"))
+                draw_samples = picture(label=tr("Samples from q(z | your drawing)"))
                 draw_text = gr.Markdown()
 
     @user_errors
@@ -88,7 +74,8 @@ def build(dataset: gr.Radio) -> None:
     def encode(dataset_key, sketch, label):
         out = explore.encode_drawing("vae", dataset_key, drawn(sketch), None if label == ALL else label)
         pair = render.strip(np.stack([out["input"], out["reconstruction"]]), scale=5)
-        return pair, render.strip(out["samples"], scale=3), f"Encoded as class **{out['label']}** ({out['how']})."
+        return pair, render.strip(out["samples"], scale=3), say("Encoded as class **{label}** ({how}).",
+                                                                  label=out["label"], how=_how(out["how"]))
 
     rec_go.click(reconstruct, [dataset, rec_seed], rec_out, api_name="reconstruct_vae",
                  concurrency_id=MODEL_QUEUE)
@@ -96,4 +83,33 @@ def build(dataset: gr.Radio) -> None:
                  concurrency_id=MODEL_QUEUE)
     draw_go.click(encode, [dataset, pad, draw_label], [draw_out, draw_samples, draw_text],
                   api_name="encode_drawing_vae", concurrency_id=MODEL_QUEUE)
-    how_it_works(HOW)
+    how_it_works("vae")
+
+
+add({
+    vae.TITLE: "变分自编码器",
+    vae.SUMMARY: "变分自编码器（VAE）：编码器把每张图像压缩成几个数，解码器学习把图像重建出来。",
+    "Temperature": "温度",
+    "scales the spread of z: 0 = a centre of the class, >1 = wilder": "缩放 z 的分散程度：0 = 该类别的一个中心，>1 = 更狂放",
+    "**{summary}** One forward pass of the decoder per image.": "**{summary}** 每张图像只需解码器前向计算一次。",
+    "From the centre of the class's codes out to the sample (first image): ε × 0, 0.2, …, 1":
+        "从该类别潜在编码的中心走到样本（第一张图像）：ε × 0、0.2、…、1",
+    "Reconstructions of real test images": "真实测试图像的重建",
+    "Which images (seed)": "哪些图像（随机种子）",
+    "Encode and decode": "编码再解码",
+    "Top: originals · bottom: reconstructions": "上：原图 · 下：重建",
+    "Latent map": "潜在空间图",
+    "Grid size": "网格大小",
+    "Decode the map": "解码潜在空间图",
+    "Around the class centre: rows move along the 1st principal direction, columns the 2nd (±2 std)":
+        "围绕该类别的中心：行沿第 1 主方向移动，列沿第 2 主方向移动（±2 个标准差）",
+    "Draw something": "画点什么",
+    "Let the classifier decide": "由分类器判断",
+    "What did you draw?": "你画的是什么？",
+    "Encode my drawing": "编码我的手绘",
+    "Your drawing at 28×28 · its reconstruction": "你的手绘（28×28）· 它的重建",
+    "Samples from q(z | your drawing)": "从 q(z | 你的手绘) 采样的样本",
+    "Encoded as class **{label}** ({how}).": "编码为类别 **{label}**（{how}）。",
+    "the classifier sees {name} ({conf})": "分类器认为是 {name}，{conf}",
+    "as you chose": "按你的选择",
+})
