@@ -230,6 +230,28 @@ def streams(family: str) -> bool:
     return callable(getattr(models.get(family).Model, "stream", None))
 
 
+MAX_MODEL_S = 10.0  # the model time one streamed request may ask for, as the card's eval estimates it
+
+
+def model_seconds(family: str, dataset: str, n: int, evaluations: int) -> float | None:
+    """The model time ``n`` images of ``evaluations`` network evaluations each take, estimated
+    from the time per image that the card's ``eval`` measured (None without one)."""
+    e = checkpoint.read_card(family, dataset).get("eval") or {}
+    if not e.get("ms_per_image") or not e.get("nfe"):
+        return None
+    return n * evaluations * e["ms_per_image"] / e["nfe"] / 1000
+
+
+def check_budget(family: str, dataset: str, n: int, evaluations: int) -> None:
+    """Refuse a request whose estimated model time is over ``MAX_MODEL_S`` (the same answer
+    whatever the load, so a click is refused or served the same way every time)."""
+    seconds = model_seconds(family, dataset, n, evaluations)
+    if seconds is not None and seconds > MAX_MODEL_S:
+        raise ValueError(f"{n} images of {evaluations} network evaluations each would take about {seconds:.0f} s "
+                         f"of model time; one request may take at most {MAX_MODEL_S:.0f} s: ask for fewer "
+                         f"images or fewer steps")
+
+
 def stream(family: str, dataset: str, label=None, n=4, seed=0, every: int | None = None, **opts):
     """Yield a ``Frame`` per step of the family's sampler while it makes ``n`` images (1-16); the
     last one carries the ``Result``. ``every``: positions per frame, for a family that draws
@@ -241,6 +263,7 @@ def stream(family: str, dataset: str, label=None, n=4, seed=0, every: int | None
     n, seed, label = check_int("n", n, 1, STREAM_MAX_N), check_seed(seed), check_label(label)
     opts = check_options(family, opts)
     model = load_model(family, dataset)
+    check_budget(family, dataset, n, nfe(model, opts))
     labels = labels_for(label, n)
     extra = {} if every is None else {"every": every}
     steps = model.stream(labels, torch.Generator().manual_seed(seed), **extra, **opts)

@@ -208,3 +208,18 @@ def test_switching_language_relabels_the_page_and_the_server_answers_in_it(page,
         pg.get_by_text("类别准确率").first.wait_for(timeout=30000)  # the scoreboard, written by the server
     finally:
         pg.close()
+
+
+def test_closing_a_tab_frees_its_worker(page, app_url, client):
+    """A visitor who closes the tab mid-run frees the long queue's worker: a tab starts a run
+    near the longest one click may ask for (8 images, 250 guided diffusion steps: about 8 s of
+    model time), closes, and a short run asked right after is served at once instead of
+    waiting for it."""
+    link = app_url + "?tab=diffusion&n=8&sampler=ddim&steps=250&guidance=3&guide_from=0.8&guide_to=0.2"
+    pg = page.context.browser.new_page(viewport={"width": 1300, "height": 1000})
+    pg.goto(link, wait_until="load")  # the link presses Generate
+    pg.locator("[role=tabpanel]:visible .prose").filter(has_text="s of model time").first.wait_for(timeout=30000)
+    pg.close()
+    t0 = time.monotonic()
+    client.predict("mnist", 3, 1, 0, "ddim", 2, 1.0, 0.8, 0.2, api_name="/denoise_diffusion")
+    assert time.monotonic() - t0 < 3, "the closed tab's run still held the worker"

@@ -1,6 +1,8 @@
 """A small classroom (benchmarks/load.py at test size): eight clients mixing every tab's endpoints
 at once get served without errors, and the same seed and arguments give byte-identical images
 whether one client or eight are running."""
+import pytest
+
 import app
 from benchmarks import load
 from genimg import pipeline
@@ -8,7 +10,7 @@ from tests.conftest import launched
 
 
 def test_eight_clients_at_once(app_url):
-    pipeline.pin_threads(app.WORKERS)  # as app.launch does (the other tests of this process use 2 threads)
+    pipeline.pin_threads(sum(app.workers().values()))  # as app.launch does (the other tests of this process use 2 threads)
     r = load.measure(app_url, None, clients=8, rounds=2, seconds=10, queue_size=app.QUEUE_SIZE, log=lambda _: None)
     assert r["alone"]["errors"] == 0 and set(r["alone"]["endpoints"]) == {api for api, _ in load.MIX}
     for row in r["rounds"]:
@@ -21,6 +23,46 @@ def test_eight_clients_at_once(app_url):
     served = sum(row["served"] for row in r["rounds"])
     assert f"served {served / 20:.1f} requests a second of this mix to 8 clients" in report
     assert "| 2 | " in report and "memory – before" in report  # an app started elsewhere: not measured
+
+
+def test_a_quick_click_is_not_held_behind_long_runs(app_url):
+    """Each cost class has its own queue: while three clients keep long diffusion runs going
+    (about 4 s of model time each, so the last waits behind the others), a GAN click is served
+    at once (benchmarks/fairness.py measures it at scale)."""
+    import time
+
+    from gradio_client import Client
+
+    clients = [Client(app_url, verbose=False) for _ in range(4)]
+    try:
+        jobs = [c.submit("mnist", 3, 4, i, "ddim", 250, 3.0, 0.8, 0.2, api_name="/denoise_diffusion")
+                for i, c in enumerate(clients[:3])]
+        end = time.monotonic() + 30
+        while time.monotonic() < end and not jobs[0].outputs():  # the first run has begun
+            time.sleep(0.05)
+        t0 = time.monotonic()
+        out = load.request(clients[3], "/generate_gan", ("mnist", -1, 16, 0, 1.0))
+        waited = time.monotonic() - t0
+        assert "error" not in out and not jobs[2].done() and waited < 2, waited
+    finally:
+        for job in jobs:
+            job.cancel()
+        for c in clients:
+            c.close()
+
+
+@pytest.mark.parametrize("setting, limits", [("", {"quick": 1, "long": 1}), ("long=2", {"quick": 1, "long": 2}),
+                                             ("quick=2,long=3", {"quick": 2, "long": 3})])
+def test_the_workers_of_each_cost_class_can_be_set(monkeypatch, setting, limits):
+    monkeypatch.setenv("GENIMG_WORKERS", setting)
+    assert app.workers() == limits
+
+
+@pytest.mark.parametrize("setting", ["long=0", "slow=2", "long=two", "long"])
+def test_a_wrong_workers_setting_stops_the_app_with_one_line(monkeypatch, setting):
+    monkeypatch.setenv("GENIMG_WORKERS", setting)
+    with pytest.raises(SystemExit, match="GENIMG_WORKERS takes quick=N,long=N with N >= 1"):
+        app.workers()
 
 
 def test_past_the_queue_size_a_clean_queue_full_answer():
@@ -36,7 +78,7 @@ def test_past_the_queue_size_a_clean_queue_full_answer():
                                                             ("mnist", 3, 0, "ddim", 3.0, 1.0, 0.0)), clients))
             errors = [o["error"] for o in outs if "error" in o]
             assert errors and all("queue" in e.lower() and "full" in e.lower() for e in errors), errors
-            assert len(outs) - len(errors) >= 2 + app.WORKERS - 1  # the running ones and the queued ones
+            assert len(outs) - len(errors) >= 2 + app.WORKERS["long"] - 1  # the running ones and the queued ones
             assert "error" not in load.request(clients[0], "/generate_gan", ("mnist", 3, 1, 0, 1.0))  # still serving
         finally:
             for c in clients:

@@ -115,3 +115,18 @@ def test_drawing_polarity_and_modes():
 def test_bad_drawings(bad, message):
     with pytest.raises(ValueError, match=message):
         drawing.prepare(bad, "mnist")
+
+
+def test_a_streamed_request_is_bounded_by_its_estimated_model_time():
+    """One click may not ask for more model time than MAX_MODEL_S, as the card's eval estimates
+    it: 16 images of 250 fully guided diffusion steps are refused, with what to ask for instead;
+    the same steps for 4 images are served."""
+    big = dict(sampler="ddim", steps=250, guidance=3.0, guide_from=1.0, guide_to=0.0)
+    with pytest.raises(ValueError, match=r"16 images of 500 network evaluations each would take about \d+ s of "
+                                         r"model time; one request may take at most 10 s: ask for fewer images"):
+        next(pipeline.stream("diffusion", "mnist", 3, 16, 0, **big))
+    assert pipeline.model_seconds("diffusion", "mnist", 4, 500) < pipeline.MAX_MODEL_S
+    from genimg.ui import words
+    zh = words.translated(f"16 images of 500 network evaluations each would take about 19 s of model time; one request "
+                          f"may take at most {pipeline.MAX_MODEL_S:.0f} s: ask for fewer images or fewer steps", "zh-CN")
+    assert zh.startswith("16 张图像、每张 500 次网络评估")

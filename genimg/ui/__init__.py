@@ -71,7 +71,16 @@ def build() -> gr.Blocks:
                 lesson.build(families)
         links.attach(words.attach(demo, language), tabs, dataset, note, families)
     strict_numbers(demo)
+    name_endpoints(demo)
     return words.serve(demo)
+
+
+def name_endpoints(demo: gr.Blocks) -> None:
+    """Give each public endpoint's function its API name: an MCP client sees the app's
+    endpoints as tools named after their functions (``generate_gan``, not ``generate_3``)."""
+    for fn in demo.fns.values():
+        if fn.fn is not None and fn.api_name and fn.api_visibility != "private":
+            fn.fn.__name__ = fn.api_name
 
 
 def i18n() -> gr.I18n:

@@ -113,6 +113,9 @@ ERRORS = {  # English error (a regular expression) -> Chinese template over its 
     r"the (?P<family>\S+) family has no (?P<what>\S+): this view is not for it": "{family} 模型家族没有 {what}：这个视图不适用于它",
     r"(?P<family>\S+) does not stream its steps; the families that do are (?P<allowed>.+)":
         "{family} 不会逐步展示采样过程；会的模型家族是：{allowed}",
+    r"(?P<n>\d+) images of (?P<nfe>\d+) network evaluations each would take about (?P<s>\d+) s of model time; "
+    r"one request may take at most (?P<max>\d+) s: ask for fewer images or fewer steps":
+        "{n} 张图像、每张 {nfe} 次网络评估，模型大约要用 {s} s；一次请求最多用 {max} s：请减少图像数量或步数",
     r"your drawing \(the classifier sees (?P<name>.+), (?P<conf>\d+%)\)": "你的手绘（分类器认为是 {name}，{conf}）",
     r"checkpoint (card )?(?P<what>\S+) is missing; (?P<fix>.+)": "缺少检查点文件 {what}；{fix}",
 }

@@ -19,7 +19,10 @@ from .words import say, tr
 DEFAULT_DATASET = "mnist"
 ALL = -1  # the class value meaning "all classes" (image i gets class i % 10)
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
-MODEL_QUEUE = "models"  # one concurrency group for everything that runs a network
+# Concurrency groups by cost, each with its own queue and workers (app.WORKERS): a one-pass
+# request never waits behind a many-step one.
+QUICK = "quick"  # one or a few network passes: GAN, VAE, One step, a round trip through an autoencoder
+LONG = "long"  # many passes: the streaming samplers, Compare
 words.add(chinese.TABLE)
 words.add_errors(chinese.ERRORS)
 LABEL_ROOM = 26  # px left blank above a picture, where gr.Image draws its label
@@ -42,6 +45,9 @@ def class_dropdown(dataset: gr.Radio, all_label: str | None = "All classes", val
     for other in DATASETS:  # the browser gets every dataset's names with the page
         class_choices(other, all_label)
     dd = gr.Dropdown(class_choices(DEFAULT_DATASET, all_label), value=value, label=tr(label))
+    # the class is a whole number: say so in the API's schema (Gradio calls every dropdown's value a
+    # string, and an MCP client then refuses to send 3, and the enum refuses "3")
+    dd.api_info = lambda: {"type": "integer", "enum": [v for _, v in dd.choices]}
     dataset.change(lambda d: gr.Dropdown(choices=class_choices(d, all_label)), dataset, dd,
                    queue=False, api_visibility="private", show_progress="hidden")
     return dd
@@ -85,6 +91,11 @@ def api_names(*names: str):
         fn.__signature__ = inspect.Signature([inspect.Parameter(n, kind) for n in names])
         return fn
     return name
+
+
+def cost(family: str) -> str:
+    """A family's concurrency group: ``LONG`` if its sampler streams its steps, else ``QUICK``."""
+    return LONG if pipeline.streams(family) else QUICK
 
 
 def option_names(family: str) -> list[str]:
@@ -227,7 +238,7 @@ def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
         return sheet, text, render.strip(np.stack(first), scale=5)
 
     go.click(generate, [dataset, label, n, seed, *opts], [grid, stats, process],
-             api_name=f"generate_{family}", concurrency_id=MODEL_QUEUE)
+             api_name=f"generate_{family}", concurrency_id=cost(family))
 
 
 def result_sheet(r: pipeline.Result, scale: int = 4) -> Image.Image:

@@ -7,7 +7,7 @@ import secrets
 import gradio as gr
 
 from .. import evaluate, models, pipeline, render
-from .common import DEFAULT_DATASET, LABEL_ROOM, MODEL_QUEUE, api_names, class_dropdown, seed_input, user_errors
+from .common import DEFAULT_DATASET, LABEL_ROOM, LONG, api_names, class_dropdown, seed_input, user_errors
 from . import links, words
 from .picture import picture
 from .words import add, say, tr
@@ -94,9 +94,9 @@ def build(dataset: gr.Radio) -> None:
             yield *shown, *texts
 
     inputs, outputs = [dataset, label, seed], [*pictures, *notes]
-    go.click(compare, inputs, outputs, api_name="compare", concurrency_id=MODEL_QUEUE)
+    go.click(compare, inputs, outputs, api_name="compare", concurrency_id=LONG)
     again.click(lambda: secrets.randbelow(2**31), None, seed, queue=False, api_visibility="private").then(
-        compare, inputs, outputs, concurrency_id=MODEL_QUEUE, api_visibility="private")
+        compare, inputs, outputs, concurrency_id=LONG, api_visibility="private")
     dataset.change(board_outputs, dataset, [table, chart, board_note], api_name="scoreboard")
     words.follow(board_outputs, dataset, [table, chart, board_note])
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import denoising, pipeline, render
 from ..models import diffusion
-from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, how_it_works, live_controls, option_names,
+from .common import (LABEL_ROOM, LONG, START, api_names, how_it_works, live_controls, option_names,
                      picked_start, start_picker, denoised_pictures, stream_stats, throttled, user_errors)
 from . import replay, words
 from .picture import picture
@@ -150,13 +150,13 @@ def build(dataset: gr.Radio) -> None:
                           + (f"\n\n{more}" if coming else ""))
 
     event = go.click(generate, [dataset, label, n, seed, *options], [noisy, clean, plot, stats, recorded],
-                     api_name="denoise_diffusion", concurrency_id=MODEL_QUEUE)
+                     api_name="denoise_diffusion", concurrency_id=LONG)
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     edit_go.click(edit, [dataset, *picker, strength, seed, *options], [edited, edit_text],
-                  api_name="sdedit_diffusion", concurrency_id=MODEL_QUEUE)
+                  api_name="sdedit_diffusion", concurrency_id=LONG)
     steps_free = [o for name, o in zip(NAMES, options) if name != "steps"]  # the comparison sets the steps
     compare_go.click(compare, [dataset, label, seed, *steps_free], [compared, compare_text],
-                     api_name="compare_steps_diffusion", concurrency_id=MODEL_QUEUE)
+                     api_name="compare_steps_diffusion", concurrency_id=LONG)
     guide = [options[NAMES.index(name)] for name in GUIDE]
     for trigger in (dataset.change, *(o.change for o in guide)):
         trigger(user_errors(_tradeoff), [dataset, *guide], [tradeoff, tradeoff_text], api_visibility="private",

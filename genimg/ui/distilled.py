@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import pipeline, render
 from ..models import distilled
-from .common import LABEL_ROOM, MODEL_QUEUE, api_names, class_dropdown, how_it_works, sample_panel, seed_input, user_errors
+from .common import LABEL_ROOM, LONG, api_names, class_dropdown, how_it_works, sample_panel, seed_input, user_errors
 from .picture import picture
 from .words import Local, add, say, tr
 
@@ -54,7 +54,7 @@ def build(dataset: gr.Radio) -> None:
                 + "\n".join(lines))
 
     go.click(compare, [dataset, label, seed], [sheet, text], api_name="compare_teacher_distilled",
-             concurrency_id=MODEL_QUEUE)
+             concurrency_id=LONG)
     how_it_works("distilled")
 
 

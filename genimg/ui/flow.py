@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 
 from .. import denoising, pipeline, render
 from ..models import flow
-from .common import (LABEL_ROOM, MODEL_QUEUE, api_names, class_dropdown, how_it_works, live_controls, option_names,
+from .common import (LABEL_ROOM, LONG, api_names, class_dropdown, how_it_works, live_controls, option_names,
                      seed_input, denoised_pictures, stream_stats, throttled, user_errors)
 from . import replay, words
 from .picture import picture
@@ -124,12 +124,12 @@ def build(dataset: gr.Radio) -> None:
         return sheet, say("Each family at its default guidance, the step count changed:") + "\n\n" + "\n".join(lines)
 
     event = go.click(generate, [dataset, label, n, seed, *options], [noisy, clean, stats, recorded],
-                     api_name="denoise_flow", concurrency_id=MODEL_QUEUE)
+                     api_name="denoise_flow", concurrency_id=LONG)
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     path_go.click(paths, [dataset, path_label, path_seed], [path_plot, path_text], api_name="paths_flow",
-                  concurrency_id=MODEL_QUEUE)
+                  concurrency_id=LONG)
     compare_go.click(compare, [dataset, path_label, path_seed], [compared, compare_text],
-                     api_name="compare_steps_flow", concurrency_id=MODEL_QUEUE)
+                     api_name="compare_steps_flow", concurrency_id=LONG)
     how_it_works("flow")
 
 

@@ -5,7 +5,7 @@ import gradio as gr
 
 from .. import explore, render
 from ..models import gan
-from .common import MODEL_QUEUE, api_names, class_dropdown, how_it_works, option_sliders, sample_panel, seed_input, user_errors
+from .common import QUICK, api_names, class_dropdown, how_it_works, option_sliders, sample_panel, seed_input, user_errors
 from .picture import picture, cache_file
 from .words import Local, add, tr
 
@@ -35,7 +35,7 @@ def build(dataset: gr.Radio) -> None:
         return render.strip(frames, scale=3), cache_file(render.gif(frames), name)
 
     go.click(interpolate, [dataset, label, seed_a, seed_b, steps, truncation], [path_strip, animation],
-             api_name="interpolate_gan", concurrency_id=MODEL_QUEUE)
+             api_name="interpolate_gan", concurrency_id=QUICK)
     how_it_works("gan")
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import checkpoint, denoising, explore, pipeline, render
 from ..models import latent
-from .common import LABEL_ROOM, MODEL_QUEUE, api_names, how_it_works, live_controls, option_names, seed_input, \
+from .common import LABEL_ROOM, LONG, QUICK, api_names, how_it_works, live_controls, option_names, seed_input, \
     denoised_pictures, stream_stats, throttled, user_errors
 from . import replay, words
 from .flow import OPTION_WORDS
@@ -112,13 +112,13 @@ def build(dataset: gr.Radio) -> None:
         return render.grid(np.concatenate([originals, recons]), scale=3, cols=10, top=LABEL_ROOM), said
 
     event = go.click(generate, [dataset, label, n, seed, *options], [codes, noisy, clean, stats, recorded],
-                     api_name="denoise_latent", concurrency_id=MODEL_QUEUE)
+                     api_name="denoise_latent", concurrency_id=LONG)
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     dataset.change(user_errors(cost), dataset, [cost_chart, cost_text], api_visibility="private",
                    show_progress="hidden")
     words.follow(lambda d: cost(d) if checkpoint.exists(FAMILY, d) else (None, ""), dataset, [cost_chart, cost_text])
     recon_go.click(reconstruct, [dataset, recon_seed], [recon, recon_text], api_name="reconstruct_latent",
-                   concurrency_id=MODEL_QUEUE)
+                   concurrency_id=QUICK)
     how_it_works("latent")
 
 

@@ -8,7 +8,7 @@ from PIL import Image
 
 from .. import drawing, painting, pipeline, render
 from ..models import maskgit
-from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, how_it_works, live_controls,
+from .common import (LABEL_ROOM, LONG, QUICK, START, api_names, how_it_works, live_controls,
                      option_names, picked_start, result_sheet, start_picker, stream_stats, throttled, user_errors)
 from . import replay, words
 from .picture import picture
@@ -127,11 +127,11 @@ def build(dataset: gr.Radio) -> None:
 
     event = go.click(generate, [dataset, label, n, seed, *options],
                      [canvas, order, preview, stats, race, race_text, recorded],
-                     api_name="decode_maskgit", concurrency_id=MODEL_QUEUE)
+                     api_name="decode_maskgit", concurrency_id=LONG)
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
-    show.click(put_on_canvas, [dataset, *picker], region, api_visibility="private", concurrency_id=MODEL_QUEUE)
+    show.click(put_on_canvas, [dataset, *picker], region, api_visibility="private", concurrency_id=QUICK)
     fill.click(inpaint, [dataset, *picker, region, count, seed, *options], [filled, filled_text],
-               api_name="inpaint_maskgit", concurrency_id=MODEL_QUEUE)
+               api_name="inpaint_maskgit", concurrency_id=LONG)
     how_it_works("maskgit", render.step_map(np.array([[k] for k in range(1, 9)]).T, 8, side=320),
                  "The colours of the step map: step 1 (light) to step 8 (deep); dark: still masked")
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import painting, pipeline, render
 from ..models import pixelcnn
-from .common import (ALL, LABEL_ROOM, MODEL_QUEUE, START, api_names, completion_sheet, how_it_works, live_controls,
+from .common import (ALL, LABEL_ROOM, LONG, START, api_names, completion_sheet, how_it_works, live_controls,
                      option_names, option_sliders, picked_start, seed_input, start_picker, stream_stats, throttled,
                      user_errors)
 from . import replay, words
@@ -90,10 +90,10 @@ def build(dataset: gr.Radio) -> None:
         return completion_sheet(dataset_key, start, ("start", f"top {k} rows"), out, label_id, origin)
 
     event = go.click(paint, [dataset, label, n, seed, temperature], [canvas, dist, stats, recorded],
-                     api_name="paint_pixelcnn", concurrency_id=MODEL_QUEUE)
+                     api_name="paint_pixelcnn", concurrency_id=LONG)
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     c_go.click(complete, [dataset, *picker, rows, count, c_seed, c_temperature],
-               [completed, c_text], api_name="complete_pixelcnn", concurrency_id=MODEL_QUEUE)
+               [completed, c_text], api_name="complete_pixelcnn", concurrency_id=LONG)
     how_it_works("pixelcnn", masks_picture(), "Blue: what the prediction for the red pixel may use")
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import explore, painting, pipeline, render
 from ..models import transformer
-from .common import (LABEL_ROOM, MODEL_QUEUE, START, api_names, completion_sheet, how_it_works, live_controls,
+from .common import (LABEL_ROOM, LONG, QUICK, START, api_names, completion_sheet, how_it_works, live_controls,
                      option_names, picked_start, start_picker, stream_stats, throttled, user_errors)
 from . import replay, words
 from .picture import picture
@@ -120,12 +120,12 @@ def build(dataset: gr.Radio) -> None:
         return completion_sheet(dataset_key, recon, labels, out, label_id, origin)
 
     event = go.click(generate, [dataset, label, n, seed, *options], [canvas, tokens, bars, stats, recorded],
-                     api_name="paint_transformer", concurrency_id=MODEL_QUEUE)
+                     api_name="paint_transformer", concurrency_id=LONG)
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     trip.click(round_trip, [dataset, *picker], [trip_image, trip_text], api_name="round_trip_transformer",
-               concurrency_id=MODEL_QUEUE)
+               concurrency_id=QUICK)
     finish.click(complete, [dataset, *picker, rows, count, seed, *options], [completed, done_text],
-                 api_name="complete_transformer", concurrency_id=MODEL_QUEUE)
+                 api_name="complete_transformer", concurrency_id=LONG)
     how_it_works("transformer", mask_picture(), "The causal mask, from transformer.attention: row i is position i "
                  "(the class, then tokens 1-11), blue the positions it attends to")
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import explore, render
 from ..models import vae
-from .common import (ALL, MODEL_QUEUE, api_names, class_dropdown, drawn, how_it_works, sample_panel, seed_input,
+from .common import (ALL, QUICK, api_names, class_dropdown, drawn, how_it_works, sample_panel, seed_input,
                      sketchpad, user_errors)
 from .picture import picture
 from .words import Local, add, say, tr
@@ -78,11 +78,11 @@ def build(dataset: gr.Radio) -> None:
                                                                   label=out["label"], how=_how(out["how"]))
 
     rec_go.click(reconstruct, [dataset, rec_seed], rec_out, api_name="reconstruct_vae",
-                 concurrency_id=MODEL_QUEUE)
+                 concurrency_id=QUICK)
     map_go.click(latent_map, [dataset, map_label, map_size], map_out, api_name="latent_map_vae",
-                 concurrency_id=MODEL_QUEUE)
+                 concurrency_id=QUICK)
     draw_go.click(encode, [dataset, pad, draw_label], [draw_out, draw_samples, draw_text],
-                  api_name="encode_drawing_vae", concurrency_id=MODEL_QUEUE)
+                  api_name="encode_drawing_vae", concurrency_id=QUICK)
     how_it_works("vae")
 
 
