@@ -124,6 +124,29 @@ def launch_app(timeout: float = 60.0) -> tuple[subprocess.Popen, str, float]:
     raise RuntimeError(f"the app did not answer within {timeout:.0f} s")
 
 
+def against_app(url: str | None, measure) -> dict:
+    """``measure(url, pid)`` against the app at ``url``, or (``url`` None) against ``python app.py``
+    launched for it and stopped after (``pid`` its process, else None; ``first_page_s`` joins the
+    result)."""
+    proc, url, first_page = launch_app() if url is None else (None, url, None)
+    try:
+        result = measure(url, proc.pid if proc else None)
+        result["first_page_s"] = round(first_page, 2) if first_page else None
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait()
+    return result
+
+
+def publish(args, result: dict, table: str, marker: str) -> None:
+    """Save the result (``--out``), print its table and, with ``--write``, put it in the README."""
+    save_json(args.out, result)
+    print(table)
+    if args.write:
+        write_readme(marker, table)
+
+
 def measure_settings(family: str, dataset: str, settings, n: int, seed: int = 0, log=print) -> list[dict]:
     """One row per setting (a dict of the family's options): ``n`` class-balanced samples with the
     same seed, scored against the test set in both rulers (the judge's numbers at the top level)."""

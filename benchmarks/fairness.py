@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import launch_app, parser, save_json, write_readme  # noqa: E402
+from benchmarks.common import against_app, parser, publish  # noqa: E402
 from benchmarks.load import SEED, percentile, request  # noqa: E402
 
 SLOW = [("/denoise_diffusion", ("mnist", -1, 4, SEED, "ddim", 25, 3.0, 1.0, 0.0)),
@@ -106,19 +106,8 @@ def main() -> None:
     p.add_argument("--heavy", action="store_true")
     p.add_argument("--url", default=None, help="an app already running")
     a = p.parse_args()
-    proc, url, _ = launch_app() if a.url is None else (None, a.url, None)
-    try:
-        result = measure(url, a.slow, a.seconds, a.heavy)
-    finally:
-        if proc:
-            proc.terminate()
-            proc.wait()
-    save_json(a.out, result)
-    table = markdown(result)
-    print(table)
-    if a.write:
-        write_readme("fairness-heavy" if a.heavy else "fairness", table)
-
+    result = against_app(a.url, lambda url, _: measure(url, a.slow, a.seconds, a.heavy))
+    publish(a, result, markdown(result), "fairness-heavy" if a.heavy else "fairness")
 
 if __name__ == "__main__":
     main()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import launch_app, parser, save_json, write_readme  # noqa: E402
+from benchmarks.common import against_app, parser, publish  # noqa: E402
 
 # (api, arguments with SEED standing for a per-request seed): small requests, as students send
 SEED = object()
@@ -236,20 +236,8 @@ def main() -> None:
     a = p.parse_args()
     from app import QUEUE_SIZE
 
-    proc, url, first_page = launch_app() if a.url is None else (None, a.url, None)
-    try:
-        result = measure(url, proc.pid if proc else None, a.clients, a.rounds, a.seconds, QUEUE_SIZE)
-        result["first_page_s"] = round(first_page, 2) if first_page else None
-    finally:
-        if proc:
-            proc.terminate()
-            proc.wait()
-    save_json(a.out, result)
-    table = markdown(result)
-    print(table)
-    if a.write:
-        write_readme("load", table)
-
+    result = against_app(a.url, lambda url, pid: measure(url, pid, a.clients, a.rounds, a.seconds, QUEUE_SIZE))
+    publish(a, result, markdown(result), "load")
 
 if __name__ == "__main__":
     main()
