@@ -43,6 +43,12 @@ _MISSING: set[str] = set()
 _CHOSEN: OrderedDict[str, str] = OrderedDict()  # session -> language
 
 
+def _miss(text: str) -> None:
+    """Note a text asked for without its Chinese (at most 1,000: a hostile request must not grow it)."""
+    if len(_MISSING) < 1000:
+        _MISSING.add(text)
+
+
 def add(table: dict[str, str]) -> None:
     """Add a module's translations: its English strings (templates with ``{fields}`` too) -> Chinese."""
     _TABLE.update(table)
@@ -63,7 +69,7 @@ def in_lang(lang: str, text: str, **fields) -> str:
     ``lang`` too."""
     if lang == ZH:
         if text not in _TABLE:
-            _MISSING.add(text)
+            _miss(text)
         text = _TABLE.get(text, text)
     fields = {k: in_lang(lang, v) if isinstance(v, Local) else v for k, v in fields.items()}
     return text.format(**fields) if fields else text
@@ -84,7 +90,7 @@ def how(name: str) -> gr.I18n:
     for lang in LANGS:
         path = HOW_DIR / f"{name}.{lang}.md"
         if not path.exists():
-            _MISSING.add(str(path.relative_to(HOW_DIR.parent)))
+            _miss(str(path.relative_to(HOW_DIR.parent)))
             path = HOW_DIR / f"{name}.{DEFAULT}.md"
         versions[lang] = path.read_text(encoding="utf-8")
     return tr(versions)
@@ -167,7 +173,7 @@ def translated(message: str, lang: str | None = None) -> str:
         found = pattern.match(message)
         if found:
             return zh.format(**{k: _TABLE.get(v, v) for k, v in found.groupdict().items()})
-    _MISSING.add(message)
+    _miss(message)
     return message
 
 
