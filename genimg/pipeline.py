@@ -9,6 +9,7 @@ seed and arguments give the same images whatever else runs at the time.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 import threading
 import time
 from dataclasses import dataclass, field
@@ -233,13 +234,18 @@ def streams(family: str) -> bool:
 MAX_MODEL_S = 10.0  # the model time one streamed request may ask for, as the card's eval estimates it
 
 
+@lru_cache(maxsize=64)
+def _ms_per_evaluation(family: str, dataset: str) -> float | None:
+    """Milliseconds per image and network evaluation, from the card's ``eval`` (read once)."""
+    e = checkpoint.read_card(family, dataset).get("eval") or {}
+    return e["ms_per_image"] / e["nfe"] if e.get("ms_per_image") and e.get("nfe") else None
+
+
 def model_seconds(family: str, dataset: str, n: int, evaluations: int) -> float | None:
     """The model time ``n`` images of ``evaluations`` network evaluations each take, estimated
     from the time per image that the card's ``eval`` measured (None without one)."""
-    e = checkpoint.read_card(family, dataset).get("eval") or {}
-    if not e.get("ms_per_image") or not e.get("nfe"):
-        return None
-    return n * evaluations * e["ms_per_image"] / e["nfe"] / 1000
+    per = _ms_per_evaluation(family, dataset)
+    return None if per is None else n * evaluations * per / 1000
 
 
 def check_budget(family: str, dataset: str, n: int, evaluations: int) -> None:

@@ -36,11 +36,12 @@ def _font(size: int, cjk: bool = False):
         return ImageFont.load_default()
 
 
-def _font_for(text: str, size: int):
+def font_for(text: str, size: int):
     """The font to write ``text`` in: one with Chinese glyphs where it has Chinese."""
     return _font(size, any(ord(ch) >= 0x2E80 for ch in text))
 
 
+@lru_cache(maxsize=1)
 def writes_chinese() -> bool:
     """Whether this machine has a font to write Chinese into pictures."""
     return any(Path(path).exists() for path in CJK_FONTS)
@@ -108,7 +109,7 @@ def bars(probs: np.ndarray, chosen: int, title: str, width: int = 420, height: i
     img = Image.new("RGB", (width, height), (255, 255, 255))
     d = ImageDraw.Draw(img)
     font = _font(12)
-    d.text((8, 28), title, fill=(30, 30, 30), font=_font_for(title, 12))
+    d.text((8, 28), title, fill=(30, 30, 30), font=font_for(title, 12))
     top, bottom, left = 62, height - 40, 8
     slot = (width - 2 * left) / k
     for i, p in enumerate(np.asarray(probs, dtype=float)):
@@ -119,10 +120,10 @@ def bars(probs: np.ndarray, chosen: int, title: str, width: int = 420, height: i
         d.rectangle([x0, bottom + 6, x1, bottom + 22], fill=tuple(int(c) for c in swatches[i]),
                      outline=(120, 120, 120))
         if names:
-            d.text((x0, bottom + 8), names[i], fill=(0, 0, 0), font=_font_for(names[i], 12))
+            d.text((x0, bottom + 8), names[i], fill=(0, 0, 0), font=font_for(names[i], 12))
         if i == chosen:
             d.rectangle([x0 - 3, bottom + 3, x1 + 3, bottom + 25], outline=(230, 40, 40), width=3)
-    d.text((left, height - 14), axis, fill=(90, 90, 90), font=_font_for(axis, 12))
+    d.text((left, height - 14), axis, fill=(90, 90, 90), font=font_for(axis, 12))
     return img
 
 
@@ -240,7 +241,7 @@ def curve(values: np.ndarray, mark: int | None, title: str, xlabel: str, width: 
     img = Image.new("RGB", (width, height), (255, 255, 255))
     d = ImageDraw.Draw(img)
     font = _font(12)
-    d.text((8, 28), title, fill=(30, 30, 30), font=_font_for(title, 12))
+    d.text((8, 28), title, fill=(30, 30, 30), font=font_for(title, 12))
     left, right, top, bottom = 34, width - 12, 50, height - 34
     n = len(values)
 
@@ -258,7 +259,7 @@ def curve(values: np.ndarray, mark: int | None, title: str, xlabel: str, width: 
         x, y = xy(mark, values[mark])
         d.line([x, top, x, bottom], fill=(230, 40, 40))
         d.ellipse([x - 4, y - 4, x + 4, y + 4], fill=(230, 40, 40))
-    d.text((left, height - 16), xlabel, fill=(90, 90, 90), font=_font_for(xlabel, 12))
+    d.text((left, height - 16), xlabel, fill=(90, 90, 90), font=font_for(xlabel, 12))
     return img
 
 
@@ -274,7 +275,7 @@ def tradeoff(xs: list[float], left: list[float], right: list[float], mark: float
     d = ImageDraw.Draw(img)
     font = _font(12)
     blue, green, red, grey = (60, 90, 180), (40, 150, 70), (230, 40, 40), (110, 110, 110)
-    d.text((8, 28), title, fill=(30, 30, 30), font=_font_for(title, 12))
+    d.text((8, 28), title, fill=(30, 30, 30), font=font_for(title, 12))
     l, r, t, b = 44, width - 48, 66, height - 40
     lo_x, hi_x = min(xs), max(xs)
     top_left = max([*left, *(v for _, v in others or [])]) * 1.1 or 1.0
@@ -304,9 +305,9 @@ def tradeoff(xs: list[float], left: list[float], right: list[float], mark: float
         d.ellipse([px(x) - 5, py_left(v) - 5, px(x) + 5, py_left(v) + 5], outline=blue, width=2)
     if mark is not None and lo_x <= mark <= hi_x:
         d.line([px(mark), t, px(mark), b], fill=red, width=2)
-    d.text((l, height - 18), xlabel, fill=grey, font=_font_for(xlabel, 12))
-    d.text((l, t - 18), left_label, fill=blue, font=_font_for(left_label, 12))
-    right_font = _font_for(right_label, 12)
+    d.text((l, height - 18), xlabel, fill=grey, font=font_for(xlabel, 12))
+    d.text((l, t - 18), left_label, fill=blue, font=font_for(left_label, 12))
+    right_font = font_for(right_label, 12)
     d.text((r - d.textlength(right_label, font=right_font), t - 18), right_label, fill=green, font=right_font)
     return img
 
@@ -319,12 +320,12 @@ def hbars(labels: list[str], values: list[float], title: str, unit: str = "", fl
     img = Image.new("RGB", (width, top + len(values) * (bar + 8) + 10), (255, 255, 255))
     d = ImageDraw.Draw(img)
     font = _font(12)
-    d.text((8, 28), title, fill=(30, 30, 30), font=_font_for(title, 12))
+    d.text((8, 28), title, fill=(30, 30, 30), font=font_for(title, 12))
     most = max([*values, *(floors or [])] or [1.0]) or 1.0
     scale = (width - left - right) / most
     for i, (name, v) in enumerate(zip(labels, values)):
         y = top + i * (bar + 8)
-        d.text((8, y + 4), name, fill=(30, 30, 30), font=_font_for(name, 12))
+        d.text((8, y + 4), name, fill=(30, 30, 30), font=font_for(name, 12))
         d.rectangle([left, y, left + v * scale, y + bar], fill=(90, 120, 190))
         d.text((left + v * scale + 6, y + 4), f"{v:,.3g}{unit}", fill=(30, 30, 30), font=font)
         if floors:

@@ -15,7 +15,7 @@ from .. import checkpoint
 from ..data import DATASETS
 from ..models import FAMILIES, get
 from . import compare, lesson, links, words
-from .common import DEFAULT_DATASET, dataset_choices, learning_panel, sample_panel
+from .common import DEFAULT_DATASET, dataset_choices, learning_panel, sample_panel, summary
 from .strict import strict_numbers
 from .words import tr
 
@@ -42,7 +42,7 @@ def family_tab(family: str, dataset: gr.Radio) -> None:
     if own_tab(family):
         importlib.import_module(f"{__name__}.{family}").build(dataset)
     else:
-        gr.Markdown(tr("**{summary}**", summary=words.Local(get(family).SUMMARY)))
+        summary(family)
         sample_panel(family, dataset, process_label="From the start to the sample (the first image)")
     learning_panel(family, dataset)
 

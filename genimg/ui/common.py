@@ -149,6 +149,11 @@ def throttled(frames, interval: float = FRAME_INTERVAL_S, tape: Tape | None = No
             yield frame
 
 
+def summary(family: str) -> gr.Markdown:
+    """The family's one-line summary, in bold, in the page's language."""
+    return gr.Markdown(tr("**{summary}**", summary=words.Local(models.get(family).SUMMARY)))
+
+
 def how_it_works(name: str, figure=None, figure_label: str = "") -> None:
     """The accordion with ``how/<name>.<lang>.md`` (and a figure under it)."""
     with gr.Accordion(tr("How it works"), open=False):

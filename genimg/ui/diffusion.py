@@ -8,10 +8,10 @@ import numpy as np
 from .. import denoising, pipeline, render
 from ..models import diffusion
 from .common import (LABEL_ROOM, LONG, START, api_names, how_it_works, live_controls, option_names,
-                     picked_start, start_picker, denoised_pictures, stream_stats, throttled, user_errors)
+                     picked_start, start_picker, denoised_pictures, stream_stats, throttled, summary, user_errors)
 from . import replay, words
 from .picture import picture
-from .words import Local, add, say, tr
+from .words import add, say, tr
 
 FAMILY = "diffusion"
 NAMES = option_names(FAMILY)
@@ -65,7 +65,7 @@ def _stats(frame: pipeline.Frame) -> str:
 
 
 def build(dataset: gr.Radio) -> None:
-    gr.Markdown(tr("**{summary}**", summary=Local(diffusion.SUMMARY)))
+    summary("diffusion")
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             label, n, seed, options, go, stop = live_controls(dataset, FAMILY, denoising.MAX_N)

@@ -9,10 +9,10 @@ from PIL import Image, ImageDraw
 from .. import denoising, pipeline, render
 from ..models import flow
 from .common import (LABEL_ROOM, LONG, api_names, class_dropdown, how_it_works, live_controls, option_names,
-                     seed_input, denoised_pictures, stream_stats, throttled, user_errors)
+                     seed_input, denoised_pictures, stream_stats, throttled, summary, user_errors)
 from . import replay, words
 from .picture import picture
-from .words import Local, add, say, tr
+from .words import add, say, tr
 
 FAMILY = "flow"
 OTHER = "diffusion"  # the family whose paths and steps this tab sets beside its own
@@ -23,7 +23,7 @@ COLOURS = {FAMILY: (40, 150, 70), OTHER: (60, 90, 180)}
 
 def _write(d: ImageDraw.ImageDraw, xy, text: str, fill) -> None:
     """Pillow's own font for English (as ever), one with Chinese glyphs for Chinese."""
-    d.text(xy, text, fill=fill, font=None if text.isascii() else render._font_for(text, 12))
+    d.text(xy, text, fill=fill, font=None if text.isascii() else render.font_for(text, 12))
 
 
 def paths_plot(paths: dict[str, dict], width: int = 460, height: int = 340) -> Image.Image:
@@ -59,7 +59,7 @@ def _stats(frame: pipeline.Frame) -> str:
 
 
 def build(dataset: gr.Radio) -> None:
-    gr.Markdown(tr("**{summary}**", summary=Local(flow.SUMMARY)))
+    summary("flow")
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             label, n, seed, options, go, stop = live_controls(dataset, FAMILY, pipeline.STREAM_MAX_N)

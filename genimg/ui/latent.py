@@ -8,11 +8,11 @@ import numpy as np
 from .. import checkpoint, denoising, explore, pipeline, render
 from ..models import latent
 from .common import LABEL_ROOM, LONG, QUICK, api_names, how_it_works, live_controls, option_names, seed_input, \
-    denoised_pictures, stream_stats, throttled, user_errors
+    denoised_pictures, stream_stats, throttled, summary, user_errors
 from . import replay, words
 from .flow import OPTION_WORDS
 from .picture import picture
-from .words import Local, add, say, tr
+from .words import add, say, tr
 
 FAMILY = "latent"
 NAMES = option_names(FAMILY)
@@ -66,7 +66,7 @@ def _stats(frame: pipeline.Frame) -> str:
 
 
 def build(dataset: gr.Radio) -> None:
-    gr.Markdown(tr("**{summary}**", summary=Local(latent.SUMMARY)))
+    summary("latent")
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             label, n, seed, options, go, stop = live_controls(dataset, FAMILY, pipeline.STREAM_MAX_N)

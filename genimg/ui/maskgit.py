@@ -9,7 +9,7 @@ from PIL import Image
 from .. import drawing, painting, pipeline, render
 from ..models import maskgit
 from .common import (LABEL_ROOM, LONG, QUICK, START, api_names, how_it_works, live_controls,
-                     option_names, picked_start, result_sheet, start_picker, stream_stats, throttled, user_errors)
+                     option_names, picked_start, result_sheet, start_picker, stream_stats, throttled, summary, user_errors)
 from . import replay, words
 from .picture import picture
 from .words import Local, add, say, tr
@@ -54,7 +54,7 @@ def _strokes(region):
 
 
 def build(dataset: gr.Radio) -> None:
-    gr.Markdown(tr("**{summary}**", summary=Local(maskgit.SUMMARY)))
+    summary("maskgit")
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             label, n, seed, options, go, stop = live_controls(dataset, FAMILY, pipeline.STREAM_MAX_N)

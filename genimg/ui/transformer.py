@@ -8,7 +8,7 @@ import numpy as np
 from .. import explore, painting, pipeline, render
 from ..models import transformer
 from .common import (LABEL_ROOM, LONG, QUICK, START, api_names, completion_sheet, how_it_works, live_controls,
-                     option_names, picked_start, start_picker, stream_stats, throttled, user_errors)
+                     option_names, picked_start, start_picker, stream_stats, throttled, summary, user_errors)
 from . import replay, words
 from .picture import picture
 from .words import Local, add, say, tr
@@ -44,7 +44,7 @@ def _stats(frame: pipeline.Frame) -> str:
 
 
 def build(dataset: gr.Radio) -> None:
-    gr.Markdown(tr("**{summary}**", summary=Local(transformer.SUMMARY)))
+    summary("transformer")
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             label, n, seed, options, go, stop = live_controls(dataset, FAMILY, painting.PAINT_MAX_N)
