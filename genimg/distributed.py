@@ -3,11 +3,14 @@
 torchrun starts N copies of the same command and tells each its rank (``RANK``, ``WORLD_SIZE``,
 ``MASTER_ADDR``/``MASTER_PORT``). Each process then takes its share of every batch (rank r the
 rows r, r + N, ...), so the recipe (batch size, steps, learning rate) is the same as in one
-process. The gradients are averaged across the processes as soon as each is computed (an
-all-reduce hook on every trained parameter: the arithmetic of PyTorch's
-DistributedDataParallel, without wrapping each family's networks), and after every step process
-0's buffers (BatchNorm statistics, the VQ codebook) are copied to the others, so every process
-holds the same model. Only process 0 writes state, checkpoints and cards.
+process. Every network the trainer's step trains (its ``trained`` paths, e.g. a GAN's ``g``
+and ``d``) is wrapped in PyTorch's DistributedDataParallel for the run: the gradients are
+averaged across the processes in buckets, each bucket's all-reduce starting while the backward
+pass is still computing the rest. The wrapper stands in for the network only where the step
+calls it; the network's own state (its names in a checkpoint) is untouched. At the start every
+process takes process 0's weights, and after every step process 0's buffers (BatchNorm
+statistics, the VQ codebook, a latent code's scale), so every process holds the same model.
+Only process 0 writes state, checkpoints and cards.
 
 The device is the CPU, or with ``--device cuda`` (the default ``auto`` picks it when torch sees
 a GPU) GPU number ``LOCAL_RANK`` of the machine, one per process. The networks and each batch
@@ -17,11 +20,14 @@ processes) and over NCCL on GPUs.
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import os
 
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 
 def world() -> tuple[int, int]:
@@ -85,21 +91,58 @@ def place(trainer, on: torch.device) -> None:
         torch.__future__.set_swap_module_params_on_conversion(swap)
 
 
-def synchronise(trainer, size: int) -> None:
-    """Make every process start from process 0's weights and average every gradient."""
+class Replica(DistributedDataParallel):
+    """DistributedDataParallel standing in for one network where the trainer's step uses it:
+    calling it runs the network (and readies the gradients' all-reduce); its attributes
+    (``g.config``, ``net.null_class``), its state_dict and a deep copy are the network's own."""
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.module, name)
+
+    def state_dict(self, *args, **kwargs):
+        return self.module.state_dict(*args, **kwargs)
+
+    def load_state_dict(self, *args, **kwargs):
+        return self.module.load_state_dict(*args, **kwargs)
+
+    def __deepcopy__(self, memo):  # a copy of the trainer (a sample sheet) is an ordinary one
+        return copy.deepcopy(self.module, memo)
+
+
+@contextlib.contextmanager
+def shared(trainer, size: int, on: torch.device | None = None):
+    """For the run: every process starts from process 0's networks, and each network the step
+    trains (``trainer.trained``, paths such as ``"model.net"``; default ``("model",)``) is
+    called through a Replica. A path into a network (``model.net``) is shadowed in its parent's
+    ``__dict__``, so the parent's modules, parameters and state_dict keys stay as they are."""
     if size == 1:
+        yield
         return
     for net in networks(trainer):
         for t in [*net.parameters(), *net.buffers()]:
             dist.broadcast(t.data, 0)
-        for p in net.parameters():
-            if p.requires_grad:
-                p.register_post_accumulate_grad_hook(_average)
-
-
-def _average(p: torch.Tensor) -> None:
-    dist.all_reduce(p.grad)
-    p.grad /= dist.get_world_size()
+    swapped = []
+    for path in getattr(trainer, "trained", ("model",)):
+        *parents, name = path.split(".")
+        parent = trainer
+        for p in parents:
+            parent = getattr(parent, p)
+        net = getattr(parent, name)
+        if not any(p.requires_grad for p in net.parameters()):
+            continue  # frozen already (a stage finished before this run resumed)
+        ids = [on.index] if on is not None and on.type == "cuda" else None
+        vars(parent)[name] = Replica(net, device_ids=ids, forward_sync_buffers=False)
+        swapped.append((parent, name, net))
+    try:
+        yield
+    finally:
+        for parent, name, net in swapped:
+            del vars(parent)[name]
+            if not isinstance(parent, nn.Module):  # a plain attribute: put the network back
+                setattr(parent, name, net)
 
 
 def share_buffers(trainer, size: int) -> None:

@@ -146,34 +146,34 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
             checkpoint.clear_sheets(family, dataset, root)
     before = earlier_steps(earlier)  # the steps of the checkpoint this run continues
 
-    distributed.synchronise(trainer, size)
-    t0 = last_save = time.time()
-    window: dict[str, list[float]] = {}
-    bar = tqdm(total=total, initial=step, desc=f"{family}/{dataset}", disable=quiet or rank > 0, mininterval=5)
-    while step < total:
-        # the order of an epoch depends only on (seed, epoch), so a resumed run sees the same data
-        epoch, offset = divmod(step, per_epoch)
-        order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed * 1000 + epoch))
-        idx = distributed.shard(order[offset * bs:(offset + 1) * bs], rank, size)
-        logs = trainer.step(x[idx].to(on), y[idx].to(on), gen)
-        distributed.share_buffers(trainer, size)
-        step += 1
-        for k, v in logs.items():
-            window.setdefault(k, []).append(v)
-        if step % CURVE_EVERY == 0 or step == total:
-            point = {"step": step, **{k: round(sum(v) / len(v), 5) for k, v in window.items()}}
-            curve.append(point)
-            window = {}
-            bar.set_postfix({k: v for k, v in point.items() if k != "step"}, refresh=False)
-        bar.update(1)
-        if step in sheet_steps:
-            name = checkpoint.save_sheet(sample_sheet(fam, trainer, x, y), family, dataset, before + step,
-                                         NUM_CLASSES, root)
-            sheets.append({"step": before + step, "file": name})
-        if time.time() - last_save > SAVE_EVERY_S and rank == 0:
-            save_state()
-            last_save = time.time()
-    bar.close()
+    with distributed.shared(trainer, size, on):  # each trained network in DDP, for the run
+        t0 = last_save = time.time()
+        window: dict[str, list[float]] = {}
+        bar = tqdm(total=total, initial=step, desc=f"{family}/{dataset}", disable=quiet or rank > 0, mininterval=5)
+        while step < total:
+            # the order of an epoch depends only on (seed, epoch), so a resumed run sees the same data
+            epoch, offset = divmod(step, per_epoch)
+            order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed * 1000 + epoch))
+            idx = distributed.shard(order[offset * bs:(offset + 1) * bs], rank, size)
+            logs = trainer.step(x[idx].to(on), y[idx].to(on), gen)
+            distributed.share_buffers(trainer, size)
+            step += 1
+            for k, v in logs.items():
+                window.setdefault(k, []).append(v)
+            if step % CURVE_EVERY == 0 or step == total:
+                point = {"step": step, **{k: round(sum(v) / len(v), 5) for k, v in window.items()}}
+                curve.append(point)
+                window = {}
+                bar.set_postfix({k: v for k, v in point.items() if k != "step"}, refresh=False)
+            bar.update(1)
+            if step in sheet_steps:
+                name = checkpoint.save_sheet(sample_sheet(fam, trainer, x, y), family, dataset, before + step,
+                                             NUM_CLASSES, root)
+                sheets.append({"step": before + step, "file": name})
+            if time.time() - last_save > SAVE_EVERY_S and rank == 0:
+                save_state()
+                last_save = time.time()
+        bar.close()
     if rank > 0:  # process 0 writes everything
         distributed.stop()
         return {}

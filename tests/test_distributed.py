@@ -4,49 +4,92 @@ stay identical; ``torchrun -m genimg train`` writes one checkpoint whose card sa
 import os
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import numpy as np
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from torch import nn
 
-from genimg import checkpoint, distributed
+from genimg import checkpoint, distributed, models
 from benchmarks.common import free_port
 from tests.conftest import TINY
+from tests.test_devices import STEPS, _batch, _trainer
 
 
 def _worker(rank: int, size: int, port: int, out: str) -> None:
+    """Every trainable family, as train.py runs it: each process its rows of the batch and its
+    own noise, every trained network called through DDP, process 0's buffers after each step."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(size))
     torch.set_num_threads(1)
     distributed.start()
-    torch.manual_seed(rank)  # different weights in each process, on purpose
-    net = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 1))
-    trainer = SimpleNamespace(model=net, opt=None)
-    distributed.synchronise(trainer, size)
-    opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    batch = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
-    target = batch.sum(1, keepdim=True)
-    for _ in range(3):
-        idx = distributed.shard(torch.arange(8), rank, size)
-        opt.zero_grad()
-        nn.functional.mse_loss(net(batch[idx]), target[idx]).backward()
-        opt.step()
-        distributed.share_buffers(trainer, size)
-    state = torch.cat([t.detach().flatten() for t in [*net.parameters(), *net.buffers()] if t.is_floating_point()])
-    gathered = [torch.zeros_like(state) for _ in range(size)]
-    dist.all_gather(gathered, state)
+    states = {}
+    for family in models.TRAINABLE:
+        trainer = _trainer(family)
+        with torch.no_grad():  # different weights in each process, on purpose
+            for net in distributed.networks(trainer):
+                for p in net.parameters():
+                    p.add_(rank)
+        start = _state(trainer)
+        gen = torch.Generator().manual_seed(7919 * rank)
+        x, y = _batch(torch.device("cpu"))
+        with distributed.shared(trainer, size):
+            for _ in range(STEPS):
+                idx = distributed.shard(torch.arange(len(x)), rank, size)
+                trainer.step(x[idx], y[idx], gen)
+                distributed.share_buffers(trainer, size)
+        state = _state(trainer)
+        assert len(state) == len(start) and not torch.equal(state, start), family
+        gathered = [torch.zeros_like(state) for _ in range(size)]
+        dist.all_gather(gathered, state)
+        states[family] = torch.stack(gathered).numpy()
     if rank == 0:
-        np.save(out, torch.stack(gathered).numpy())
+        np.savez(out, **states)
     distributed.stop()
 
 
-def test_processes_stay_identical(tmp_path):
-    out = str(tmp_path / "states.npy")
+def _state(trainer) -> torch.Tensor:
+    """Every number of every network of the trainer, its EMA copies included, in one vector."""
+    return torch.cat([t.detach().float().flatten() for net in distributed.networks(trainer)
+                      for t in [*net.parameters(), *net.buffers()] if t.is_floating_point()])
+
+
+def test_every_family_trains_identically_on_two_processes(tmp_path):
+    """The processes start from different weights and see different rows and noise; with the
+    weights of process 0 to start and the gradients averaged by DDP, they end bit-identical."""
+    out = str(tmp_path / "states.npz")
     mp.spawn(_worker, args=(2, free_port(), out), nprocs=2, join=True)
-    a, b = np.load(out, allow_pickle=False)
-    assert np.array_equal(a, b)
+    states = np.load(out, allow_pickle=False)
+    assert sorted(states.files) == sorted(models.TRAINABLE)
+    for family in states.files:
+        a, b = states[family]
+        assert np.array_equal(a, b), f"{family}: the processes differ in {(a != b).sum()} of {a.size} numbers"
+
+
+def test_the_trained_networks_are_called_through_ddp_and_keep_their_names():
+    """Inside ``shared`` the step reaches DDP where it calls a trained network; its names in the
+    checkpoint, its attributes and a copy of the trainer are the network's own."""
+    import copy
+
+    from torch.nn.parallel import DistributedDataParallel
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()), RANK="0", WORLD_SIZE="1")
+    dist.init_process_group("gloo", rank=0, world_size=1)
+    try:
+        trainer = _trainer("diffusion")
+        keys = list(trainer.state_dict()["model"])
+        with distributed.shared(trainer, 2):
+            assert isinstance(trainer.model.net, DistributedDataParallel)
+            assert trainer.model.net.null_class == trainer.model.config.num_classes
+            assert list(trainer.state_dict()["model"]) == keys
+            assert not isinstance(copy.deepcopy(trainer).model.net, DistributedDataParallel)
+        assert not isinstance(trainer.model.net, DistributedDataParallel)
+        gan = _trainer("gan")
+        with distributed.shared(gan, 2):
+            assert isinstance(gan.g, DistributedDataParallel) and gan.g.config is gan.g.module.config
+            assert list(gan.state_dict()["g"]) == list(gan.g.module.state_dict())
+        assert not isinstance(gan.g, DistributedDataParallel)
+    finally:
+        dist.destroy_process_group()
 
 
 def test_a_full_batch_splits_evenly_or_is_refused():

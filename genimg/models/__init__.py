@@ -123,6 +123,9 @@ class Family(Protocol):
     #                .build_on(dataset, root, fresh) -> dict: loads what the run starts from in
     #                another family's shipped checkpoint (a tokenizer, a teacher) and names it for
     #                the card; fresh is False when the run continues the family's own checkpoint
+    #                trained: the paths of the networks its step calls and trains by gradient
+    #                descent (default ("model",)); under torchrun each is called through DDP, so
+    #                the step calls them (their forward), not their other methods
 
 
 @functools.cache

@@ -138,6 +138,7 @@ class Trainer(EmaTrainer):
 
     epochs = 12  # passes' worth of steps over the 60,000 training images (468 steps each)
     batch_size = 128
+    trained = ("model.net", "critic")  # what the step calls and trains (distributed.shared)
 
     def __init__(self, model: Model, total_steps: int, lr: float = 5e-4):
         super().__init__(model, total_steps, lr)

@@ -185,6 +185,7 @@ class Trainer:
     epochs = 5
     batch_size = 64
     ema_decay = 0.999
+    trained = ("g", "d")  # what the step calls and trains (distributed.shared)
 
     def __init__(self, model: Model, total_steps: int, lr: float = 2e-4):
         if model.config.loss not in ("rpgan", "hinge"):

@@ -89,6 +89,13 @@ class AutoEncoder(nn.Module):
         mean, logvar = self.encoder(x01 * 2 - 1).chunk(2, 1)
         return mean, logvar.clamp(-20, 5)
 
+    def forward(self, x01: torch.Tensor, generator: torch.Generator):
+        """Training's pass: (reconstruction logits, code means, code log-variances), decoding a
+        code drawn from the encoder's Gaussian."""
+        mean, logvar = self.encode(x01)
+        eps = torch.randn(mean.shape, generator=generator).to(mean.device)
+        return self.decoder(mean + (0.5 * logvar).exp() * eps), mean, logvar
+
 
 class LatentNet(nn.Module):
     """(z_t (B,c,7,7), t, y) -> the velocity at z_t, all at 7x7."""
@@ -155,6 +162,7 @@ class Trainer(FlowTrainer):
     epochs = 24
     batch_size = 128
     ae_share = 1 / 4
+    trained = ("model.ae", "model.net")  # what the step calls and trains (distributed.shared)
 
     def __init__(self, model: Model, total_steps: int, lr: float = 1e-3):
         self.split = min(max(1, round(total_steps * self.ae_share)), max(total_steps - 1, 1))
@@ -177,10 +185,7 @@ class Trainer(FlowTrainer):
         return {"loss": loss.item()}
 
     def _autoencoder_step(self, x01: torch.Tensor, generator: torch.Generator) -> dict:
-        ae = self.model.ae.train()
-        mean, logvar = ae.encode(x01)
-        eps = torch.randn(mean.shape, generator=generator).to(mean.device)
-        logits = ae.decoder(mean + (0.5 * logvar).exp() * eps)
+        logits, mean, logvar = self.model.ae.train()(x01, generator)
         recon = F.binary_cross_entropy_with_logits(logits, x01, reduction="none").sum((1, 2, 3)).mean()
         kl = 0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar).sum((1, 2, 3)).mean()
         self.ae_opt.zero_grad(set_to_none=True)

@@ -233,6 +233,7 @@ class Trainer:
     batch_size = 128
     tokenizer_share = 1 / 6
     beta = 0.25
+    trained = ("model.tokenizer", "model.prior")  # what the step calls and trains (distributed.shared)
 
     def __init__(self, model: Model, total_steps: int, lr: float = 1e-3):
         self.model, self.total_steps, self.done = model, total_steps, 0

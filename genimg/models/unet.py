@@ -171,6 +171,7 @@ class EmaTrainer:
 
     warmup = 200
     ema_decay = 0.999
+    trained = ("model.net",)  # what the step calls and trains (distributed.shared)
 
     def __init__(self, model, total_steps: int, lr: float = 1e-3):
         self.model, self.total_steps, self.done = model, total_steps, 0

@@ -117,6 +117,10 @@ class Model(nn.Module):
         kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1)
         return rec, kl
 
+    def forward(self, x01: torch.Tensor, y: torch.Tensor, generator=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training's pass: the ELBO's two terms (``elbo``)."""
+        return self.elbo(x01, y, generator)
+
     def prior_sample(self, labels: torch.Tensor, generator: torch.Generator, temperature: float = 1.0):
         """z = m_y + temperature * L_y eps, eps ~ N(0, I), with L_y L_y^T the class's fitted covariance.
 
@@ -204,7 +208,7 @@ class Trainer(OneModelTrainer):
 
     def step(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> dict:
         self.model.train()
-        rec, kl = self.model.elbo((x + 1) / 2, y, generator)
+        rec, kl = self.model((x + 1) / 2, y, generator)  # the ELBO's terms
         loss = (self.model.config.beta * kl - rec).mean()
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
