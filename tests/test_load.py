@@ -23,6 +23,19 @@ def test_eight_clients_at_once(app_url):
     served = sum(row["served"] for row in r["rounds"])
     assert f"served {served / 20:.1f} requests a second of this mix to 8 clients" in report
     assert "| 2 | " in report and "memory – before" in report  # an app started elsewhere: not measured
+    assert all(row["cpu_s"]["server"] is None and row["cpu_s"]["load_generator"] > 0 for row in r["rounds"])
+    assert "| – / " in report and "of the cores' time" not in report  # the split needs the server's pid
+
+
+def test_cpu_time_is_read_from_proc():
+    """The load report's CPU split: a process's user + system seconds, as /proc counts them."""
+    import os
+    import time
+
+    before, t0 = load.cpu_s(os.getpid()), time.process_time()
+    while time.process_time() - t0 < 0.3:
+        pass
+    assert 0.2 < load.cpu_s(os.getpid()) - before < 2
 
 
 def test_a_quick_click_is_not_held_behind_long_runs(app_url):
