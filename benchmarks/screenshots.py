@@ -34,17 +34,24 @@ def in_language(lang: str):
     return lambda text: words.in_lang(lang, text)
 
 
+def every_tab() -> list[str]:
+    sys.path.insert(0, str(ROOT))
+    from genimg.models import FAMILIES, get
+    return [get(f).TITLE for f in FAMILIES] + ["Compare"]
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--url", default="http://127.0.0.1:7860")
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    p.add_argument("--tabs", default="GAN,VAE,PixelCNN,Transformer,Diffusion,Compare")
+    p.add_argument("--tabs", default=None, help="tab titles, comma-separated (default: every family's, and Compare)")
     p.add_argument("--dataset", default="MNIST digits")
     p.add_argument("--wait", type=int, default=4000, help="ms to wait after pressing the buttons")
     p.add_argument("--lang", default="en", choices=["en", "zh-CN"])
     a = p.parse_args()
     say = in_language(a.lang)
-    out = Path(a.out) / ("" if a.lang == "en" else a.lang)
+    tabs = a.tabs.split(",") if a.tabs else every_tab()
+    out = Path(a.out) / ("" if a.lang == "en" or Path(a.out).name == a.lang else a.lang)
     out.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
     with sync_playwright() as pw:
@@ -55,7 +62,7 @@ def main() -> None:
         page.goto(a.url, wait_until="load")
         page.get_by_role("tab").first.wait_for()
         page.get_by_label(say(a.dataset)).check()
-        for tab in a.tabs.split(","):
+        for tab in tabs:
             page.get_by_role("tab", name=say(tab), exact=True).click()
             panel = page.locator("[role=tabpanel]:visible")
             for name in BUTTONS:

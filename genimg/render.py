@@ -63,7 +63,7 @@ def grid(images: np.ndarray, captions: list[str] | None = None, scale: int = 4,
     cw, ch = w * scale + pad, h * scale + pad + cap
     sheet = Image.new("RGB", (cols * cw + pad, rows * ch + pad + top), (255, 255, 255))
     draw = ImageDraw.Draw(sheet)
-    font = _font(CAPTION_PX - 3)
+    font = _font(CAPTION_PX - 3, cjk=not all(c.isascii() for c in captions or ()))
     for i, img in enumerate(images):
         r, c = divmod(i, cols)
         x, y = pad + c * cw, top + pad + r * ch

@@ -71,6 +71,24 @@ def test_a_handler_writes_in_the_visitors_language_and_the_api_gets_english(demo
     assert timeless(en_text) == timeless(api_text) and "**4 images in" in en_text and not CHINESE.search(en_text)
 
 
+def test_captions_drawn_into_pictures_follow_the_language(demo, monkeypatch):
+    """Class names under the samples, and the fixed captions of a sheet, in the visitor's language
+    where the machine has a Chinese font; the API's pictures keep English."""
+    from genimg import render
+
+    monkeypatch.setattr(render, "writes_chinese", lambda: True)
+    with visiting("zh-CN"):
+        assert words.drawn_captions(["Ankle boot 87%", "7 99%", "49 tokens"]) == ["短靴 87%", "7 99%", "49 个词元"]
+        assert words.drawn("noised to {p:.0%}", p=0.4) == "加噪至 40%"
+        zh_sheet, _, _ = handler(demo, "generate_gan")("fashion", 9, 4, 0, 0.9)
+    assert words.drawn_captions(["Ankle boot 87%"]) == ["Ankle boot 87%"]  # an API call
+    api_sheet, _, _ = handler(demo, "generate_gan")("fashion", 9, 4, 0, 0.9)
+    assert zh_sheet.size == api_sheet.size and zh_sheet.tobytes() != api_sheet.tobytes()
+    monkeypatch.setattr(render, "writes_chinese", lambda: False)
+    with visiting("zh-CN"):
+        assert words.drawn_captions(["Ankle boot 87%"]) == ["Ankle boot 87%"]  # no font to draw Chinese with
+
+
 def test_the_scoreboard_follows_the_language(demo):
     from genimg.ui import compare
     with visiting("zh-CN"):

@@ -202,7 +202,7 @@ def completion_sheet(dataset_key: str, first: np.ndarray, labels: tuple[str, str
     part the model is given, the completions; and the line of text under it."""
     tiles = np.concatenate([render.tinted(first[None], 784), render.tinted(out["kept"][None], out["kept_pixels"]),
                             render.tinted(out["completions"], 784)])
-    sheet = render.grid(tiles, [*labels, *out["captions"]], scale=4, cols=len(tiles),
+    sheet = render.grid(tiles, [*labels, *words.drawn_captions(out["captions"])], scale=4, cols=len(tiles),
                         marks=[True, True, *out["agree"]], top=LABEL_ROOM)
     name = say(pipeline.class_names(dataset_key)[label_id])
     return sheet, say("Started from {origin}, class **{name}**; {k} completions in {s:.2f} s.", origin=words.translated(origin),
@@ -248,7 +248,7 @@ def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
 
 def result_sheet(r: pipeline.Result, scale: int = 4) -> Image.Image:
     """A ``Result`` as a captioned grid, red where the classifier does not see the class asked for."""
-    return render.grid(r.images, r.captions(), scale=scale, marks=list(r.predicted == r.labels), top=LABEL_ROOM)
+    return render.grid(r.images, words.drawn_captions(r.captions()), scale=scale, marks=list(r.predicted == r.labels), top=LABEL_ROOM)
 
 
 def stream_stats(frame: pipeline.Frame, where: str, cost: str = "{nfe} network evaluations each") -> str:

@@ -122,7 +122,8 @@ def build(dataset: gr.Radio) -> None:
         start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)
         out = denoising.edit(FAMILY, dataset_key, start, label_id, s, 4, seed_value, **opts)
         tiles = np.concatenate([start[None], out["noised"][None], out["results"]])
-        sheet = render.grid(tiles, ["start", f"noised to {float(s):.0%}", *out["captions"]], scale=4,
+        sheet = render.grid(tiles, [words.drawn("start"), words.drawn("noised to {p:.0%}", p=float(s)),
+                                    *words.drawn_captions(out["captions"])], scale=4,
                             cols=len(tiles), marks=[True, True, *out["agree"]], top=LABEL_ROOM)
         return sheet, say("Started from {origin}, class **{name}**: {steps} denoising steps, {s:.2f} s.",
                           origin=words.translated(origin), name=say(pipeline.class_names(dataset_key)[label_id]),
@@ -141,7 +142,7 @@ def build(dataset: gr.Radio) -> None:
                              "{agree}/4", steps=steps, s=r.seconds, nfe=r.nfe,
                              agree=int((r.predicted == r.labels).sum())))
             marks = [bool(m) for done in results for m in (done.predicted == done.labels)]
-            captions = [c for done in results for c in done.captions()]
+            captions = words.drawn_captions([c for done in results for c in done.captions()])
             sheet = render.grid(np.concatenate([done.images for done in results]), captions, scale=4, cols=4,
                                 marks=marks, top=LABEL_ROOM)
             coming = len(denoising.COMPARED_STEPS) - len(results)
@@ -168,6 +169,8 @@ def build(dataset: gr.Radio) -> None:
 
 
 add({
+    # drawn under the pictures
+    "start": "起点", "noised to {p:.0%}": "加噪至 {p:.0%}",
     diffusion.TITLE: "扩散模型",
     diffusion.SUMMARY: "扩散模型（diffusion model）：从纯噪声出发，一步步把噪声去掉——由类别引导的 UNet 预测每一步要去掉什么。",
     "Sampler": "采样器",

@@ -9,7 +9,7 @@ from .. import pipeline, render
 from ..models import distilled
 from .common import LABEL_ROOM, LONG, api_names, class_dropdown, how_it_works, sample_panel, seed_input, user_errors
 from .picture import picture
-from .words import Local, add, say, tr
+from .words import Local, add, drawn_captions, say, tr
 
 FAMILY = "distilled"
 TEACHER = distilled.TEACHER
@@ -44,7 +44,7 @@ def build(dataset: gr.Radio) -> None:
         results = [(name, pipeline.generate(family, dataset_key, label_value, ROWS, seed_value, **options))
                    for family, name, options in runs]
         tiles = np.stack([r.images[row] for row in range(ROWS) for _, r in results])
-        captions = [r.captions()[row] for row in range(ROWS) for _, r in results]
+        captions = drawn_captions([r.captions()[row] for row in range(ROWS) for _, r in results])
         marks = [bool(r.predicted[row] == r.labels[row]) for row in range(ROWS) for _, r in results]
         lines = [say("- **{name}**: {nfe} network passes an image, {ms:.0f} ms for {rows} images" if r.nfe != 1 else
                      "- **{name}**: {nfe} network pass an image, {ms:.0f} ms for {rows} images",

@@ -114,7 +114,7 @@ def build(dataset: gr.Radio) -> None:
             for row in range(2):
                 for r in results:
                     tiles.append(r.images[row])
-                    captions.append(r.captions()[row])
+                    captions.append(words.drawn_captions(r.captions())[row])
                     marks.append(bool(r.predicted[row] == r.labels[row]))
             costs = " · ".join(say("{k} steps: {nfe} evals, {ms:.0f} ms" if s > 1 else
                                    "{k} step: {nfe} evals, {ms:.0f} ms", k=s, nfe=r.nfe, ms=r.seconds * 1000)

@@ -118,7 +118,8 @@ def build(dataset: gr.Radio) -> None:
         out = painting.inpaint(FAMILY, dataset_key, start, keep, label_id, m, seed_value, **opts)
         given = render.patches(out["kept"][None], np.where(keep, 0, -1)[None], cursor=False)
         tiles = np.concatenate([render.tinted(start[None], 784), given, render.tinted(out["completions"], 784)])
-        sheet = render.grid(tiles, ["start", f"{out['hidden']} tokens to fill", *out["captions"]], scale=4,
+        sheet = render.grid(tiles, [words.drawn("start"), words.drawn("{k} tokens to fill", k=out["hidden"]),
+                                    *words.drawn_captions(out["captions"])], scale=4,
                             cols=len(tiles), marks=[True, True, *out["agree"]], top=LABEL_ROOM)
         name = pipeline.class_names(dataset_key)[label_id]
         return sheet, say("Started from {origin}, class **{name}**: {hidden} of 49 tokens filled in {m} times in "
@@ -137,6 +138,7 @@ def build(dataset: gr.Radio) -> None:
 
 
 add({
+    "{k} tokens to fill": "待填 {k} 个词元",
     maskgit.TITLE: "MaskGIT",
     maskgit.SUMMARY: "MaskGIT：Transformer 标签页的 49 个词元，一次写好多个：一个双向 Transformer 填补被掩码的词元，"
                      "最有把握的先填，只需几个并行步。",

@@ -77,7 +77,7 @@ def build(dataset: gr.Radio) -> None:
                 yield render.canvas(frame.images, frame.done, top=LABEL_ROOM), chart, _stats(frame)
             else:
                 res = frame.result
-                sheet = render.grid(res.images, res.captions(), scale=6, marks=list(res.predicted == res.labels),
+                sheet = render.grid(res.images, words.drawn_captions(res.captions()), scale=6, marks=list(res.predicted == res.labels),
                                     top=LABEL_ROOM)
                 yield sheet, chart, _stats(frame)
 
@@ -86,8 +86,8 @@ def build(dataset: gr.Radio) -> None:
     def complete(dataset_key, source_value, label_value, which, sketch, k, m, seed_value, temp):
         start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)
         out = painting.complete("pixelcnn", dataset_key, start, label_id, k, m, seed_value, temperature=temp)
-        k = int(k)
-        return completion_sheet(dataset_key, start, ("start", f"top {k} rows"), out, label_id, origin)
+        labels = (words.drawn("start"), words.drawn("top {k} rows", k=int(k)))
+        return completion_sheet(dataset_key, start, labels, out, label_id, origin)
 
     event = go.click(paint, [dataset, label, n, seed, temperature], [canvas, dist, stats, recorded],
                      api_name="paint_pixelcnn", concurrency_id=LONG)
@@ -98,6 +98,7 @@ def build(dataset: gr.Radio) -> None:
 
 
 add({
+    "top {k} rows": "上方 {k} 行",
     pixelcnn.TITLE: "PixelCNN",
     pixelcnn.SUMMARY: "PixelCNN（自回归模型）：一个卷积神经网络一次画一个像素，从左到右、从上到下地画出图像。",
     "Temperature": "温度",

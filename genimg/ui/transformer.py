@@ -88,7 +88,7 @@ def build(dataset: gr.Radio) -> None:
                 yield canvas_view, token_view, chart, _stats(frame)
             else:
                 res = frame.result
-                sheet = render.grid(res.images, res.captions(), scale=5, marks=list(res.predicted == res.labels),
+                sheet = render.grid(res.images, words.drawn_captions(res.captions()), scale=5, marks=list(res.predicted == res.labels),
                                     top=LABEL_ROOM)
                 yield sheet, token_view, chart, _stats(frame)
 
@@ -100,7 +100,7 @@ def build(dataset: gr.Radio) -> None:
         side = 28 * 6
         tokens_img = np.asarray(render.token_map(out["tokens"], out["codes"], side=side).resize((side, side)))
         pics = [np.asarray(render.grid(im[None], scale=6, pad=0)) for im in (start, out["reconstruction"])]
-        sheet = render.grid(np.stack([pics[0], tokens_img, pics[1]]), ["image (784 pixels)", "49 tokens", "decoded"],
+        sheet = render.grid(np.stack([pics[0], tokens_img, pics[1]]), words.drawn_captions(["image (784 pixels)", "49 tokens", "decoded"]),
                             scale=1, cols=3, top=LABEL_ROOM)
         bits = 49 * np.log2(out["codes"])
         where = origin.capitalize() if words.visitor() == words.DEFAULT else words.translated(origin)
@@ -116,7 +116,7 @@ def build(dataset: gr.Radio) -> None:
         start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)
         out = painting.complete(FAMILY, dataset_key, start, label_id, k, m, seed_value, **opts)
         recon = explore.round_trip(FAMILY, dataset_key, start)["reconstruction"]
-        labels = ("start, decoded", f"top {int(k)} token rows")
+        labels = (words.drawn("start, decoded"), words.drawn("top {k} token rows", k=int(k)))
         return completion_sheet(dataset_key, recon, labels, out, label_id, origin)
 
     event = go.click(generate, [dataset, label, n, seed, *options], [canvas, tokens, bars, stats, recorded],
@@ -131,6 +131,9 @@ def build(dataset: gr.Radio) -> None:
 
 
 add({
+    # drawn under the pictures
+    "start, decoded": "起点（解码后）", "top {k} token rows": "上方 {k} 行词元",
+    "image (784 pixels)": "图像（784 个像素）", "49 tokens": "49 个词元", "decoded": "解码后",
     transformer.TITLE: "Transformer",
     transformer.SUMMARY: "Transformer：VQ-VAE 把每张图像变成 49 个词元（token），一个 GPT 式的 Transformer 像写句子里的单词"
                          "一样逐个写出它们，再由解码器把它们变成像素。",

@@ -160,6 +160,16 @@ def drawn(text: str, **fields) -> str:
     return in_lang(visitor() if render.writes_chinese() else DEFAULT, text, **fields)
 
 
+def drawn_captions(captions: list[str]) -> list[str]:
+    """A grid's captions, drawn in the visitor's language as ``drawn`` is: a class name with the
+    classifier's confidence ("Coat 87%") keeps its number."""
+    out = []
+    for caption in captions:
+        name, _, share = caption.rpartition(" ")
+        out.append(f"{drawn(name)} {share}" if name and share.endswith("%") else drawn(caption))
+    return out
+
+
 def translated(message: str, lang: str | None = None) -> str:
     """A message written in English anywhere in genimg (an error, a painting's origin) in
     ``lang`` (default: the visitor's): by the tables, else by the error patterns, whose
