@@ -23,7 +23,7 @@ CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts
              "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)
 def _font(size: int, cjk: bool = False):
     for path in CJK_FONTS if cjk else ():
         try:
@@ -34,6 +34,18 @@ def _font(size: int, cjk: bool = False):
         return ImageFont.load_default(size=size)
     except (TypeError, OSError):  # Pillow without FreeType
         return ImageFont.load_default()
+
+
+def _fitting(draw: ImageDraw.ImageDraw, text: str, width: int, cjk: bool):
+    """``text`` and the font to draw it in under a tile ``width`` wide: a pixel smaller at a time
+    (down to 7 px), and past that cut short with an ellipsis."""
+    for size in range(CAPTION_PX - 3, 6, -1):
+        font = _font(size, cjk)
+        if draw.textlength(text, font=font) <= width:
+            return text, font
+    while len(text) > 1 and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text + "…", font
 
 
 def font_for(text: str, size: int):
@@ -63,7 +75,7 @@ def grid(images: np.ndarray, captions: list[str] | None = None, scale: int = 4,
     cw, ch = w * scale + pad, h * scale + pad + cap
     sheet = Image.new("RGB", (cols * cw + pad, rows * ch + pad + top), (255, 255, 255))
     draw = ImageDraw.Draw(sheet)
-    font = _font(CAPTION_PX - 3, cjk=not all(c.isascii() for c in captions or ()))
+    cjk = not all(c.isascii() for c in captions or ())
     for i, img in enumerate(images):
         r, c = divmod(i, cols)
         x, y = pad + c * cw, top + pad + r * ch
@@ -71,8 +83,8 @@ def grid(images: np.ndarray, captions: list[str] | None = None, scale: int = 4,
         sheet.paste(tile.convert("RGB"), (x, y))
         if captions:
             ok = marks is None or marks[i]
-            draw.text((x + 1, y + h * scale + 1), captions[i], fill=(40, 40, 40) if ok else (200, 0, 0),
-                      font=font)
+            text, font = _fitting(draw, captions[i], w * scale + pad - 1, cjk)
+            draw.text((x + 1, y + h * scale + 1), text, fill=(40, 40, 40) if ok else (200, 0, 0), font=font)
     return sheet
 
 

@@ -40,7 +40,7 @@ def test_cpu_time_is_read_from_proc():
 
 def test_a_quick_click_is_not_held_behind_long_runs(app_url):
     """Each cost class has its own queue: while three clients keep long diffusion runs going
-    (about 4 s of model time each, so the last waits behind the others), a GAN click is served
+    (about 4 s of model time each, so two wait behind the first), a GAN click is served
     at once (benchmarks/fairness.py measures it at scale)."""
     import time
 
@@ -51,12 +51,13 @@ def test_a_quick_click_is_not_held_behind_long_runs(app_url):
         jobs = [c.submit("mnist", 3, 4, i, "ddim", 250, 3.0, 0.8, 0.2, api_name="/denoise_diffusion")
                 for i, c in enumerate(clients[:3])]
         end = time.monotonic() + 30
-        while time.monotonic() < end and not jobs[0].outputs():  # the first run has begun
+        while time.monotonic() < end and not any(job.outputs() for job in jobs):  # one run has begun (any of them)
             time.sleep(0.05)
         t0 = time.monotonic()
         out = load.request(clients[3], "/generate_gan", ("mnist", -1, 16, 0, 1.0))
         waited = time.monotonic() - t0
-        assert "error" not in out and not jobs[2].done() and waited < 2, waited
+        assert "error" not in out and waited < 2, waited
+        assert sum(job.done() for job in jobs) < 2  # the others still run or wait
     finally:
         for job in jobs:
             job.cancel()
