@@ -117,6 +117,34 @@ def test_a_streamed_run_can_be_scrubbed_and_played_back(page, app_url):
         pg.close()
 
 
+def test_watch_it_learn_draws_when_opened_and_follows_the_dataset(page, app_url):
+    """The learning panel is drawn when it opens (not for every closed panel on every dataset
+    switch), shows the last point, and redraws for the other dataset while open."""
+    pg = page.context.browser.new_page(viewport={"width": 1300, "height": 1000})
+    try:
+        pg.goto(app_url, wait_until="load")
+        pg.get_by_role("tab", name="Diffusion", exact=True).click()
+        tab = pg.locator("[role=tabpanel]:visible")
+        tab.locator("button.label-wrap", has_text="Watch it learn").click()
+        learn = tab.locator(".block").filter(has_text="The trainer's samples").last
+
+        def sheet() -> str:
+            end = time.monotonic() + 20
+            while time.monotonic() < end and not _pictures(learn):
+                pg.wait_for_timeout(200)
+            return learn.locator("img[src]").first.get_attribute("src")
+
+        mnist = sheet()
+        assert mnist and "of the training run" in tab.inner_text()
+        pg.get_by_label("Fashion-MNIST clothes").check()
+        end = time.monotonic() + 20
+        while time.monotonic() < end and sheet() == mnist:
+            pg.wait_for_timeout(200)
+        assert sheet() != mnist
+    finally:
+        pg.close()
+
+
 # The page's visible text, less formulas and code: text nodes that take up room, and placeholders.
 TEXT_JS = """() => {
   const out = [];

@@ -292,7 +292,12 @@ def learning_panel(family: str, dataset: gr.Radio) -> None:
                 say("Step {step:,} of {total:,} ({share:.0%} of the training run).", step=step,
                     total=found["total"], share=step / found["total"]))
 
-    for event in (panel.expand, point.release, dataset.change):
-        event(show, [dataset, point], [point, sheet, said], queue=False, api_visibility="private",
-              show_progress="hidden")
-    words.follow(show, [dataset, point], [point, sheet, said])
+    def refresh(is_open, dataset_key, k):  # a closed panel is drawn when it opens, not before
+        return show(dataset_key, k) if is_open else (gr.skip(),) * 3
+
+    opened, private = gr.State(False), dict(queue=False, api_visibility="private", show_progress="hidden")
+    panel.expand(lambda *args: (True, *show(*args)), [dataset, point], [opened, point, sheet, said], **private)
+    panel.collapse(lambda: False, None, opened, **private)
+    for event in (point.release, dataset.change):
+        event(refresh, [opened, dataset, point], [point, sheet, said], **private)
+    words.follow(refresh, [opened, dataset, point], [point, sheet, said])
