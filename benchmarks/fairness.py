@@ -3,9 +3,10 @@
 Launches ``python app.py`` on loopback (or uses ``--url``). ``--slow`` clients (default 6) send
 slow requests back to back: 25-step DDIM diffusion of 4 images and PixelCNN painting of 2, or
 with ``--heavy`` 250-step diffusion of 8 images (near the most one click may ask). One more
-client clicks GAN and VAE (16 images each) every half second. After ``--seconds`` it reports each endpoint's requests and the p50 /
-p95 of its final result (none may starve), the quick clicks' p95 against the 1 s target, and
-whether a GAN image asked for under load has the bytes it has alone.
+client clicks GAN and VAE (16 images each) every half second. After ``--seconds`` it reports
+each endpoint's requests and the p50 / p95 of its final result (none may starve), the quick
+clicks' p95 against the 1 s target, and whether a GAN image asked for under load has the bytes
+it has alone.
 
     python benchmarks/fairness.py [--slow 6] [--seconds 60] [--heavy] [--write]
 

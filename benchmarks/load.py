@@ -195,7 +195,8 @@ def measure(url: str, pid: int | None, clients: int, rounds: int, seconds: float
     for r in range(rounds):
         out = run_round(url, clients, seconds, pid, reference if r == 1 else None)
         logs += out["log"]
-        row = {"round": r + 1, **summary(out["log"], queue_size), "peak_rss_mb": out["peak_rss_mb"], "cpu_s": out["cpu_s"],
+        row = {"round": r + 1, **summary(out["log"], queue_size), "peak_rss_mb": out["peak_rss_mb"],
+               "cpu_s": out["cpu_s"],
                "rss_after_mb": round(rss_mb(pid), 1) if pid else None}
         if out["same"]:
             row["reference_identical"] = f"{sum(out['same'])}/{len(out['same'])}"

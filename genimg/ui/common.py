@@ -248,7 +248,8 @@ def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
 
 def result_sheet(r: pipeline.Result, scale: int = 4) -> Image.Image:
     """A ``Result`` as a captioned grid, red where the classifier does not see the class asked for."""
-    return render.grid(r.images, words.drawn_captions(r.captions()), scale=scale, marks=list(r.predicted == r.labels), top=LABEL_ROOM)
+    return render.grid(r.images, words.drawn_captions(r.captions()), scale=scale, marks=list(r.predicted == r.labels),
+                       top=LABEL_ROOM)
 
 
 def stream_stats(frame: pipeline.Frame, where: str, cost: str = "{nfe} network evaluations each") -> str:

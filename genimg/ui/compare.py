@@ -86,8 +86,8 @@ def build(dataset: gr.Radio) -> None:
         for family in order:
             r = pipeline.generate(family, dataset_key, label_value, N, seed_value)
             i = models.FAMILIES.index(family)
-            shown[i] = render.grid(r.images, words.drawn_captions(r.captions()), scale=2, cols=2, marks=list(r.predicted == r.labels),
-                                   top=LABEL_ROOM)
+            shown[i] = render.grid(r.images, words.drawn_captions(r.captions()), scale=2, cols=2,
+                                   marks=list(r.predicted == r.labels), top=LABEL_ROOM)
             texts[i] = say("{ms:.0f} ms for {n} · {nfe} network evaluation" + ("s" if r.nfe != 1 else "")
                            + " per image · {ok}/{n} recognised",
                            ms=r.seconds * 1000, n=N, nfe=r.nfe, ok=int((r.predicted == r.labels).sum()))

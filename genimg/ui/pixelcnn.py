@@ -77,8 +77,8 @@ def build(dataset: gr.Radio) -> None:
                 yield render.canvas(frame.images, frame.done, top=LABEL_ROOM), chart, _stats(frame)
             else:
                 res = frame.result
-                sheet = render.grid(res.images, words.drawn_captions(res.captions()), scale=6, marks=list(res.predicted == res.labels),
-                                    top=LABEL_ROOM)
+                sheet = render.grid(res.images, words.drawn_captions(res.captions()), scale=6,
+                                    marks=list(res.predicted == res.labels), top=LABEL_ROOM)
                 yield sheet, chart, _stats(frame)
 
     @user_errors

@@ -88,8 +88,8 @@ def build(dataset: gr.Radio) -> None:
                 yield canvas_view, token_view, chart, _stats(frame)
             else:
                 res = frame.result
-                sheet = render.grid(res.images, words.drawn_captions(res.captions()), scale=5, marks=list(res.predicted == res.labels),
-                                    top=LABEL_ROOM)
+                sheet = render.grid(res.images, words.drawn_captions(res.captions()), scale=5,
+                                    marks=list(res.predicted == res.labels), top=LABEL_ROOM)
                 yield sheet, token_view, chart, _stats(frame)
 
     @user_errors
@@ -100,8 +100,8 @@ def build(dataset: gr.Radio) -> None:
         side = 28 * 6
         tokens_img = np.asarray(render.token_map(out["tokens"], out["codes"], side=side).resize((side, side)))
         pics = [np.asarray(render.grid(im[None], scale=6, pad=0)) for im in (start, out["reconstruction"])]
-        sheet = render.grid(np.stack([pics[0], tokens_img, pics[1]]), words.drawn_captions(["image (784 pixels)", "49 tokens", "decoded"]),
-                            scale=1, cols=3, top=LABEL_ROOM)
+        captions = words.drawn_captions(["image (784 pixels)", "49 tokens", "decoded"])
+        sheet = render.grid(np.stack([pics[0], tokens_img, pics[1]]), captions, scale=1, cols=3, top=LABEL_ROOM)
         bits = 49 * np.log2(out["codes"])
         where = origin.capitalize() if words.visitor() == words.DEFAULT else words.translated(origin)
         return sheet, say("{origin}, class **{name}**: 784 grey values (6,272 bits) → 49 tokens of {codes} possible "
