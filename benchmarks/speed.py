@@ -1,8 +1,9 @@
 """Sampling speed against the machine's own limit.
 
-For every shipped family x dataset: wall time for 16 images after warm-up (median of repeats),
-FLOPs per image (counted by torch's FlopCounterMode), and the share of this machine's measured
-float32 matmul throughput that sampling reaches. Also: how long `python app.py` takes to answer
+For every shipped family x dataset, at its default options: network passes per image, wall
+time for 16 images after warm-up (median of repeats), FLOPs per image (counted by torch's
+FlopCounterMode), and the share of this machine's measured float32 matmul throughput that
+sampling reaches. Also: how long `python app.py` takes to answer
 its first page.
 
     python benchmarks/speed.py [--threads 2] [--out benchmarks/results/speed.json] [--write]
@@ -45,7 +46,7 @@ def sampling(family: str, dataset: str, n: int = 16) -> dict:
         run()
     flops = counter.get_total_flops() / n
     seconds = median_seconds(run, repeats=30, budget_s=15.0, warmup=5)
-    return {"family": family, "dataset": dataset, "n": n, "ms": round(seconds * 1000, 2),
+    return {"family": family, "dataset": dataset, "n": n, "nfe": pipeline.nfe(model, {}), "ms": round(seconds * 1000, 2),
             "mflops_per_image": round(flops / 1e6, 1), "achieved_gflops": round(flops * n / seconds / 1e9, 2)}
 
 
@@ -76,10 +77,10 @@ def main() -> None:
 
 
 def markdown(result: dict) -> str:
-    lines = ["| family | dataset | 16 images | MFLOP / image | GFLOP/s reached | share of matmul peak |",
-             "|---|---|---:|---:|---:|---:|"]
+    lines = ["| family | dataset | network passes / image | 16 images | MFLOP / image | GFLOP/s reached | "
+             "share of matmul peak |", "|---|---|---:|---:|---:|---:|---:|"]
     for r in result["sampling"]:
-        lines.append(f"| {r['family']} | {r['dataset']} | {r['ms']:.1f} ms | {r['mflops_per_image']:.1f} | "
+        lines.append(f"| {r['family']} | {r['dataset']} | {r['nfe']} | {r['ms']:.1f} ms | {r['mflops_per_image']:.1f} | "
                      f"{r['achieved_gflops']:.2f} | {r['share_of_matmul_peak']:.1%} |")
     lines.append(f"\nMeasured {result['date']} on {result['cpu']}, {result['threads']} threads, torch "
                  f"{result['torch']}: float32 matmul peak {result['matmul_gflops']} GFLOP/s; "
