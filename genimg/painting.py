@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 import torch
+from PIL import Image
 
 from . import drawing, explore, metrics, models, pipeline
 from .data import IMAGE_SIZE, NUM_CLASSES, dataset_info, to_uint8
@@ -20,6 +21,17 @@ from .data import IMAGE_SIZE, NUM_CLASSES, dataset_info, to_uint8
 PAINT_MAX_N = pipeline.STREAM_MAX_N  # images painted live at once in the app
 MAX_COMPLETIONS = 8
 EXAMPLES_PER_CLASS = 10  # test images per class in the shipped example sheet
+# The most pixels a picture may have: the largest drawing ``drawing.prepare`` takes (2048x2048,
+# 4.2 M pixels, 16 MB as RGBA). The canvases are 280x280; anything bigger would be refused by
+# the drawing's own checks after it had been decoded, so the app refuses it before (by its header).
+MAX_PIXELS = drawing.MAX_SIDE ** 2
+
+
+def check_pixels(pixels: int, size: str = "") -> None:
+    """Refuse a picture of more than ``MAX_PIXELS`` pixels (``size``: its width x height, if known)."""
+    if pixels > MAX_PIXELS:
+        raise ValueError(f"a picture may have at most {MAX_PIXELS:,} pixels ({drawing.MAX_SIDE}x{drawing.MAX_SIDE}), "
+                         f"got {pixels:,}" + (f" ({size})" if size else ""))
 
 
 def grid(family: str) -> tuple[int, int]:
@@ -46,9 +58,15 @@ def start_image(dataset: str, label=None, example=0, image=None) -> tuple[np.nda
 
     Either ``image`` (a drawing: any size, grey/RGB/RGBA) or the shipped test image number
     ``example`` (0-9) of class ``label``. ``label`` None or -1 with a drawing lets the shipped
-    classifier decide what it shows.
+    classifier decide what it shows. A drawing of more than ``MAX_PIXELS`` pixels is refused
+    before anything is done with it (a PIL image is not decoded).
     """
     label = pipeline.check_label(label)
+    if isinstance(image, Image.Image):
+        check_pixels(image.width * image.height, f"{image.width}x{image.height}")
+    elif len(getattr(image, "shape", ())) >= 2:  # an array
+        h, w = image.shape[:2]
+        check_pixels(int(h) * int(w), f"{w}x{h}")
     if image is None:
         if label is None:
             raise ValueError("pick the class of the test image to start from (0-9)")

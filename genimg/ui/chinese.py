@@ -72,6 +72,13 @@ TABLE = {
     "this value": "这个值",
     "{name} must be a number between {lo} and {hi}, got {got}": "{name} 必须是 {lo} 到 {hi} 之间的数，收到的是 {got}",
     "{name} must be a number, got {got}": "{name} 必须是数，收到的是 {got}",
+    "{name} must be one of {allowed}, got {got}": "{name} 必须是 {allowed} 之一，收到的是 {got}",
+    # uploads and faults (genimg.ui.uploads)
+    "This file is not a picture the app can read: send a PNG, JPEG, WEBP or GIF image.":
+        "这个文件不是本应用能读取的图像：请发送 PNG、JPEG、WEBP 或 GIF 图像。",
+    "The pictures of one drawing may have at most {most:,} pixels in all, got {got:,}.":
+        "一幅手绘的全部图像合计最多 {most:,} 个像素，收到的是 {got:,}。",
+    "The server's disk is full; try again shortly.": "服务器磁盘已满，请稍后再试。",
     # links
     "Link: {notes}.": "链接：{notes}。",
     "`{name}={raw}` ignored: {why}": "已忽略 `{name}={raw}`：{why}",
@@ -98,6 +105,10 @@ ERRORS = {  # English error (a regular expression) -> Chinese template over its 
     r"a drawing's sides must be between (?P<lo>\d+) and (?P<hi>\d+) pixels, got (?P<got>.+)":
         "手绘的边长必须在 {lo} 到 {hi} 像素之间，收到的是 {got}",
     r"a drawing must hold numbers, got (?P<got>.+)": "手绘必须由数值组成，收到的是 {got}",
+    r"a picture may have at most (?P<most>\S+) pixels \((?P<box>\S+)\), got (?P<got>\S+) \((?P<size>\S+)\)":
+        "一张图像最多 {most} 个像素（{box}），收到的是 {got}（{size}）",
+    r"a picture may have at most (?P<most>\S+) pixels \((?P<box>\S+)\), got (?P<got>\S+)":
+        "一张图像最多 {most} 个像素（{box}），收到的是 {got}",
     r"a drawing must not contain NaN or infinite values": "手绘不能含有 NaN 或无穷大",
     r"a painted region must be a grey, RGB or RGBA image, got (?P<got>.+)": "涂抹的区域必须是灰度、RGB 或 RGBA 图像，收到的是 {got}",
     r"a painted region's sides must be between (?P<lo>\d+) and (?P<hi>\d+) pixels, got (?P<got>.+)":
