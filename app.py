@@ -12,10 +12,14 @@ import gradio as gr
 from genimg import checkpoint, pipeline, ui
 
 CSS = "img { image-rendering: pixelated; }"
-# Requests served at once in each cost class (genimg.ui.common.QUICK / LONG), each class with its
-# own queue: a GAN click never waits behind a diffusion run. GENIMG_WORKERS="quick=1,long=2" changes them. One
-# each on 2 cores measured best: see README, Serving a classroom.
-WORKERS = {"quick": 1, "long": 1}
+# Worker processes for the model work of each cost class (genimg.ui.common.QUICK / LONG), one
+# torch thread each, each class with its own queue: a GAN click never waits behind a diffusion
+# run, and the long work has a process per core. GENIMG_WORKERS="quick=1,long=2" changes them;
+# GENIMG_WORKERS=threads runs the handlers in this process instead (one request per class at a
+# time). See docs/serving.md.
+WORKERS = {"quick": 1, "long": 2}
+IN_FLIGHT = {"quick": 8, "long": 16}  # requests a class takes from its queue at once (waiting for a worker, or replayed)
+CACHE_MB = 200  # finished answers kept for the next visitor who asks the same (GENIMG_CACHE_MB=0: none)
 QUEUE_SIZE = 64  # requests waiting beyond that are answered "queue full"
 SESSIONS = 256  # visitors whose page state the server keeps (each ~0.5 MB; Gradio's default keeps 10,000)
 
@@ -34,28 +38,64 @@ def build_demo() -> gr.Blocks:
     return ui.build()
 
 
-def workers() -> dict[str, int]:
-    """``WORKERS``, as ``GENIMG_WORKERS`` (``quick=1,long=2``) changes them."""
+def workers() -> dict[str, int] | None:
+    """``WORKERS``, as ``GENIMG_WORKERS`` (``quick=1,long=2``) changes them; None for ``threads``."""
     out = dict(WORKERS)
+    if os.environ.get("GENIMG_WORKERS", "").strip() == "threads":
+        return None
     for pair in filter(None, os.environ.get("GENIMG_WORKERS", "").split(",")):
         name, _, count = pair.partition("=")
         if name not in out or not count.isdigit() or int(count) < 1:
-            raise SystemExit(f"GENIMG_WORKERS takes quick=N,long=N with N >= 1, got {pair!r}")
+            raise SystemExit(f"GENIMG_WORKERS takes quick=N,long=N with N >= 1, or threads; got {pair!r}")
         out[name] = int(count)
     return out
 
 
+def cache_mb() -> float:
+    raw = os.environ.get("GENIMG_CACHE_MB", str(CACHE_MB))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1
+    if not value >= 0:
+        raise SystemExit(f"GENIMG_CACHE_MB takes a number of MB >= 0 (0: no cache), got {raw!r}")
+    return value
+
+
+def serve_model_work(demo: gr.Blocks) -> dict[str, int]:
+    """Run the cost classes' events in worker processes (or, with ``GENIMG_WORKERS=threads``, in
+    this process) and answer them through the cache of finished answers; the requests each
+    class takes at once."""
+    sizes, classes = workers(), tuple(WORKERS)
+    if sizes is None:
+        pipeline.pin_threads(len(classes))
+        limits = {cls: 1 for cls in classes}
+    else:
+        pipeline.pin_threads(2)  # this process only draws what a page asks for; the workers have the cores
+        pool = ui.workers.Pool(sizes)
+        ui.workers.offload(demo, pool, classes)
+        close = demo.close
+        demo.close = lambda: (pool.close(), close())[1]
+        limits = IN_FLIGHT
+    answers = ui.answers.Answers(cache_mb())
+    if answers.limit:
+        ui.answers.remember(demo, answers, classes)
+    with demo:
+        gr.api(answers.stats, api_name="cache_stats", api_visibility="undocumented", queue=False)
+    return limits
+
+
 def launch(demo: gr.Blocks, queue_size: int = QUEUE_SIZE, **kwargs):
-    """Serve ``demo`` hardened for a classroom: a bounded queue, ``WORKERS`` requests at once per
-    cost class with the cores shared between them and few malloc arenas, the state of the last ``SESSIONS``
-    visitors only, 2 MB uploads, no monitoring page, the weights not served."""
-    limits = workers()
-    pipeline.pin_threads(sum(limits.values()))
+    """Serve ``demo`` hardened for a classroom: model work in ``WORKERS`` processes per cost class,
+    finished answers kept for the next visitor, a bounded queue, few malloc arenas, the state of
+    the last ``SESSIONS`` visitors only, 2 MB uploads, no monitoring page, the weights not served."""
+    limits = serve_model_work(demo)
+    ui.sessions.lighten(demo)
     fewer_malloc_arenas()
     for fn in demo.fns.values():  # each cost class's queue serves its own number at once
         if fn.concurrency_id in limits:
             fn.concurrency_limit = limits[fn.concurrency_id]
-    demo.queue(max_size=queue_size, default_concurrency_limit=limits["long"])
+    demo.queue(max_size=queue_size, default_concurrency_limit=2)  # the other events: page updates in this process
     return demo.launch(css=CSS, max_file_size="2mb", enable_monitoring=False, show_error=False,
                        blocked_paths=[str(checkpoint.CHECKPOINT_DIR), str(checkpoint.RUNS_DIR)],
                        state_session_capacity=SESSIONS, footer_links=["api"], i18n=ui.i18n(),

@@ -14,7 +14,7 @@ import gradio as gr
 from .. import checkpoint
 from ..data import DATASETS
 from ..models import FAMILIES, get
-from . import compare, lesson, links, words
+from . import answers, compare, lesson, links, sessions, words, workers  # noqa: F401 - answers, sessions, workers: app.py's
 from .common import DEFAULT_DATASET, dataset_choices, learning_panel, sample_panel, summary
 from .strict import strict_numbers
 from .words import tr

@@ -45,6 +45,14 @@ def png_bytes(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+def portable(outputs):
+    """A handler's outputs with each picture written to the cache as PNG, as its path (what
+    another process or a later visitor can be handed without drawing it again)."""
+    def one(value):
+        return cache_file(png_bytes(value), "image.png") if isinstance(value, Image.Image) else value
+    return tuple(map(one, outputs)) if isinstance(outputs, tuple) else one(outputs)
+
+
 def picture(value=None, **kwargs) -> gr.Image:
     """An output-only ``gr.Image`` (PNG, PIL values) whose files are written whole."""
     image = gr.Image(_whole(value), **{"format": "png", "type": "pil", "interactive": False, **kwargs})

@@ -21,6 +21,7 @@ import hashlib
 import json
 import re
 from collections import OrderedDict
+from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -121,15 +122,29 @@ def missing() -> set[str]:
 
 
 _SERVING: ContextVar = ContextVar("genimg_request", default=None)  # set by ``serve`` around each event
+_SPEAKING: ContextVar = ContextVar("genimg_lang", default=None)  # set by ``speaking``
 
 
 def visitor() -> str:
     """The language of the visitor whose request is being served (English outside a request,
-    and for API calls, which never chose one)."""
+    and for API calls, which never chose one); inside ``speaking(lang)``, ``lang``."""
+    if _SPEAKING.get() is not None:
+        return _SPEAKING.get()
     request = _SERVING.get() or LocalContext.request.get(None)
     if isinstance(request, list):  # a batch
         request = request[0] if request else None
     return _CHOSEN.get(getattr(request, "session_hash", None) or "", DEFAULT)
+
+
+@contextmanager
+def speaking(lang: str):
+    """Serve in ``lang`` (a handler run away from its request: in a worker process, or once for
+    several visitors of the same language)."""
+    token = _SPEAKING.set(lang if lang in LANGS else DEFAULT)
+    try:
+        yield
+    finally:
+        _SPEAKING.reset(token)
 
 
 def serve(demo: gr.Blocks) -> gr.Blocks:

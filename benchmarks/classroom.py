@@ -1,0 +1,326 @@
+"""A class of thirty on one machine: students exploring every family, then all opening one link.
+
+Launches ``python app.py`` on loopback (or uses ``--url`` with ``--pid``) and drives it with lean
+REST clients: each student is a thread that posts to the app's REST API (``/gradio_api/call``)
+and blocks on the answer's event stream (no polling), fetching every picture the answer names,
+as a browser does. Two scenarios:
+
+- **explore**: ``--students`` students each press a random family's main button with a fresh
+  seed (16 images, the family's default options), wait for the answer, then think 5-15 s; for
+  ``--seconds``.
+- **link**: all students open one link at the same moment (the teacher's Diffusion link: the
+  same request, ``--link-repeats`` times with a fresh seed each time).
+
+It reports per endpoint the p50 / p95 of the time to the first picture and to the final one, the
+errors, the CPU time of the server and of this load generator (both from /proc), how busy the
+server kept the cores while work was queued, the server's peak resident memory (with its worker
+processes) and the result cache's size. Afterwards a fresh app computes a sample of the requests
+alone (``--same``), and their final pictures must have the same bytes as under load.
+
+    python benchmarks/classroom.py [--students 30] [--seconds 120] [--write]
+
+``--write`` puts the tables into README.md between the classroom markers.
+"""
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import against_app, launch_app, parser, publish  # noqa: E402
+from benchmarks.load import cpu_s, percentile, rss_mb  # noqa: E402
+
+MAIN_PREFIXES = ("generate_", "paint_", "denoise_", "decode_")  # a family's main button, by endpoint name
+LINK = ("/denoise_diffusion", {"dataset": "mnist", "label": 3, "n": 16, "seed": 1234})  # the teacher's link
+THINK_S = (5.0, 15.0)
+TARGET_S, QUICK_TARGET_S = 2.0, 0.5
+
+
+class App:
+    """The app's REST API on loopback, through one plain HTTP connection per call."""
+
+    def __init__(self, url: str):
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname, parts.port
+
+    def _conn(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(self.host, self.port, timeout=300)
+
+    def get(self, path: str) -> bytes:
+        c = self._conn()
+        try:
+            c.request("GET", path)
+            return c.getresponse().read()
+        finally:
+            c.close()
+
+    def info(self) -> dict:
+        return json.loads(self.get("/gradio_api/info"))["named_endpoints"]
+
+    def call(self, api: str, data: list) -> dict:
+        """One request: seconds to the first picture and to the final answer, the sha256 of the
+        final answer's first picture, the bytes fetched; or the error."""
+        t0 = time.perf_counter()
+        at = time.time()
+        c = self._conn()
+        try:
+            c.request("POST", f"/gradio_api/call{api}", json.dumps({"data": data}),
+                      {"content-type": "application/json"})
+            event_id = json.loads(c.getresponse().read())["event_id"]
+            c.request("GET", f"/gradio_api/call{api}/{event_id}")
+            stream = c.getresponse()
+            first, seen, fetched, event = None, set(), 0, None
+            for raw in stream:  # blocks until the server writes the next line
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: ") and event in ("generating", "complete"):
+                    urls = [u for u in _urls(json.loads(line[6:])) if u not in seen]
+                    for u in urls:  # a browser shows every picture it is sent
+                        seen.add(u)
+                        fetched += len(self.get(urlsplit(u).path))
+                    if urls and first is None:
+                        first = time.perf_counter() - t0
+                    if event == "complete":
+                        final = time.perf_counter() - t0
+                        picture = next(iter(_urls(json.loads(line[6:]))), None)
+                        digest = hashlib.sha256(self.get(urlsplit(picture).path)).hexdigest() if picture else None
+                        return {"api": api, "first_s": first or final, "final_s": final, "sha256": digest,
+                                "bytes": fetched, "data": data, "at": at, "answer": json.loads(line[6:])}
+                elif line.startswith("data: ") and event == "error":
+                    return {"api": api, "error": line[6:][:200]}
+            return {"api": api, "error": "the stream ended without an answer"}
+        except (OSError, ValueError, KeyError) as e:
+            return {"api": api, "error": f"{type(e).__name__}: {e}"}
+        finally:
+            c.close()
+
+
+def _urls(value) -> list[str]:
+    """The picture URLs in an answer's data, in order."""
+    if isinstance(value, dict):
+        return [value["url"]] if value.get("url") else [u for v in value.values() for u in _urls(v)]
+    if isinstance(value, list):
+        return [u for v in value for u in _urls(v)]
+    return []
+
+
+def main_buttons(info: dict) -> dict[str, list]:
+    """Each family's main endpoint -> its default arguments with 16 images (from the API's own
+    description, so a new family is measured without being named here)."""
+    out = {}
+    for api, about in info.items():
+        if api.lstrip("/").startswith(MAIN_PREFIXES):
+            params = {p["parameter_name"]: p.get("parameter_default") for p in about["parameters"]}
+            if {"n", "seed"} <= set(params):
+                out[api] = [16 if k == "n" else v for k, v in params.items()]
+    return out
+
+
+def args_for(info: dict, api: str, values: dict) -> list:
+    return [values.get(p["parameter_name"], p.get("parameter_default")) for p in info[api]["parameters"]]
+
+
+class Watch:
+    """The server's CPU time, this process's CPU time, and the server's peak memory over a span."""
+
+    def __init__(self, pid: int | None):
+        self.pid, self.peak, self.done = pid, 0.0, threading.Event()
+        self.cpu0 = (cpu_s(pid) if pid else None, time.process_time(), time.perf_counter(),
+                     own_cpu_s(pid) if pid else None)
+        if pid:
+            threading.Thread(target=self._sample, daemon=True).start()
+
+    def _sample(self):
+        while not self.done.wait(0.25):
+            self.peak = max(self.peak, rss_mb(self.pid))
+
+    def stop(self) -> dict:
+        self.done.set()
+        wall = time.perf_counter() - self.cpu0[2]
+        server = cpu_s(self.pid) - self.cpu0[0] if self.pid else None
+        front = own_cpu_s(self.pid) - self.cpu0[3] if self.pid else None
+        load = time.process_time() - self.cpu0[1]
+        cores = len(os.sched_getaffinity(0))
+        return {"wall_s": round(wall, 1), "server_cpu_s": None if server is None else round(server, 1),
+                "load_generator_cpu_s": round(load, 2),
+                "server_cores_busy": None if server is None else round(server / wall, 2),
+                "gradio_process_cpu_s": None if front is None else round(front, 1),
+                "load_generator_share": round(load / (wall * cores), 4),
+                "peak_rss_mb": round(max(self.peak, rss_mb(self.pid)), 1) if self.pid else None}
+
+
+def own_cpu_s(pid: int) -> float:
+    """CPU seconds of the process itself, without its workers (the part that holds one
+    interpreter lock)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def explore(app: App, mains: dict, students: int, seconds: float, seed: int = 0) -> list[dict]:
+    log, until = [], time.perf_counter() + seconds
+    seed_at = {api: [p["parameter_name"] for p in app.info()[api]["parameters"]].index("seed") for api in mains}
+
+    def student(i: int):
+        rng = random.Random(seed * 1000 + i)
+        time.sleep(rng.uniform(0, THINK_S[1]))  # the class does not start in one instant
+        while time.perf_counter() < until:
+            api = rng.choice(sorted(mains))
+            data = list(mains[api])
+            data[seed_at[api]] = rng.randrange(2**31)
+            log.append(app.call(api, data))
+            time.sleep(rng.uniform(*THINK_S))
+
+    run_threads(student, students)
+    return log
+
+
+def link(app: App, info: dict, students: int, seed: int) -> list[dict]:
+    api, values = LINK
+    data = args_for(info, api, {**values, "seed": seed})
+    barrier, log = threading.Barrier(students), []
+
+    def student(_):
+        barrier.wait()
+        log.append(app.call(api, data))
+
+    run_threads(student, students)
+    return log
+
+
+def run_threads(fn, count: int) -> None:
+    threads = [threading.Thread(target=fn, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def summary(log: list[dict]) -> dict:
+    ok = [r for r in log if "error" not in r]
+    per = {}
+    for api in sorted({r["api"] for r in ok}):
+        rows = [r for r in ok if r["api"] == api]
+        first, final = [r["first_s"] for r in rows], [r["final_s"] for r in rows]
+        per[api] = {"n": len(rows), "first_p50_s": round(statistics.median(first), 3),
+                    "first_p95_s": round(percentile(first, 0.95), 3),
+                    "final_p50_s": round(statistics.median(final), 3),
+                    "final_p95_s": round(percentile(final, 0.95), 3)}
+    finals = [r["final_s"] for r in ok]
+    return {"served": len(ok), "errors": len(log) - len(ok),
+            "error_samples": sorted({r["error"] for r in log if "error" in r})[:5],
+            "final_p50_s": round(statistics.median(finals), 3) if finals else None,
+            "final_p95_s": round(percentile(finals, 0.95), 3) if finals else None,
+            "distinct_answers": len({r["sha256"] for r in ok}), "endpoints": per}
+
+
+def cache_stats(app: App, info: dict) -> dict | None:
+    """The app's result cache (entries, MB, hits), where the app reports it."""
+    out = app.call("/cache_stats", [])
+    return None if "error" in out else out["answer"][0]
+
+
+def same_alone(log: list[dict], per_endpoint: int) -> dict:
+    """A fresh app computes a sample of the requests alone: do their final pictures have the
+    bytes they had under load?"""
+    sample, taken = [], {}
+    for r in log:
+        if "error" not in r and taken.get(r["api"], 0) < per_endpoint:
+            taken[r["api"]] = taken.get(r["api"], 0) + 1
+            sample.append(r)
+    proc, url, _ = launch_app()
+    try:
+        app = App(url)
+        same = [app.call(r["api"], r["data"]).get("sha256") == r["sha256"] for r in sample]
+    finally:
+        proc.terminate()
+        proc.wait()
+    return {"checked": len(same), "identical": sum(same)}
+
+
+def measure(url: str, pid: int | None, students: int, seconds: float, repeats: int, log=print) -> dict:
+    app = App(url)
+    info = app.info()
+    mains = main_buttons(info)
+    result = {"date": time.strftime("%Y-%m-%d"), "students": students, "seconds": seconds,
+              "think_s": list(THINK_S), "cpu_cores": len(os.sched_getaffinity(0)),
+              "rss_before_mb": round(rss_mb(pid), 1) if pid else None, "endpoints": sorted(mains)}
+    for _ in range(2):  # the app's workers started and warm: a start is not a student's wait
+        run_threads(lambda i: [app.call(api, mains[api]) for api in sorted(mains)[i::3]], 3)
+    watch = Watch(pid)
+    explored = explore(app, mains, students, seconds)
+    result["explore"] = {**summary(explored), **watch.stop()}
+    log(f"explore: {json.dumps({k: v for k, v in result['explore'].items() if k != 'endpoints'})}")
+    links = []
+    for k in range(repeats):
+        watch = Watch(pid)
+        opened = link(app, info, students, seed=1000 + k)
+        links.append({**summary(opened), **watch.stop()})
+        log(f"link {k + 1}: {json.dumps({k: v for k, v in links[-1].items() if k != 'endpoints'})}")
+    result["link"] = links
+    result["cache"] = cache_stats(app, info)
+    result["rss_after_mb"] = round(rss_mb(pid), 1) if pid else None
+    result["_log"] = [{k: v for k, v in r.items() if k != "answer"} for r in explored]
+    return result
+
+
+def markdown(r: dict) -> str:
+    e = r["explore"]
+    lines = [f"**{r['students']} students exploring** for {r['seconds']:.0f} s (a random family's main button, "
+             f"16 images, a fresh seed, then {r['think_s'][0]:.0f}-{r['think_s'][1]:.0f} s of thought):", "",
+             "| endpoint | clicks | first picture p50 / p95 | final picture p50 / p95 |", "|---|---:|---:|---:|"]
+    for api, s in e["endpoints"].items():
+        lines.append(f"| `{api}` | {s['n']} | {s['first_p50_s']:.2f} / {s['first_p95_s']:.2f} s | "
+                     f"{s['final_p50_s']:.2f} / {s['final_p95_s']:.2f} s |")
+    lines += ["", f"**{r['students']} students opening one link at once** (`{LINK[0]}`, 16 images; each time a "
+              "new seed):", "", "| time | served | errors | final p50 / p95 | different answers | server CPU |",
+              "|---:|---:|---:|---:|---:|---:|"]
+    for k, s in enumerate(r["link"], 1):
+        lines.append(f"| {k} | {s['served']} | {s['errors']} | {s['final_p50_s']:.2f} / {s['final_p95_s']:.2f} s | "
+                     f"{s['distinct_answers']} | {_num(s['server_cpu_s'], ' s')} |")
+    cache = r.get("cache") or {}
+    same = r.get("same_alone") or {}
+    lines += ["", f"Exploring: {e['served']} clicks, {e['errors']} errors; the server kept "
+              f"{_num(e['server_cores_busy'])} of {r['cpu_cores']} cores busy and the load generator used "
+              f"{e['load_generator_share']:.1%} of the machine; peak memory {_num(e['peak_rss_mb'], ' MB')} "
+              f"(before: {_num(r['rss_before_mb'], ' MB')}, after both scenarios: {_num(r['rss_after_mb'], ' MB')})"
+              + (f"; the result cache held {cache['entries']} answers in {cache['mb']:.1f} MB of its "
+                 f"{cache['limit_mb']:.0f} MB" if cache else "")
+              + (f". Computed again alone by a fresh app, {same['identical']} of {same['checked']} sampled answers "
+                 "had the same bytes" if same else "") +
+              f". Measured {r['date']} on {r['cpu_cores']} cores; `python benchmarks/classroom.py --write`."]
+    return "\n".join(lines)
+
+
+def _num(value, unit: str = "") -> str:
+    return "–" if value is None else f"{value:g}{unit}"
+
+
+def main() -> None:
+    p = parser(__doc__, "classroom", threads=False)
+    p.add_argument("--students", type=int, default=30)
+    p.add_argument("--seconds", type=float, default=120.0)
+    p.add_argument("--link-repeats", type=int, default=2)
+    p.add_argument("--same", type=int, default=1, help="answers per endpoint computed again alone by a fresh app")
+    p.add_argument("--url", default=None, help="an app already running")
+    p.add_argument("--pid", type=int, default=None, help="with --url, the app's process: its memory and CPU")
+    a = p.parse_args()
+    result = against_app(a.url, lambda url, pid: measure(url, pid or a.pid, a.students, a.seconds, a.link_repeats))
+    explored = result.pop("_log")
+    if a.same:
+        result["same_alone"] = same_alone(explored, a.same)
+    publish(a, result, markdown(result), "classroom")
+
+
+if __name__ == "__main__":
+    main()

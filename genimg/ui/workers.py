@@ -1,0 +1,238 @@
+"""Model work in worker processes, so that a class's requests use every core.
+
+Python runs one thread at a time in a process: the Gradio process that also ran the models kept
+about one of two cores busy however long its queue. Here each endpoint's handler runs in a
+worker process instead, one torch thread each, a pool per cost class (``Pool({"quick": 1,
+"long": 2})``), while the Gradio process does the I/O. A worker builds the app's Blocks once,
+as the Gradio process does (a handler is a closure over its tab), loads models as it needs
+them, and runs one request at a time in the visitor's language: what the handler yields comes
+back over a pipe as it is made, its pictures already written to Gradio's cache as PNG, so the
+Gradio process passes on their paths. A visitor who stops or leaves stops the worker's handler
+at its next step; a worker that dies is replaced.
+
+The same interface (``Pool.run``) has an in-process form (``InProcess``: the handler on the
+calling thread), for a machine with one core and for comparison.
+"""
+from __future__ import annotations
+
+import errno
+import functools
+import inspect
+import multiprocessing
+import os
+import queue
+import threading
+import traceback
+
+import gradio as gr
+from . import words
+from .picture import portable
+
+YIELD, DONE, ERROR, CRASH, STOP = "yield", "done", "error", "crash", "stop"
+FULL = (errno.ENOSPC, errno.EDQUOT)  # a full disk (or quota) for the pictures
+READY_S = 300  # a worker builds the app and answers within this, or the request fails
+
+
+def run_handler(fn, args, lang: str, send, stopped=lambda: False) -> None:
+    """Run a handler in ``lang`` and ``send`` each (kind, value) it gives: YIELD per output, then
+    DONE, or ERROR with a visitor's message, or CRASH. ``stopped()`` is asked after each yield."""
+    with words.speaking(lang):
+        try:
+            out = fn(*args)
+            if inspect.isgenerator(out):
+                for item in out:
+                    send((YIELD, portable(item)))
+                    if stopped():
+                        out.close()
+                        break
+            else:
+                send((YIELD, portable(out)))
+            send((DONE, None))
+        except gr.Error as e:
+            send((ERROR, str(e.message)))
+        except OSError as e:
+            send((ERROR, words.say("The server's disk is full; try again shortly.")) if e.errno in FULL else
+                 (CRASH, f"{type(e).__name__}: {e}"))
+        except Exception as e:  # noqa: BLE001 - the worker goes on serving; the visitor hears of it
+            traceback.print_exc()
+            send((CRASH, f"{type(e).__name__}: {e}"))
+
+
+def _serve(conn, threads: int) -> None:
+    """A worker process: build the app's handlers, then run requests until the pipe closes."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import torch
+
+    from .. import pipeline
+    from ..data import DATASETS
+    from . import build
+
+    torch.set_num_threads(threads)
+    handlers = {fn.api_name: fn.fn for fn in build().fns.values() if fn.api_name}
+    for dataset in DATASETS:  # every model loaded and warmed before the first visitor waits for one
+        for family in pipeline.available(dataset):
+            pipeline.load_model(family, dataset)
+    conn.send((DONE, os.getpid()))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job == STOP:  # a stop that crossed the end of the run it was meant for
+            continue
+        api, args, lang = job
+        if api not in handlers:
+            conn.send((CRASH, f"no endpoint {api!r}"))
+            continue
+        run_handler(handlers[api], args, lang, conn.send, lambda: conn.poll() and conn.recv() == STOP)
+
+
+class Worker:
+    """One worker process and the Gradio process's end of its pipe."""
+
+    def __init__(self, threads: int):
+        ctx = multiprocessing.get_context("spawn")  # no fork of a process with torch's threads in it
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child, threads), daemon=True, name="genimg-worker")
+        self.process.start()
+        child.close()
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        if not self.ready:
+            if not self.conn.poll(READY_S):
+                raise RuntimeError(f"a model worker did not start within {READY_S} s")
+            self.conn.recv()
+            self.ready = True
+
+    def close(self) -> None:
+        self.conn.close()
+        self.process.terminate()
+
+
+class Pool:
+    """Worker processes per cost class (``sizes``: class -> processes), ``threads`` torch threads
+    each. ``run`` takes an idle worker of the class (waiting for one), runs an endpoint's
+    handler there and yields its outputs."""
+
+    def __init__(self, sizes: dict[str, int], threads: int = 1):
+        self.threads, self.idle = threads, {cls: queue.Queue() for cls in sizes}
+        self.workers = [(cls, Worker(threads)) for cls, count in sizes.items() for _ in range(count)]
+        for cls, worker in self.workers:
+            self._when_ready(cls, worker)
+
+    def _when_ready(self, cls: str, worker: Worker) -> None:
+        """Make ``worker`` idle once it has started (requests go to the workers already up)."""
+        def wait():
+            try:
+                worker.wait_ready()
+            except (RuntimeError, EOFError, OSError):
+                worker.close()
+                self._when_ready(cls, self._replace(cls, worker))
+                return
+            self.idle[cls].put(worker)
+        threading.Thread(target=wait, daemon=True).start()
+
+    def run(self, cls: str, api: str, args: tuple, lang: str):
+        worker = self.idle[cls].get()
+        settled = False
+        try:
+            worker.conn.send((api, args, lang))
+            while True:
+                kind, value = worker.conn.recv()
+                if kind == YIELD:
+                    yield value
+                    continue
+                settled = True
+                if kind == ERROR:
+                    raise gr.Error(value, print_exception=False)
+                if kind == CRASH:
+                    raise RuntimeError(value)
+                return
+        except (EOFError, OSError) as e:  # the worker died: a new one takes its place
+            settled = True
+            worker.close()
+            self._when_ready(cls, self._replace(cls, worker))
+            worker = None
+            raise gr.Error(words.say("The server could not finish this request; try again.")) from e
+        finally:
+            if settled and worker is not None:
+                self.idle[cls].put(worker)
+            else:  # the visitor stopped or left mid-run: stop the handler, then free the worker
+                threading.Thread(target=self._settle, args=(cls, worker), daemon=True).start()
+
+    def _settle(self, cls: str, worker: Worker) -> None:
+        try:
+            worker.conn.send(STOP)
+            while worker.conn.recv()[0] == YIELD:
+                pass
+        except (EOFError, OSError):
+            worker.close()
+            self._when_ready(cls, self._replace(cls, worker))
+            return
+        self.idle[cls].put(worker)
+
+    def _replace(self, cls: str, dead: Worker) -> Worker:
+        new = Worker(self.threads)
+        self.workers = [(c, new if w is dead else w) for c, w in self.workers]
+        return new
+
+    def pids(self) -> list[int]:
+        return [w.process.pid for _, w in self.workers]
+
+    def close(self) -> None:
+        for _, worker in self.workers:
+            worker.close()
+
+
+class InProcess:
+    """``Pool``'s interface with each handler run on a thread of this process (one core's
+    worth of Python: for tests, the CLI's machine, or to compare)."""
+
+    def __init__(self, handlers: dict):
+        self.handlers = handlers
+
+    def run(self, cls: str, api: str, args: tuple, lang: str):
+        out, stop = queue.SimpleQueue(), threading.Event()
+        threading.Thread(target=run_handler, args=(self.handlers[api], args, lang, out.put, stop.is_set),
+                         daemon=True).start()
+        try:
+            while True:
+                kind, value = out.get()
+                if kind == YIELD:
+                    yield value
+                elif kind == ERROR:
+                    raise gr.Error(value, print_exception=False)
+                elif kind == CRASH:
+                    raise RuntimeError(value)
+                else:
+                    return
+        finally:
+            stop.set()
+
+    def close(self) -> None:
+        pass
+
+
+def offload(demo: gr.Blocks, pool, classes: tuple[str, ...]) -> None:
+    """Run every public event of ``demo`` in one of ``classes`` (its concurrency id) through
+    ``pool`` (its handler there is the same endpoint's, built in the worker)."""
+    for fn in demo.fns.values():
+        takes_request = any(p.annotation in (gr.Request, "gr.Request")
+                            for p in inspect.signature(fn.fn).parameters.values()) if fn.fn else True
+        if fn.api_name and fn.concurrency_id in classes and fn.api_visibility == "public" and not takes_request:
+            fn.fn = _through(pool, fn.concurrency_id, fn.api_name, fn.fn)
+
+
+def _through(pool, cls: str, api: str, original):
+    if inspect.isgeneratorfunction(original):
+        @functools.wraps(original)
+        def streaming(*args):
+            yield from pool.run(cls, api, args, words.visitor())
+        return streaming
+
+    @functools.wraps(original)
+    def once(*args):
+        *_, last = pool.run(cls, api, args, words.visitor())
+        return last
+    return once

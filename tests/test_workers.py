@@ -1,0 +1,72 @@
+"""Model work in worker processes (genimg.ui.workers): the same answers as in this process,
+streamed, stopped, in the visitor's language, and a dead worker replaced."""
+import os
+import signal
+import time
+
+import gradio as gr
+import pytest
+
+from genimg import ui
+from genimg.ui import workers
+
+pytestmark = pytest.mark.slow
+GAN = ("generate_gan", ("fashion", 2, 3, 17, 0.9))
+DIFFUSION = ("denoise_diffusion", ("mnist", 3, 2, 5, "ddim", 8, 2.0, 0.8, 0.2))
+
+
+@pytest.fixture(scope="module")
+def pool():
+    p = workers.Pool({"quick": 1})
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="module")
+def here():
+    demo = ui.build()
+    return workers.InProcess({fn.api_name: fn.fn for fn in demo.fns.values() if fn.api_name})
+
+
+def picture_bytes(outputs) -> bytes:
+    return open(outputs[0], "rb").read()
+
+
+def test_a_worker_answers_with_the_bytes_of_this_process(pool, here):
+    api, args = GAN
+    there = list(pool.run("quick", api, args, "en"))
+    assert len(there) == 1 and picture_bytes(there[0]) == picture_bytes(list(here.run("quick", api, args, "en"))[0])
+    assert "images in" in there[0][1]
+
+
+def test_a_stream_comes_frame_by_frame_and_ends_with_the_tally(pool):
+    frames = list(pool.run("quick", *DIFFUSION, "en"))
+    assert len(frames) >= 2 and "the classifier agrees" in frames[-1][3]
+    assert all(os.path.isfile(f[0]) for f in frames)  # pictures written once, passed on as paths
+
+
+def test_stopping_a_stream_frees_the_worker(pool):
+    api, args = "paint_pixelcnn", ("mnist", 1, 16, 3, 1.0)  # about a second of work
+    run = pool.run("quick", api, args, "en")
+    next(run)
+    t0 = time.perf_counter()
+    run.close()  # the visitor pressed Stop
+    assert list(pool.run("quick", *GAN, "en")) and time.perf_counter() - t0 < 0.8
+
+
+def test_errors_come_back_in_the_visitors_language(pool):
+    api, (dataset, label, _, seed, truncation) = GAN
+    with pytest.raises(gr.Error, match="between 1 and 64"):
+        list(pool.run("quick", api, (dataset, label, 0, seed, truncation), "en"))
+    with pytest.raises(gr.Error) as zh:
+        list(pool.run("quick", api, (dataset, label, 0, seed, truncation), "zh-CN"))
+    assert "1" in zh.value.message and "64" in zh.value.message and "must" not in zh.value.message
+
+
+def test_a_dead_worker_is_replaced(pool):
+    (_, worker), = pool.workers
+    os.kill(worker.process.pid, signal.SIGKILL)
+    with pytest.raises(gr.Error, match="could not finish"):
+        list(pool.run("quick", *GAN, "en"))
+    assert "images in" in list(pool.run("quick", *GAN, "en"))[0][1]  # a new worker, started for it
+    assert pool.workers[0][1] is not worker
