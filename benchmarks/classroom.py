@@ -127,6 +127,13 @@ def main_buttons(info: dict) -> dict[str, list]:
     return out
 
 
+def warm(app: App, mains: dict) -> None:
+    """Every main button pressed twice, three at a time: the app's workers have started and
+    loaded their models (a start is not a student's wait)."""
+    for _ in range(2):
+        run_threads(lambda i: [app.call(api, mains[api]) for api in sorted(mains)[i::3]], 3)
+
+
 def args_for(info: dict, api: str, values: dict) -> list:
     return [values.get(p["parameter_name"], p.get("parameter_default")) for p in info[api]["parameters"]]
 
@@ -255,8 +262,7 @@ def measure(url: str, pid: int | None, students: int, seconds: float, repeats: i
     result = {"date": time.strftime("%Y-%m-%d"), "students": students, "seconds": seconds,
               "think_s": list(THINK_S), "cpu_cores": len(os.sched_getaffinity(0)),
               "rss_before_mb": round(rss_mb(pid), 1) if pid else None, "endpoints": sorted(mains)}
-    for _ in range(2):  # the app's workers started and warm: a start is not a student's wait
-        run_threads(lambda i: [app.call(api, mains[api]) for api in sorted(mains)[i::3]], 3)
+    warm(app, mains)
     watch = Watch(pid)
     explored = explore(app, mains, students, seconds)
     result["explore"] = {**summary(explored), **watch.stop()}

@@ -6,9 +6,11 @@ FlopCounterMode), and the share of this machine's measured float32 matmul throug
 sampling reaches. Also: how long `python app.py` takes to answer
 its first page.
 
-    python benchmarks/speed.py [--threads 2] [--out benchmarks/results/speed.json] [--write]
+    python benchmarks/speed.py [--threads 2] [--out benchmarks/results/speed.json] [--write] [--cards]
 
-``--write`` also puts the table into README.md between the speed markers.
+``--write`` also puts the table into README.md between the speed markers. ``--cards`` writes each
+family's row into its cards as ``cost`` (the app's request cost estimates read it: measure it
+with ``--threads 1``, as the app's workers run).
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import launch_app, parser, save_json, write_readme  # noqa: E402
-from genimg import pipeline  # noqa: E402
+from genimg import checkpoint, pipeline  # noqa: E402
 from genimg.bench import median_seconds  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
 
@@ -59,6 +61,7 @@ def first_page_seconds() -> float:
 
 def main() -> None:
     p = parser(__doc__, "speed", "update the table in README.md")
+    p.add_argument("--cards", action="store_true", help="write each row into its family's card as `cost`")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     peak = matmul_gflops()
@@ -74,6 +77,12 @@ def main() -> None:
     save_json(a.out, result)
     if a.write:
         write_readme("speed", table)
+    if a.cards:
+        for r in rows:
+            checkpoint.update_card(r["family"], r["dataset"], cost={
+                **{k: r[k] for k in ("n", "nfe", "ms", "mflops_per_image")}, "threads": a.threads,
+                "date": result["date"], "torch": result["torch"], "command": f"python benchmarks/speed.py --threads "
+                f"{a.threads} --cards"})
 
 
 def markdown(result: dict) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from . import checkpoint, metrics, models
-from .data import IMAGE_SIZE, NUM_CLASSES, dataset_info, to_uint8
+from .data import DATASETS, IMAGE_SIZE, NUM_CLASSES, dataset_info, to_uint8
 
 UI_MAX_N = 64  # per click in the app
 STREAM_MAX_N = 16  # images streamed live at once in the app
@@ -236,16 +236,30 @@ MAX_MODEL_S = 10.0  # the model time one streamed request may ask for, as the ca
 
 @lru_cache(maxsize=64)
 def _ms_per_evaluation(family: str, dataset: str) -> float | None:
-    """Milliseconds per image and network evaluation, from the card's ``eval`` (read once)."""
-    e = checkpoint.read_card(family, dataset).get("eval") or {}
+    """Milliseconds per image and network evaluation, from the card (read once): its ``cost``
+    (16 images on one thread, as the app's workers run them), else its ``eval``."""
+    card = checkpoint.read_card(family, dataset)
+    c, e = card.get("cost") or {}, card.get("eval") or {}
+    if c.get("ms") and c.get("nfe") and c.get("n"):
+        return c["ms"] / c["n"] / c["nfe"]
     return e["ms_per_image"] / e["nfe"] if e.get("ms_per_image") and e.get("nfe") else None
 
 
 def model_seconds(family: str, dataset: str, n: int, evaluations: int) -> float | None:
     """The model time ``n`` images of ``evaluations`` network evaluations each take, estimated
-    from the time per image that the card's ``eval`` measured (None without one)."""
+    from the time per image and evaluation that the card measured (None without one)."""
     per = _ms_per_evaluation(family, dataset)
     return None if per is None else n * evaluations * per / 1000
+
+
+def default_seconds(family: str, n: int = STREAM_MAX_N) -> float | None:
+    """The model time of ``n`` images at the family's default options, from the cards' ``cost``
+    (measured at the defaults), the most over the datasets it has checkpoints for (None where no
+    card measured it)."""
+    check_family(family)
+    found = [(checkpoint.read_card(family, d).get("cost") or {}) for d in DATASETS if checkpoint.exists(family, d)]
+    found = [c["ms"] / 1000 * n / c["n"] for c in found if c.get("ms") and c.get("n")]
+    return max(found) if found else None
 
 
 def check_budget(family: str, dataset: str, n: int, evaluations: int) -> None:

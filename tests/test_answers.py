@@ -131,3 +131,24 @@ def test_the_app_answers_a_repeated_request_from_the_cache_and_says_so(app_url):
         assert "缓存" in words.say("*This answer came from the server's cache: the same request was answered {ago} "
                                    "ago.*", ago="1 秒")
     client.close()
+
+
+def test_a_kept_stream_is_replayed_in_a_few_frames_ending_with_the_last():
+    from genimg.ui.answers import REPLAY_FRAMES, replayed
+
+    assert replayed([1, 2]) == [1, 2]
+    frames = list(range(11))
+    assert replayed(frames) == [0, 5, 10] and len(replayed(frames)) == REPLAY_FRAMES
+
+
+def test_cost_classes_come_from_the_measured_cost_of_a_default_request():
+    """One step streams its single step, yet costs what a GAN costs: it is quick."""
+    from genimg import models, pipeline
+    from genimg.ui.common import LONG, QUICK, QUICK_S, cost
+
+    for family in models.FAMILIES:
+        seconds = pipeline.default_seconds(family)
+        assert seconds is not None, f"{family}'s cards have no cost: python benchmarks/speed.py --threads 1 --cards"
+        assert cost(family) == (QUICK if seconds <= QUICK_S else LONG)
+    assert [f for f in models.FAMILIES if cost(f) == QUICK] == ["gan", "vae", "distilled"]
+    assert pipeline.default_seconds("pixelcnn", 32) == pytest.approx(2 * pipeline.default_seconds("pixelcnn", 16))

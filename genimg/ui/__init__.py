@@ -24,6 +24,9 @@ Every tab is a different family of generative model, trained on the same tiny im
 (28×28 handwritten digits or clothes), class-conditional, and running live on this CPU.
 Pick a dataset, pick a tab, press **Generate**. Each tab's *How it works* explains the idea.
 """
+# Every minute, Gradio deletes the pictures it handed out that nobody asked for in 15 minutes (a
+# kept answer touches its files when it is sent again): a class's pictures take a bounded folder.
+CACHE_AGE = (60, 900)
 NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
@@ -51,7 +54,7 @@ def build() -> gr.Blocks:
     """The whole app: the dataset choice, a tab per shown family, and the Compare tab."""
     links.PANELS.clear()  # the panels of this Blocks register as its tabs are built
     words.reset()
-    with gr.Blocks(title="genimg", delete_cache=(3600, 3600)) as demo:
+    with gr.Blocks(title="genimg", delete_cache=CACHE_AGE) as demo:
         families = shown_families()
         for family in filter(own_tab, families):  # a tab module adds its words as it is imported
             importlib.import_module(f"{__name__}.{family}")

@@ -31,6 +31,7 @@ from .words import add, say
 
 LIMIT_MB = 200
 REPLAY_S = 0.05  # between the frames of a replayed stream: the run is seen, and over at once
+REPLAY_FRAMES = 3  # a replayed stream's frames: the first, one halfway, the final (the replay panel has every step)
 
 
 class Flight:
@@ -63,6 +64,15 @@ class Flight:
                 if error is not None:
                     raise gr.Error(error, print_exception=False)
                 return
+
+
+def replayed(frames: list) -> list:
+    """The frames of a kept stream sent again: at most ``REPLAY_FRAMES``, evenly spaced, the last
+    always (each frame sent costs the server its pictures' files and messages)."""
+    if len(frames) <= REPLAY_FRAMES:
+        return frames
+    last = len(frames) - 1
+    return [frames[round(i * last / (REPLAY_FRAMES - 1))] for i in range(REPLAY_FRAMES)]
 
 
 def size_of(value) -> int:
@@ -129,7 +139,7 @@ class Answers:
         if kept:
             for path in kept[2]:
                 os.utime(path)  # Gradio's cache ages a file from its last use
-            for i, outputs in enumerate(kept[0]):
+            for i, outputs in enumerate(replayed(kept[0])):
                 if i:
                     time.sleep(REPLAY_S)
                 yield outputs, how, time.time() - kept[3]

@@ -23,6 +23,7 @@ LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": 
 # request never waits behind a many-step one.
 QUICK = "quick"  # one or a few network passes: GAN, VAE, One step, a round trip through an autoencoder
 LONG = "long"  # many passes: the streaming samplers, Compare
+QUICK_S = 0.05  # the most model time a family's default request may take to be QUICK (One step: 0.025 s)
 words.add(chinese.TABLE)
 words.add_errors(chinese.ERRORS)
 LABEL_ROOM = 26  # px left blank above a picture, where gr.Image draws its label
@@ -94,8 +95,11 @@ def api_names(*names: str):
 
 
 def cost(family: str) -> str:
-    """A family's concurrency group: ``LONG`` if its sampler streams its steps, else ``QUICK``."""
-    return LONG if pipeline.streams(family) else QUICK
+    """A family's concurrency group, by the measured model time of its default request (16
+    images; the cards' ``cost``): ``QUICK`` up to ``QUICK_S``, else ``LONG`` (also when no card
+    measured it)."""
+    seconds = pipeline.default_seconds(family)
+    return QUICK if seconds is not None and seconds <= QUICK_S else LONG
 
 
 def option_names(family: str) -> list[str]:
