@@ -15,9 +15,10 @@ CSS = "img { image-rendering: pixelated; }"
 # Worker processes for the model work of each cost class (genimg.ui.common.QUICK / LONG), one
 # torch thread each, each class with its own queue: a GAN click never waits behind a diffusion
 # run, and the long work has a process per core. GENIMG_WORKERS="quick=1,long=2" changes them;
-# GENIMG_WORKERS=threads runs the handlers in this process instead (one request per class at a
-# time). See docs/serving.md.
+# GENIMG_POOL=ray runs them as Ray Serve replicas (serve.py), GENIMG_POOL=threads in this process
+# (one request per class at a time). See docs/serving.md.
 WORKERS = {"quick": 1, "long": 2}
+POOLS = ("processes", "ray", "threads")
 IN_FLIGHT = {"quick": 8, "long": 16}  # requests a class takes from its queue at once (waiting for a worker, or replayed)
 CACHE_MB = 200  # finished answers kept for the next visitor who asks the same (GENIMG_CACHE_MB=0: none)
 QUEUE_SIZE = 64  # requests waiting beyond that are answered "queue full"
@@ -38,17 +39,23 @@ def build_demo() -> gr.Blocks:
     return ui.build()
 
 
-def workers() -> dict[str, int] | None:
-    """``WORKERS``, as ``GENIMG_WORKERS`` (``quick=1,long=2``) changes them; None for ``threads``."""
+def workers() -> dict[str, int]:
+    """``WORKERS``, as ``GENIMG_WORKERS`` (``quick=1,long=2``) changes them."""
     out = dict(WORKERS)
-    if os.environ.get("GENIMG_WORKERS", "").strip() == "threads":
-        return None
     for pair in filter(None, os.environ.get("GENIMG_WORKERS", "").split(",")):
         name, _, count = pair.partition("=")
         if name not in out or not count.isdigit() or int(count) < 1:
-            raise SystemExit(f"GENIMG_WORKERS takes quick=N,long=N with N >= 1, or threads; got {pair!r}")
+            raise SystemExit(f"GENIMG_WORKERS takes quick=N,long=N with N >= 1, got {pair!r}")
         out[name] = int(count)
     return out
+
+
+def pool_kind() -> str:
+    """Where the model work runs: ``GENIMG_POOL`` (processes, ray or threads)."""
+    kind = os.environ.get("GENIMG_POOL", "processes")
+    if kind not in POOLS:
+        raise SystemExit(f"GENIMG_POOL takes one of {', '.join(POOLS)}, got {kind!r}")
+    return kind
 
 
 def cache_mb() -> float:
@@ -63,16 +70,21 @@ def cache_mb() -> float:
 
 
 def serve_model_work(demo: gr.Blocks) -> dict[str, int]:
-    """Run the cost classes' events in worker processes (or, with ``GENIMG_WORKERS=threads``, in
-    this process) and answer them through the cache of finished answers; the requests each
-    class takes at once."""
-    sizes, classes = workers(), tuple(WORKERS)
-    if sizes is None:
+    """Run the cost classes' events in worker processes (``GENIMG_POOL=ray``: Ray Serve
+    replicas; ``threads``: this process) and answer them through the cache of finished answers;
+    the requests each class takes at once."""
+    sizes, classes, kind = workers(), tuple(WORKERS), pool_kind()
+    if kind == "threads":
         pipeline.pin_threads(len(classes))
         limits = {cls: 1 for cls in classes}
     else:
         pipeline.pin_threads(2)  # this process only draws what a page asks for; the workers have the cores
-        pool = ui.workers.Pool(sizes)
+        if kind == "ray":
+            from serve import RayPool
+
+            pool = RayPool(sizes, float(os.environ.get("GENIMG_RAY_CPUS", "1")))  # CPUs each replica asks of Ray
+        else:
+            pool = ui.workers.Pool(sizes)
         ui.workers.offload(demo, pool, classes)
         close = demo.close
         demo.close = lambda: (pool.close(), close())[1]

@@ -1,4 +1,13 @@
-"""genimg's one-pass generators as N replicas under Ray Serve (a plain HTTP deployment).
+"""genimg under Ray Serve: the app's model work as replicas (``RayPool``), and the one-pass
+generators as N replicas behind a plain HTTP deployment.
+
+    GENIMG_POOL=ray python app.py     # the app, its model work in Ray Serve replicas
+
+``RayPool`` has the interface of ``genimg.ui.workers.Pool`` (local worker processes, the
+default): each replica builds the app's handlers once and runs one request at a time, streaming
+what the handler yields back through a deployment handle, its pictures as PNG bytes (a replica
+may be on another machine), which the app writes to its own cache. The Gradio process keeps its
+queues and sessions; only the model work moves. The plain HTTP deployment:
 
     pip install -r requirements-ray.txt
     python serve.py --replicas 2 --port 8000
@@ -57,6 +66,92 @@ class Generator:
         except ValueError as e:
             return PlainTextResponse(str(e), status_code=400)
         return Response(png_bytes(result_sheet(r)), media_type="image/png", headers={"X-Replica": str(os.getpid())})
+
+
+def _png(outputs):
+    """A handler's outputs with each picture as PNG bytes (for a process that may be elsewhere)."""
+    from PIL import Image
+
+    from genimg.ui.picture import png_bytes
+
+    one = lambda v: png_bytes(v) if isinstance(v, Image.Image) else v  # noqa: E731
+    return tuple(map(one, outputs)) if isinstance(outputs, tuple) else one(outputs)
+
+
+def _cached(outputs):
+    """PNG bytes back to files in this process's cache, passed on as their paths."""
+    from genimg.ui.picture import cache_file
+
+    one = lambda v: cache_file(v, "image.png") if isinstance(v, bytes) else v  # noqa: E731
+    return tuple(map(one, outputs)) if isinstance(outputs, tuple) else one(outputs)
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=1)
+class Handlers:
+    """The app's endpoint handlers in a replica, one request at a time (the model work that
+    ``genimg.ui.workers.Pool`` runs in local processes)."""
+
+    def __init__(self):
+        os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+        from genimg import pipeline
+        from genimg.ui import build
+
+        pipeline.pin_threads(1)
+        self.handlers = {fn.api_name: fn.fn for fn in build().fns.values() if fn.api_name}
+
+    def run(self, api: str, args: tuple, lang: str):
+        from genimg.ui.workers import CRASH, handled
+
+        if api not in self.handlers:
+            yield CRASH, f"no endpoint {api!r}"
+            return
+        yield from handled(self.handlers[api], args, lang, picture=_png)
+
+
+class RayPool:
+    """``genimg.ui.workers.Pool``'s interface over Ray Serve replicas: ``sizes`` replicas per cost
+    class, ``cpus`` CPUs each (Ray is started here unless it runs already)."""
+
+    def __init__(self, sizes: dict[str, int], cpus: float = 1):
+        import ray
+
+        if not ray.is_initialized():
+            ray.init(num_cpus=sum(sizes.values()), include_dashboard=False, runtime_env={"env_vars": {
+                "PYTHONPATH": str(ROOT), "GRADIO_ANALYTICS_ENABLED": "False"}})
+            serve.start(proxy_location="Disabled")
+        self.handles = {cls: serve.run(Handlers.options(name=f"genimg-{cls}", num_replicas=count,
+                                                        ray_actor_options={"num_cpus": cpus}).bind(),
+                                       name=f"genimg-{cls}", route_prefix=None) for cls, count in sizes.items()}
+
+    def run(self, cls: str, api: str, args: tuple, lang: str):
+        import gradio as gr
+
+        from genimg.ui import words
+        from genimg.ui.workers import ERROR, YIELD
+
+        response = self.handles[cls].options(stream=True).run.remote(api, args, lang)
+        settled = False
+        try:
+            for kind, value in response:
+                if kind == YIELD:
+                    yield _cached(value)
+                    continue
+                settled = True
+                if kind == ERROR:
+                    raise gr.Error(value, print_exception=False)
+                if kind != "done":
+                    raise gr.Error(words.say("The server could not finish this request; try again."))
+                return
+        finally:
+            if not settled:  # the visitor stopped or left: the replica's handler is cancelled
+                response.cancel()
+
+    def close(self) -> None:
+        for cls in self.handles:
+            try:
+                serve.delete(f"genimg-{cls}")
+            except Exception:  # noqa: BLE001 - already gone (a later pool of the same names replaced it)
+                pass
 
 
 def start(replicas: int = 2, port: int = 8000) -> str:

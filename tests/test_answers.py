@@ -35,7 +35,9 @@ def test_identical_requests_at_once_are_computed_once():
     for t in threads:
         t.join()
     assert len(calls) == 1
-    assert all([out for out, _ in g] == ["a", "b", "c"] for g in got)
+    for g in got:  # every one ends with the final output; one that fell behind skips old frames
+        outs = [out for out, _ in g]
+        assert outs[-1] == "c" and outs == sorted(set(outs))
     hows = sorted(g[0][1] for g in got)
     assert hows.count("computed") == 1 and set(hows) <= {"computed", "joined", "kept"}
     assert take(answers, "k", compute) == [("a", "kept"), ("b", "kept"), ("c", "kept")]

@@ -66,10 +66,19 @@ def test_a_quick_click_is_not_held_behind_long_runs(app_url):
 
 
 @pytest.mark.parametrize("setting, limits", [("", {"quick": 1, "long": 2}), ("long=1", {"quick": 1, "long": 1}),
-                                             ("quick=2,long=3", {"quick": 2, "long": 3}), ("threads", None)])
+                                             ("quick=2,long=3", {"quick": 2, "long": 3})])
 def test_the_workers_of_each_cost_class_can_be_set(monkeypatch, setting, limits):
     monkeypatch.setenv("GENIMG_WORKERS", setting)
     assert app.workers() == limits
+
+
+def test_where_the_model_work_runs_can_be_set(monkeypatch):
+    for kind in app.POOLS:
+        monkeypatch.setenv("GENIMG_POOL", kind)
+        assert app.pool_kind() == kind
+    monkeypatch.setenv("GENIMG_POOL", "gpu")
+    with pytest.raises(SystemExit, match="GENIMG_POOL takes one of processes, ray, threads, got 'gpu'"):
+        app.pool_kind()
 
 
 @pytest.mark.parametrize("setting", ["long=0", "slow=2", "long=two", "long"])

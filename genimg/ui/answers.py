@@ -52,14 +52,17 @@ class Flight:
             self.changed.notify_all()
 
     def follow(self):
-        """Every output, as it comes; then raise the computation's error, if any."""
+        """The outputs as they come, the newest only where several came while the last one was
+        being sent (a busy server sends fewer frames, never an old one), the final one always;
+        then raise the computation's error, if any."""
         seen = 0
         while True:
             with self.changed:
                 self.changed.wait_for(lambda: len(self.outputs) > seen or self.done)
                 new, done, error = self.outputs[seen:], self.done, self.error
             seen += len(new)
-            yield from new
+            if new:
+                yield new[-1]
             if done:
                 if error is not None:
                     raise gr.Error(error, print_exception=False)

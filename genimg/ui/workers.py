@@ -30,32 +30,52 @@ from .picture import portable
 
 YIELD, DONE, ERROR, CRASH, STOP = "yield", "done", "error", "crash", "stop"
 FULL = (errno.ENOSPC, errno.EDQUOT)  # a full disk (or quota) for the pictures
+_END = object()
 READY_S = 300  # a worker builds the app and answers within this, or the request fails
 
 
-def run_handler(fn, args, lang: str, send, stopped=lambda: False) -> None:
-    """Run a handler in ``lang`` and ``send`` each (kind, value) it gives: YIELD per output, then
-    DONE, or ERROR with a visitor's message, or CRASH. ``stopped()`` is asked after each yield."""
-    with words.speaking(lang):
-        try:
+def handled(fn, args, lang: str, picture=portable):
+    """Run a handler in ``lang``: yield (kind, value) messages, YIELD per output (its pictures
+    made portable by ``picture``), then DONE, or ERROR with a visitor's message, or CRASH.
+    Closing this generator stops the handler."""
+    out = None
+    try:
+        with words.speaking(lang):  # set for each step: a step may run on another thread
             out = fn(*args)
-            if inspect.isgenerator(out):
-                for item in out:
-                    send((YIELD, portable(item)))
-                    if stopped():
-                        out.close()
-                        break
-            else:
-                send((YIELD, portable(out)))
+        if not inspect.isgenerator(out):
+            yield YIELD, picture(out)
+        else:
+            while True:
+                with words.speaking(lang):
+                    item = next(out, _END)
+                if item is _END:
+                    break
+                yield YIELD, picture(item)
+        yield DONE, None
+    except gr.Error as e:
+        yield ERROR, str(e.message)
+    except OSError as e:
+        with words.speaking(lang):
+            yield ((ERROR, words.say("The server's disk is full; try again shortly.")) if e.errno in FULL else
+                   (CRASH, f"{type(e).__name__}: {e}"))
+    except Exception as e:  # noqa: BLE001 - the worker goes on serving; the visitor hears of it
+        traceback.print_exc()
+        yield CRASH, f"{type(e).__name__}: {e}"
+    finally:
+        if inspect.isgenerator(out):
+            out.close()
+
+
+def run_handler(fn, args, lang: str, send, stopped=lambda: False) -> None:
+    """``handled``'s messages, each given to ``send``; ``stopped()`` is asked after each output,
+    and a stop ends the run with DONE."""
+    messages = handled(fn, args, lang)
+    for kind, value in messages:
+        send((kind, value))
+        if kind == YIELD and stopped():
+            messages.close()
             send((DONE, None))
-        except gr.Error as e:
-            send((ERROR, str(e.message)))
-        except OSError as e:
-            send((ERROR, words.say("The server's disk is full; try again shortly.")) if e.errno in FULL else
-                 (CRASH, f"{type(e).__name__}: {e}"))
-        except Exception as e:  # noqa: BLE001 - the worker goes on serving; the visitor hears of it
-            traceback.print_exc()
-            send((CRASH, f"{type(e).__name__}: {e}"))
+            return
 
 
 def _serve(conn, threads: int) -> None:
