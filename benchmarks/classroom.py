@@ -19,12 +19,12 @@ alone (``--same``), and their final pictures must have the same bytes as under l
 
     python benchmarks/classroom.py [--students 30] [--seconds 120] [--write]
 
-``--write`` puts the tables into README.md between the classroom markers.
+``--write`` puts the tables into docs/serving.md between the classroom markers; ``--table-only
+FILE --marker M`` writes a saved result's tables there (e.g. the app before, between
+classroom-before).
 """
 from __future__ import annotations
 
-import hashlib
-import http.client
 import json
 import os
 import random
@@ -33,86 +33,17 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import against_app, launch_app, parser, publish  # noqa: E402
-from benchmarks.load import cpu_s, percentile, rss_mb  # noqa: E402
+from benchmarks.common import SERVING, against_app, launch_app, parser, publish, write_readme  # noqa: E402
+from benchmarks.clients import App, Watch  # noqa: E402
+from benchmarks.load import percentile, rss_mb  # noqa: E402
 
 MAIN_PREFIXES = ("generate_", "paint_", "denoise_", "decode_")  # a family's main button, by endpoint name
 LINK = ("/denoise_diffusion", {"dataset": "mnist", "label": 3, "n": 16, "seed": 1234})  # the teacher's link
 THINK_S = (5.0, 15.0)
 TARGET_S, QUICK_TARGET_S = 2.0, 0.5
-
-
-class App:
-    """The app's REST API on loopback, through one plain HTTP connection per call."""
-
-    def __init__(self, url: str):
-        parts = urlsplit(url)
-        self.host, self.port = parts.hostname, parts.port
-
-    def _conn(self) -> http.client.HTTPConnection:
-        return http.client.HTTPConnection(self.host, self.port, timeout=300)
-
-    def get(self, path: str) -> bytes:
-        c = self._conn()
-        try:
-            c.request("GET", path)
-            return c.getresponse().read()
-        finally:
-            c.close()
-
-    def info(self) -> dict:
-        return json.loads(self.get("/gradio_api/info"))["named_endpoints"]
-
-    def call(self, api: str, data: list) -> dict:
-        """One request: seconds to the first picture and to the final answer, the sha256 of the
-        final answer's first picture, the bytes fetched; or the error."""
-        t0 = time.perf_counter()
-        at = time.time()
-        c = self._conn()
-        try:
-            c.request("POST", f"/gradio_api/call{api}", json.dumps({"data": data}),
-                      {"content-type": "application/json"})
-            event_id = json.loads(c.getresponse().read())["event_id"]
-            c.request("GET", f"/gradio_api/call{api}/{event_id}")
-            stream = c.getresponse()
-            first, seen, fetched, event = None, set(), 0, None
-            for raw in stream:  # blocks until the server writes the next line
-                line = raw.decode().rstrip("\n")
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: ") and event in ("generating", "complete"):
-                    urls = [u for u in _urls(json.loads(line[6:])) if u not in seen]
-                    for u in urls:  # a browser shows every picture it is sent
-                        seen.add(u)
-                        fetched += len(self.get(urlsplit(u).path))
-                    if urls and first is None:
-                        first = time.perf_counter() - t0
-                    if event == "complete":
-                        final = time.perf_counter() - t0
-                        picture = next(iter(_urls(json.loads(line[6:]))), None)
-                        digest = hashlib.sha256(self.get(urlsplit(picture).path)).hexdigest() if picture else None
-                        return {"api": api, "first_s": first or final, "final_s": final, "sha256": digest,
-                                "bytes": fetched, "data": data, "at": at, "answer": json.loads(line[6:])}
-                elif line.startswith("data: ") and event == "error":
-                    return {"api": api, "error": line[6:][:200]}
-            return {"api": api, "error": "the stream ended without an answer"}
-        except (OSError, ValueError, KeyError) as e:
-            return {"api": api, "error": f"{type(e).__name__}: {e}"}
-        finally:
-            c.close()
-
-
-def _urls(value) -> list[str]:
-    """The picture URLs in an answer's data, in order."""
-    if isinstance(value, dict):
-        return [value["url"]] if value.get("url") else [u for v in value.values() for u in _urls(v)]
-    if isinstance(value, list):
-        return [u for v in value for u in _urls(v)]
-    return []
 
 
 def main_buttons(info: dict) -> dict[str, list]:
@@ -136,42 +67,6 @@ def warm(app: App, mains: dict) -> None:
 
 def args_for(info: dict, api: str, values: dict) -> list:
     return [values.get(p["parameter_name"], p.get("parameter_default")) for p in info[api]["parameters"]]
-
-
-class Watch:
-    """The server's CPU time, this process's CPU time, and the server's peak memory over a span."""
-
-    def __init__(self, pid: int | None):
-        self.pid, self.peak, self.done = pid, 0.0, threading.Event()
-        self.cpu0 = (cpu_s(pid) if pid else None, time.process_time(), time.perf_counter(),
-                     own_cpu_s(pid) if pid else None)
-        if pid:
-            threading.Thread(target=self._sample, daemon=True).start()
-
-    def _sample(self):
-        while not self.done.wait(0.25):
-            self.peak = max(self.peak, rss_mb(self.pid))
-
-    def stop(self) -> dict:
-        self.done.set()
-        wall = time.perf_counter() - self.cpu0[2]
-        server = cpu_s(self.pid) - self.cpu0[0] if self.pid else None
-        front = own_cpu_s(self.pid) - self.cpu0[3] if self.pid else None
-        load = time.process_time() - self.cpu0[1]
-        cores = len(os.sched_getaffinity(0))
-        return {"wall_s": round(wall, 1), "server_cpu_s": None if server is None else round(server, 1),
-                "load_generator_cpu_s": round(load, 2),
-                "server_cores_busy": None if server is None else round(server / wall, 2),
-                "gradio_process_cpu_s": None if front is None else round(front, 1),
-                "load_generator_share": round(load / (wall * cores), 4),
-                "peak_rss_mb": round(max(self.peak, rss_mb(self.pid)), 1) if self.pid else None}
-
-
-def own_cpu_s(pid: int) -> float:
-    """CPU seconds of the process itself, without its workers (the part that holds one
-    interpreter lock)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def explore(app: App, mains: dict, students: int, seconds: float, seed: int = 0) -> list[dict]:
@@ -296,6 +191,7 @@ def markdown(r: dict) -> str:
                      f"{s['distinct_answers']} | {_num(s['server_cpu_s'], ' s')} |")
     cache = r.get("cache") or {}
     same = r.get("same_alone") or {}
+    lines += ["", targets(r)]
     lines += ["", f"Exploring: {e['served']} clicks, {e['errors']} errors; the server kept "
               f"{_num(e['server_cores_busy'])} of {r['cpu_cores']} cores busy and the load generator used "
               f"{e['load_generator_share']:.1%} of the machine; peak memory {_num(e['peak_rss_mb'], ' MB')} "
@@ -306,6 +202,28 @@ def markdown(r: dict) -> str:
                  "had the same bytes" if same else "") +
               f". Measured {r['date']} on {r['cpu_cores']} cores; `python benchmarks/classroom.py --write`."]
     return "\n".join(lines)
+
+
+def targets(r: dict) -> str:
+    """The targets, read off the tables: every family's click within ``TARGET_S`` at p95, the quick
+    families' within ``QUICK_TARGET_S``, the link's opens within ``TARGET_S``."""
+    from genimg.ui.common import QUICK, cost
+
+    ends = r["explore"]["endpoints"]
+    slowest = max(ends, key=lambda api: ends[api]["final_p95_s"])
+    quick = [api for api in ends if cost(api.rsplit("_", 1)[-1]) == QUICK]
+    slow_quick = max(quick, key=lambda api: ends[api]["final_p95_s"]) if quick else None
+    link = max(s["final_p95_s"] or 0 for s in r["link"]) if r["link"] else None
+    said = [f"every family's click within {TARGET_S:g} s at p95: **{'met' if ends[slowest]['final_p95_s'] <= TARGET_S else 'not met'}** "
+            f"(the slowest, `{slowest}`, {ends[slowest]['final_p95_s']:.2f} s)"]
+    if slow_quick:
+        said.append(f"the quick families' within {QUICK_TARGET_S:g} s: **"
+                    f"{'met' if ends[slow_quick]['final_p95_s'] <= QUICK_TARGET_S else 'not met'}** (the slowest, "
+                    f"`{slow_quick}`, {ends[slow_quick]['final_p95_s']:.2f} s)")
+    if link is not None:
+        said.append(f"a link opened by all within {TARGET_S:g} s at p95: **{'met' if link <= TARGET_S else 'not met'}** "
+                    f"({link:.2f} s at worst)")
+    return "Targets: " + "; ".join(said) + "."
 
 
 def _num(value, unit: str = "") -> str:
@@ -320,12 +238,22 @@ def main() -> None:
     p.add_argument("--same", type=int, default=1, help="answers per endpoint computed again alone by a fresh app")
     p.add_argument("--url", default=None, help="an app already running")
     p.add_argument("--pid", type=int, default=None, help="with --url, the app's process: its memory and CPU")
+    p.add_argument("--table-only", default=None, help="a saved result: write its tables, measure nothing")
+    p.add_argument("--marker", default="classroom")
     a = p.parse_args()
+    if a.table_only:
+        saved = json.loads(Path(a.table_only).read_text())
+        write_readme(a.marker, markdown(saved), SERVING)
+        if a.marker == "classroom":
+            write_readme("classroom-targets", targets(saved) + f" ({saved['date']})")
+        return
     result = against_app(a.url, lambda url, pid: measure(url, pid or a.pid, a.students, a.seconds, a.link_repeats))
     explored = result.pop("_log")
     if a.same:
         result["same_alone"] = same_alone(explored, a.same)
-    publish(a, result, markdown(result), "classroom")
+    publish(a, result, markdown(result), a.marker, SERVING)
+    if a.write and a.marker == "classroom":
+        write_readme("classroom-targets", targets(result) + f" ({result['date']})")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+SERVING = ROOT / "docs" / "serving.md"  # the serving benchmarks' tables
 
 
 def timed(fn):
@@ -67,8 +68,11 @@ def replace(text: str, marker: str, body: str) -> str:
     return re.sub(f"{re.escape(begin)}.*?{re.escape(end)}", lambda _: f"{begin}\n{body}\n{end}", text, flags=re.S)
 
 
-def write_readme(marker: str, body: str) -> None:
-    README.write_text(replace(README.read_text(), marker, body))
+def write_readme(marker: str, body: str, path: Path = README) -> None:
+    """Put ``body`` between ``marker``'s begin and end lines in README.md (or ``path``)."""
+    if f"<!-- {marker}:begin -->" not in path.read_text():
+        raise SystemExit(f"{path} has no <!-- {marker}:begin --> marker")
+    path.write_text(replace(path.read_text(), marker, body))
 
 
 def load_checkpoint(family: str, dataset: str):
@@ -139,12 +143,13 @@ def against_app(url: str | None, measure) -> dict:
     return result
 
 
-def publish(args, result: dict, table: str, marker: str) -> None:
-    """Save the result (``--out``), print its table and, with ``--write``, put it in the README."""
+def publish(args, result: dict, table: str, marker: str, path: Path = README) -> None:
+    """Save the result (``--out``), print its table and, with ``--write``, put it in README.md
+    (or ``path``) between ``marker``'s lines."""
     save_json(args.out, result)
     print(table)
     if args.write:
-        write_readme(marker, table)
+        write_readme(marker, table, path)
 
 
 def measure_settings(family: str, dataset: str, settings, n: int, seed: int = 0, log=print) -> list[dict]:

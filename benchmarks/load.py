@@ -13,7 +13,7 @@ again, and all must get byte-identical files.
     python benchmarks/load.py [--clients 32] [--rounds 3] [--seconds 60] [--write]
     python benchmarks/load.py --url http://127.0.0.1:7872/ --pid PID --out FILE   # another app
 
-``--write`` puts the result into README.md between the load markers.
+``--write`` puts the result into docs/serving.md between the load markers.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import against_app, parser, publish  # noqa: E402
+from benchmarks.common import SERVING, against_app, parser, publish  # noqa: E402
 
 # (api, arguments with SEED standing for a per-request seed): small requests, as students send
 SEED = object()
@@ -288,7 +288,7 @@ def main() -> None:
     from app import QUEUE_SIZE
 
     result = against_app(a.url, lambda url, pid: measure(url, pid or a.pid, a.clients, a.rounds, a.seconds, QUEUE_SIZE))
-    publish(a, result, markdown(result), "load")
+    publish(a, result, markdown(result), "load", SERVING)
 
 if __name__ == "__main__":
     main()

@@ -10,6 +10,7 @@ growth from the end of ``--warmup`` to the end (target: at most 10%).
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -19,8 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.classroom import App, cache_stats, explore, main_buttons, summary, warm  # noqa: E402
-from benchmarks.common import against_app, parser, publish  # noqa: E402
+from benchmarks.classroom import cache_stats, explore, main_buttons, summary, warm  # noqa: E402
+from benchmarks.clients import App  # noqa: E402
+from benchmarks.common import SERVING, against_app, parser, publish, write_readme  # noqa: E402
 from benchmarks.load import rss_mb  # noqa: E402
 
 GROWTH_TARGET = 0.10
@@ -55,12 +57,12 @@ def measure(url: str, pid: int, folder: str, students: int, seconds: float, ever
     log = explore(app, mains, students, seconds, seed=7)
     done.set()
     watcher.join()
-    warm = [s for s in samples if s["t_s"] >= warmup] or samples
-    growth = (samples[-1]["rss_mb"] - warm[0]["rss_mb"]) / warm[0]["rss_mb"]
+    settled = [s for s in samples if s["t_s"] >= warmup] or samples
+    growth = (samples[-1]["rss_mb"] - settled[0]["rss_mb"]) / settled[0]["rss_mb"]
     s = summary(log)
     s.pop("endpoints")
     return {"date": time.strftime("%Y-%m-%d"), "students": students, "seconds": seconds, "warmup_s": warmup,
-            **s, "rss_after_warmup_mb": warm[0]["rss_mb"], "rss_end_mb": samples[-1]["rss_mb"],
+            **s, "rss_after_warmup_mb": settled[0]["rss_mb"], "rss_end_mb": samples[-1]["rss_mb"],
             "rss_peak_mb": max(x["rss_mb"] for x in samples), "rss_growth": round(growth, 4),
             "folder_peak_mb": max(x["folder_mb"] for x in samples), "folder_end_mb": samples[-1]["folder_mb"],
             "samples": samples}
@@ -84,11 +86,15 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=1800.0)
     p.add_argument("--every", type=float, default=30.0)
     p.add_argument("--warmup", type=float, default=300.0)
+    p.add_argument("--table-only", default=None, help="a saved result: write its line, measure nothing")
     a = p.parse_args()
+    if a.table_only:
+        write_readme("soak", markdown(json.loads(Path(a.table_only).read_text())), SERVING)
+        return
     folder = tempfile.mkdtemp(prefix="genimg-soak-")
     os.environ["GRADIO_TEMP_DIR"] = folder  # the launched app's cache, measured here
     result = against_app(None, lambda url, pid: measure(url, pid, folder, a.students, a.seconds, a.every, a.warmup))
-    publish(a, result, markdown(result), "soak")
+    publish(a, result, markdown(result), "soak", SERVING)
 
 
 if __name__ == "__main__":

@@ -154,3 +154,19 @@ def test_cost_classes_come_from_the_measured_cost_of_a_default_request():
         assert cost(family) == (QUICK if seconds <= QUICK_S else LONG)
     assert [f for f in models.FAMILIES if cost(f) == QUICK] == ["gan", "vae", "distilled"]
     assert pipeline.default_seconds("pixelcnn", 32) == pytest.approx(2 * pipeline.default_seconds("pixelcnn", 16))
+
+
+def test_the_serving_docs_show_the_saved_measurements():
+    """docs/serving.md's classroom tables are those of the saved results (a stale table fails)."""
+    import json
+    from pathlib import Path
+
+    from benchmarks import classroom
+
+    root = Path(__file__).resolve().parent.parent
+    docs = (root / "docs" / "serving.md").read_text()
+    for name in ("classroom", "classroom_before"):
+        saved = json.loads((root / "benchmarks" / "results" / f"{name}.json").read_text())
+        assert classroom.markdown(saved) in docs
+    assert classroom.targets(json.loads((root / "benchmarks/results/classroom.json").read_text())) in \
+        (root / "README.md").read_text()

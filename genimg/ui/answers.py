@@ -255,7 +255,7 @@ def _ago(seconds: float) -> str:
     return say("{s:.0f} s", s=seconds) if seconds < 120 else say("{m:.0f} min", m=seconds / 60)
 
 
-add({NOTES["kept"]: "*此结果来自服务器缓存：同样的请求已在 {ago} 前算过。*",
+add({NOTES["kept"]: "*此结果来自服务器缓存：同样的请求已在 {ago}前算过。*",
      NOTES["joined"]: "*为几位访客只算了一次：同样的请求已在计算中。*",
      "The server's disk is full; try again shortly.": "服务器磁盘已满，请稍后再试。",
      "The server could not finish this request; try again.": "服务器未能完成此请求，请重试。",
