@@ -41,14 +41,12 @@ class Flight:
         self.outputs, self.done, self.error = [], False, None
         self.followers, self.stop = 0, threading.Event()
         self.changed = threading.Condition()
-        self.finished_at = None
 
     def put(self, outputs=None, error=None, done=False) -> None:
         with self.changed:
             if outputs is not None:
                 self.outputs.append(outputs)
             self.error, self.done = error, done or error is not None
-            self.finished_at = time.time() if self.done else None
             self.changed.notify_all()
 
     def follow(self):
