@@ -170,3 +170,18 @@ def test_the_serving_docs_show_the_saved_measurements():
         assert classroom.markdown(saved) in docs
     assert classroom.targets(json.loads((root / "benchmarks/results/classroom.json").read_text())) in \
         (root / "README.md").read_text()
+
+
+def test_a_computation_being_given_up_is_not_joined():
+    answers, calls = Answers(10), []
+
+    def slow():
+        calls.append(1)
+        for i in range(50):
+            time.sleep(0.02)
+            yield i
+    first = answers.ask("k", slow, "en")
+    next(first)
+    first.close()  # the only visitor leaves; its computation is being stopped
+    got = [out for out, _, _ in answers.ask("k", slow, "en")]  # the same request, at once
+    assert got[-1] == 49 and len(calls) == 2  # a whole answer, computed anew

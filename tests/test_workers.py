@@ -70,3 +70,33 @@ def test_a_dead_worker_is_replaced(pool):
         list(pool.run("quick", *GAN, "en"))
     assert "images in" in list(pool.run("quick", *GAN, "en"))[0][1]  # a new worker, started for it
     assert pool.workers[0][1] is not worker
+
+
+def test_what_cannot_be_sent_takes_no_worker(pool):
+    with pytest.raises(Exception):
+        list(pool.run("quick", "generate_gan", (lambda: 0,), "en"))
+    assert "images in" in list(pool.run("quick", *GAN, "en"))[0][1]
+
+
+def test_a_request_nobody_waits_for_gives_its_worker_back_unused(pool):
+    token = workers.ABANDONED.set(lambda: True)
+    try:
+        assert list(pool.run("quick", *GAN, "en")) == []
+    finally:
+        workers.ABANDONED.reset(token)
+    assert "images in" in list(pool.run("quick", *GAN, "en"))[0][1]
+
+
+def test_every_picture_a_worker_wrote_is_known_to_gradios_cache(pool):
+    frames = list(pool.run("quick", *DIFFUSION, "en"))
+    assert {f[0] for f in frames} <= pool.files
+
+
+def test_the_workers_serve_every_event_that_runs_a_public_handler():
+    """Compare's "New seed and compare" is private but runs ``compare``: it goes to the workers too."""
+    demo = ui.build()
+    chosen = list(workers.served(demo, ("quick", "long")))
+    apis = {api for _, api in chosen}
+    assert {"generate_gan", "denoise_diffusion", "compare"} <= apis
+    assert any(fn.api_visibility == "private" and api == "compare" for fn, api in chosen)
+    assert all(fn.concurrency_id in ("quick", "long") for fn, _ in chosen)

@@ -27,6 +27,7 @@ import numpy as np
 
 from . import words
 from .picture import portable
+from .workers import ABANDONED, served
 from .words import add, say
 
 LIMIT_MB = 200
@@ -89,6 +90,16 @@ def size_of(value) -> int:
     return 64
 
 
+def _touched(paths: list[str]) -> bool:
+    """Touch every file (Gradio's cache ages a file from its last use); False if one is gone."""
+    try:
+        for path in paths:
+            os.utime(path)
+    except OSError:
+        return False
+    return True
+
+
 def files_of(value) -> list[str]:
     if isinstance(value, str):
         return [value] if os.path.isabs(value) and os.path.isfile(value) else []
@@ -105,6 +116,7 @@ class Answers:
         self.kept: OrderedDict[str, tuple[list, int, list[str], float]] = OrderedDict()  # key -> outputs, bytes, files, when
         self.flying: dict[str, Flight] = {}
         self.bytes, self.hits, self.joined, self.computed = 0, 0, 0, 0
+        self.files = set()  # every picture written for an answer, sent on or not, for Gradio's cache to age out
         self.lock = threading.Lock()
 
     @staticmethod
@@ -121,25 +133,29 @@ class Answers:
         of its own."""
         with self.lock:
             kept = self.kept.get(key)
-            if kept is not None and all(map(os.path.exists, kept[2])):
-                self.kept.move_to_end(key)
-                self.hits += 1
-            elif kept is not None:  # Gradio's cache aged its files out: compute again
+            if kept is not None and not _touched(kept[2]):  # Gradio's cache aged its files out: compute again
                 self._drop(key)
                 kept = None
+            if kept is not None:
+                self.kept.move_to_end(key)
+                self.hits += 1
             flight = None if kept else self.flying.get(key)
+            if flight is not None and flight.stop.is_set():  # being given up: not an answer to follow
+                flight = None
             how = "kept" if kept else "joined" if flight else "computed"
             if how == "joined":
                 self.joined += 1
             if how == "computed":
                 flight = self.flying[key] = Flight()
                 self.computed += 1
-                threading.Thread(target=self._compute, args=(key, flight, compute, lang), daemon=True).start()
+                try:
+                    threading.Thread(target=self._compute, args=(key, flight, compute, lang), daemon=True).start()
+                except RuntimeError:
+                    del self.flying[key]
+                    raise
             if flight:
                 flight.followers += 1
         if kept:
-            for path in kept[2]:
-                os.utime(path)  # Gradio's cache ages a file from its last use
             for i, outputs in enumerate(replayed(kept[0])):
                 if i:
                     time.sleep(REPLAY_S)
@@ -155,37 +171,50 @@ class Answers:
                     flight.stop.set()  # nobody waits for it any more
 
     def _compute(self, key: str, flight: Flight, compute, lang: str) -> None:
+        token = ABANDONED.set(flight.stop.is_set)  # a request still waiting for a worker is dropped
         try:
             with words.speaking(lang):
-                out = compute()
-                for outputs in out:
-                    flight.put(portable(outputs))
-                    if flight.stop.is_set():
-                        out.close()
-                        break
-            if not flight.stop.is_set():  # kept before the followers hear it is done: the next one finds it
-                self._keep(key, flight.outputs)
-            flight.put(done=True)
-        except gr.Error as e:
-            flight.put(error=str(e.message))
-        except OSError as e:
-            flight.put(error=say("The server's disk is full; try again shortly.") if e.errno in (errno.ENOSPC, errno.EDQUOT) else
-                       say("The server could not finish this request; try again."))
-        except Exception:  # noqa: BLE001 - the followers hear of it; Gradio logs nothing for a thread
-            import traceback
+                try:
+                    out, complete = compute(), True
+                    for outputs in out:
+                        outputs = portable(outputs)
+                        self._written(outputs)
+                        flight.put(outputs)
+                        if flight.stop.is_set():
+                            out.close()
+                            complete = False
+                            break
+                    if complete:  # kept before the followers hear it is done: the next one finds it
+                        self._keep(key, flight, flight.outputs)
+                    flight.put(done=True)
+                except gr.Error as e:
+                    flight.put(error=str(e.message))
+                except OSError as e:
+                    flight.put(error=say("The server's disk is full; try again shortly.")
+                               if e.errno in (errno.ENOSPC, errno.EDQUOT) else
+                               say("The server could not finish this request; try again."))
+                except Exception:  # noqa: BLE001 - the followers hear of it; Gradio logs nothing for a thread
+                    import traceback
 
-            traceback.print_exc()
-            flight.put(error=say("The server could not finish this request; try again."))
+                    traceback.print_exc()
+                    flight.put(error=say("The server could not finish this request; try again."))
         finally:
+            ABANDONED.reset(token)
             with self.lock:
-                self.flying.pop(key, None)
+                if self.flying.get(key) is flight:
+                    del self.flying[key]
 
-    def _keep(self, key: str, outputs: list) -> None:
+    def _written(self, outputs) -> None:
+        with self.lock:
+            self.files.update(files_of(outputs))
+
+    def _keep(self, key: str, flight: Flight, outputs: list) -> None:
         size = size_of(outputs)
         if size > self.limit:
             return
         with self.lock:
-            self.flying.pop(key, None)  # from now on the finished answer is found
+            if self.flying.get(key) is flight:  # from now on the finished answer is found
+                del self.flying[key]
             self.kept[key] = (list(outputs), size, sorted(set(files_of(outputs))), time.time())
             self.bytes += size
             while self.bytes > self.limit:
@@ -206,11 +235,17 @@ NOTES = {"kept": "*This answer came from the server's cache: the same request wa
 
 
 def remember(demo: gr.Blocks, answers: Answers, classes: tuple[str, ...]) -> None:
-    """Answer every public event of ``demo`` in one of ``classes`` through ``answers``."""
-    for fn in demo.fns.values():
-        if fn.fn and fn.api_name and fn.concurrency_id in classes and fn.api_visibility == "public":
-            texts = [i for i, block in enumerate(fn.outputs) if isinstance(block, gr.Markdown)]
-            fn.fn = _through(answers, fn.api_name, fn.fn, texts[-1] if texts else None, len(fn.outputs))
+    """Answer the events of ``demo`` in one of ``classes`` that the model workers serve
+    (``workers.served``) through ``answers``. The first Markdown among an event's outputs is
+    its status line, where a note says when an answer was not computed for this visitor."""
+    chosen = list(served(demo, classes))
+    handlers = {}
+    for fn, api in chosen:
+        texts = [i for i, block in enumerate(fn.outputs) if isinstance(block, gr.Markdown)]
+        handlers.setdefault(id(fn.fn), _through(answers, api, fn.fn, texts[0] if texts else None, len(fn.outputs)))
+    for fn, _ in chosen:
+        fn.fn = handlers[id(fn.fn)]
+    demo.temp_file_sets.append(answers.files)
 
 
 def _through(answers: Answers, api: str, original, status: int | None, count: int):

@@ -20,9 +20,12 @@ import functools
 import inspect
 import multiprocessing
 import os
+import pickle
 import queue
 import threading
+import time
 import traceback
+from contextvars import ContextVar
 
 import gradio as gr
 from . import words
@@ -31,7 +34,12 @@ from .picture import portable
 YIELD, DONE, ERROR, CRASH, STOP = "yield", "done", "error", "crash", "stop"
 FULL = (errno.ENOSPC, errno.EDQUOT)  # a full disk (or quota) for the pictures
 _END = object()
-READY_S = 300  # a worker builds the app and answers within this, or the request fails
+READY_S = 300  # a worker builds the app and answers within this, or it is replaced
+WAIT_S = 300  # a request waits this long for a worker of its class at most
+MAX_BACKOFF_S = 60  # the longest pause before a worker that failed to start is tried again
+# What the cache of answers sets while it computes for visitors: whether they have all left (then
+# a request that has waited for a worker gives it back unused).
+ABANDONED: ContextVar = ContextVar("genimg_abandoned", default=lambda: False)
 
 
 def handled(fn, args, lang: str, picture=portable):
@@ -71,7 +79,11 @@ def run_handler(fn, args, lang: str, send, stopped=lambda: False) -> None:
     and a stop ends the run with DONE."""
     messages = handled(fn, args, lang)
     for kind, value in messages:
-        send((kind, value))
+        try:
+            send((kind, value))
+        except Unsent:  # the sender answered CRASH for it: the run ends there
+            messages.close()
+            return
         if kind == YIELD and stopped():
             messages.close()
             send((DONE, None))
@@ -104,7 +116,22 @@ def _serve(conn, threads: int) -> None:
         if api not in handlers:
             conn.send((CRASH, f"no endpoint {api!r}"))
             continue
-        run_handler(handlers[api], args, lang, conn.send, lambda: conn.poll() and conn.recv() == STOP)
+        run_handler(handlers[api], args, lang, _sender(conn), lambda: conn.poll() and conn.recv() == STOP)
+
+
+class Unsent(Exception):
+    """An output could not be sent; CRASH was sent in its place."""
+
+
+def _sender(conn):
+    """``conn.send``, answering CRASH for an output that cannot be sent (the worker goes on)."""
+    def send(message):
+        try:
+            conn.send(message)
+        except (pickle.PicklingError, TypeError, AttributeError) as e:
+            conn.send((CRASH, f"an output that cannot be sent: {e}"))
+            raise Unsent from e
+    return send
 
 
 class Worker:
@@ -133,34 +160,49 @@ class Worker:
 class Pool:
     """Worker processes per cost class (``sizes``: class -> processes), ``threads`` torch threads
     each. ``run`` takes an idle worker of the class (waiting for one), runs an endpoint's
-    handler there and yields its outputs."""
+    handler there and yields its outputs. ``files``: every picture a worker wrote, sent on or
+    not, for Gradio's cache to age out."""
 
     def __init__(self, sizes: dict[str, int], threads: int = 1):
         self.threads, self.idle = threads, {cls: queue.Queue() for cls in sizes}
+        self.files, self.lock, self.closed, self.failures = set(), threading.Lock(), False, 0
         self.workers = [(cls, Worker(threads)) for cls, count in sizes.items() for _ in range(count)]
         for cls, worker in self.workers:
             self._when_ready(cls, worker)
 
     def _when_ready(self, cls: str, worker: Worker) -> None:
-        """Make ``worker`` idle once it has started (requests go to the workers already up)."""
+        """Make ``worker`` idle once it has started (requests go to the workers already up); one
+        that fails to start is replaced after a pause that doubles with each failure in a row."""
         def wait():
             try:
                 worker.wait_ready()
-            except (RuntimeError, EOFError, OSError):
-                worker.close()
-                self._when_ready(cls, self._replace(cls, worker))
+            except (RuntimeError, EOFError, OSError) as e:
+                self.failures += 1
+                print(f"genimg: a model worker failed to start ({e or type(e).__name__}); "
+                      f"{self.failures} failures in a row", flush=True)
+                time.sleep(min(MAX_BACKOFF_S, 2 ** self.failures))
+                self._replace(cls, worker)
                 return
+            self.failures = 0
             self.idle[cls].put(worker)
         threading.Thread(target=wait, daemon=True).start()
 
     def run(self, cls: str, api: str, args: tuple, lang: str):
-        worker = self.idle[cls].get()
+        job = pickle.dumps((api, args, lang))  # before a worker is taken: what cannot be sent costs none
+        try:
+            worker = self.idle[cls].get(timeout=WAIT_S)
+        except queue.Empty:
+            raise gr.Error(words.say("The server could not finish this request; try again.")) from None
+        if ABANDONED.get()():  # nobody waits for it any more
+            self.idle[cls].put(worker)
+            return
         settled = False
         try:
-            worker.conn.send((api, args, lang))
+            worker.conn.send_bytes(job)
             while True:
                 kind, value = worker.conn.recv()
                 if kind == YIELD:
+                    self._written(value)
                     yield value
                     continue
                 settled = True
@@ -170,39 +212,51 @@ class Pool:
                     raise RuntimeError(value)
                 return
         except (EOFError, OSError) as e:  # the worker died: a new one takes its place
-            settled = True
-            worker.close()
-            self._when_ready(cls, self._replace(cls, worker))
-            worker = None
+            settled, worker = True, self._replace(cls, worker)
             raise gr.Error(words.say("The server could not finish this request; try again.")) from e
         finally:
             if settled and worker is not None:
                 self.idle[cls].put(worker)
-            else:  # the visitor stopped or left mid-run: stop the handler, then free the worker
+            elif not settled:  # the visitor stopped or left mid-run: stop the handler, then free the worker
                 threading.Thread(target=self._settle, args=(cls, worker), daemon=True).start()
+
+    def _written(self, outputs) -> None:
+        with self.lock:
+            self.files.update(v for v in (outputs if isinstance(outputs, tuple) else (outputs,))
+                              if isinstance(v, str) and os.path.isabs(v))
 
     def _settle(self, cls: str, worker: Worker) -> None:
         try:
             worker.conn.send(STOP)
-            while worker.conn.recv()[0] == YIELD:
-                pass
+            while True:
+                kind, value = worker.conn.recv()
+                if kind != YIELD:
+                    break
+                self._written(value)
         except (EOFError, OSError):
-            worker.close()
-            self._when_ready(cls, self._replace(cls, worker))
+            self._replace(cls, worker)
             return
         self.idle[cls].put(worker)
 
-    def _replace(self, cls: str, dead: Worker) -> Worker:
-        new = Worker(self.threads)
-        self.workers = [(c, new if w is dead else w) for c, w in self.workers]
-        return new
+    def _replace(self, cls: str, dead: Worker) -> None:
+        """Close ``dead`` and start a worker in its place (none once the pool is closed)."""
+        dead.close()
+        with self.lock:
+            if self.closed:
+                return None
+            new = Worker(self.threads)
+            self.workers = [(c, new if w is dead else w) for c, w in self.workers]
+        self._when_ready(cls, new)
+        return None
 
     def pids(self) -> list[int]:
         return [w.process.pid for _, w in self.workers]
 
     def close(self) -> None:
-        for _, worker in self.workers:
-            worker.close()
+        with self.lock:
+            self.closed = True
+            for _, worker in self.workers:
+                worker.close()
 
 
 class InProcess:
@@ -234,14 +288,33 @@ class InProcess:
         pass
 
 
-def offload(demo: gr.Blocks, pool, classes: tuple[str, ...]) -> None:
-    """Run every public event of ``demo`` in one of ``classes`` (its concurrency id) through
-    ``pool`` (its handler there is the same endpoint's, built in the worker)."""
+def takes_request(fn) -> bool:
+    """Whether a handler asks for the visitor's request (then it runs where the request is)."""
+    return fn is None or any(p.annotation in (gr.Request, "gr.Request") for p in inspect.signature(fn).parameters.values())
+
+
+def served(demo: gr.Blocks, classes: tuple[str, ...]):
+    """(event, its endpoint's name) for every event of ``demo`` in one of ``classes`` that the
+    model workers serve: the public ones, and a private one that runs a public one's handler
+    (Compare's "New seed and compare" runs ``compare``)."""
+    public = {id(fn.fn): fn.api_name for fn in demo.fns.values()
+              if fn.fn and fn.api_name and fn.api_visibility == "public"}
     for fn in demo.fns.values():
-        takes_request = any(p.annotation in (gr.Request, "gr.Request")
-                            for p in inspect.signature(fn.fn).parameters.values()) if fn.fn else True
-        if fn.api_name and fn.concurrency_id in classes and fn.api_visibility == "public" and not takes_request:
-            fn.fn = _through(pool, fn.concurrency_id, fn.api_name, fn.fn)
+        if fn.concurrency_id in classes and id(fn.fn) in public and not takes_request(fn.fn):
+            yield fn, public[id(fn.fn)]
+
+
+def offload(demo: gr.Blocks, pool, classes: tuple[str, ...]) -> None:
+    """Run the events of ``demo`` in one of ``classes`` (their concurrency id) through ``pool``
+    (each handler there is the same endpoint's, built in the worker)."""
+    chosen = list(served(demo, classes))
+    handlers = {}
+    for fn, api in chosen:
+        handlers.setdefault(id(fn.fn), _through(pool, fn.concurrency_id, api, fn.fn))
+    for fn, _ in chosen:
+        fn.fn = handlers[id(fn.fn)]
+    if hasattr(pool, "files"):
+        demo.temp_file_sets.append(pool.files)  # Gradio ages out what the workers wrote, sent on or not
 
 
 def _through(pool, cls: str, api: str, original):
