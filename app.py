@@ -103,6 +103,7 @@ def launch(demo: gr.Blocks, queue_size: int = QUEUE_SIZE, **kwargs):
     the last ``SESSIONS`` visitors only, 2 MB uploads, no monitoring page, the weights not served."""
     limits = serve_model_work(demo)
     ui.sessions.lighten(demo)
+    ui.aging.safely()
     fewer_malloc_arenas()
     for fn in demo.fns.values():  # each cost class's queue serves its own number at once
         if fn.concurrency_id in limits:

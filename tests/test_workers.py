@@ -100,3 +100,35 @@ def test_the_workers_serve_every_event_that_runs_a_public_handler():
     assert {"generate_gan", "denoise_diffusion", "compare"} <= apis
     assert any(fn.api_visibility == "private" and api == "compare" for fn, api in chosen)
     assert all(fn.concurrency_id in ("quick", "long") for fn, _ in chosen)
+
+
+def test_gradios_cache_is_aged_while_handlers_add_to_it(tmp_path):
+    """Gradio's own deletion fails with "Set changed size during iteration" under load and its
+    schedule ends; ``aging.delete_old_files`` reads each set from a copy."""
+    import threading
+    import types
+
+    from genimg.ui import aging
+
+    old, kept = tmp_path / "old.png", tmp_path / "kept.png"
+    for path in (old, kept):
+        path.write_bytes(b"png")
+    files = {str(old), str(kept)}
+    block = types.SimpleNamespace(keep_in_cache={str(kept)})
+    blocks = types.SimpleNamespace(blocks={1: block}, temp_file_sets=[files])
+    stop = threading.Event()
+
+    def adding():
+        for i in range(20_000):
+            if stop.is_set():
+                return
+            files.add(str(tmp_path / f"new{i}.png"))
+    t = threading.Thread(target=adding)
+    t.start()
+    try:
+        for _ in range(20):
+            aging.delete_old_files(blocks, age=-1)  # everything is old
+    finally:
+        stop.set()
+        t.join()
+    assert not old.exists() and kept.exists() and str(old) not in files

@@ -14,7 +14,7 @@ import gradio as gr
 from .. import checkpoint
 from ..data import DATASETS
 from ..models import FAMILIES, get
-from . import answers, compare, lesson, links, sessions, words, workers  # noqa: F401 - answers, sessions, workers: app.py's
+from . import aging, answers, compare, lesson, links, sessions, words, workers  # noqa: F401 - aging, answers, sessions, workers: app.py's
 from .common import DEFAULT_DATASET, dataset_choices, learning_panel, sample_panel, summary
 from .strict import strict_numbers
 from .words import tr
@@ -24,9 +24,10 @@ Every tab is a different family of generative model, trained on the same tiny im
 (28×28 handwritten digits or clothes), class-conditional, and running live on this CPU.
 Pick a dataset, pick a tab, press **Generate**. Each tab's *How it works* explains the idea.
 """
-# Every minute, Gradio deletes the pictures it handed out that nobody asked for in 15 minutes (a
-# kept answer touches its files when it is sent again): a class's pictures take a bounded folder.
-CACHE_AGE = (60, 900)
+# Every minute, Gradio deletes the pictures it handed out that nobody asked for in 10 minutes (a
+# kept answer touches its files when it is sent again): a class's pictures take a bounded folder
+# (ui.aging keeps that deletion going under load).
+CACHE_AGE = (60, 600)
 NUMBERS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
