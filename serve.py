@@ -72,18 +72,16 @@ def _png(outputs):
     """A handler's outputs with each picture as PNG bytes (for a process that may be elsewhere)."""
     from PIL import Image
 
-    from genimg.ui.picture import png_bytes
+    from genimg.ui.picture import each_output, png_bytes
 
-    one = lambda v: png_bytes(v) if isinstance(v, Image.Image) else v  # noqa: E731
-    return tuple(map(one, outputs)) if isinstance(outputs, tuple) else one(outputs)
+    return each_output(outputs, lambda v: png_bytes(v) if isinstance(v, Image.Image) else v)
 
 
 def _cached(outputs):
     """PNG bytes back to files in this process's cache, passed on as their paths."""
-    from genimg.ui.picture import cache_file
+    from genimg.ui.picture import cache_file, each_output
 
-    one = lambda v: cache_file(v, "image.png") if isinstance(v, bytes) else v  # noqa: E731
-    return tuple(map(one, outputs)) if isinstance(outputs, tuple) else one(outputs)
+    return each_output(outputs, lambda v: cache_file(v, "image.png") if isinstance(v, bytes) else v)
 
 
 @serve.deployment(ray_actor_options={"num_cpus": 1}, max_ongoing_requests=1)

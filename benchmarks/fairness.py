@@ -15,6 +15,7 @@ the fairness-heavy ones).
 """
 from __future__ import annotations
 
+import hashlib
 import random
 import sys
 import threading
@@ -60,17 +61,11 @@ def worker(url: str, mix: list, until: float, log: list, seed: int, pause_s: flo
 
 def same_alone(same: list) -> str:
     """How many of the answers under load a fresh app gives with the same bytes alone."""
-    from benchmarks.common import launch_app
+    from benchmarks.classroom import same_alone as alone
 
-    proc, url, _ = launch_app()
-    try:
-        client = load_client(url)
-        equal = [Path(request(client, SAME[0], args)["result"][0]).read_bytes() == got for args, got in same]
-        client.close()
-    finally:
-        proc.terminate()
-        proc.wait()
-    return f"{sum(equal)}/{len(equal)}"
+    checked = alone([{"api": SAME[0], "data": list(args), "sha256": hashlib.sha256(got).hexdigest()}
+                     for args, got in same], per_endpoint=len(same))
+    return f"{checked['identical']}/{checked['checked']}"
 
 
 def measure(url: str, pid: int | None, slow: int, seconds: float, heavy: bool) -> dict:

@@ -26,7 +26,7 @@ import gradio as gr
 import numpy as np
 
 from . import words
-from .picture import portable
+from .picture import files_of, portable
 from .workers import ABANDONED, served
 from .words import add, say
 
@@ -98,14 +98,6 @@ def _touched(paths: list[str]) -> bool:
     except OSError:
         return False
     return True
-
-
-def files_of(value) -> list[str]:
-    if isinstance(value, str):
-        return [value] if os.path.isabs(value) and os.path.isfile(value) else []
-    if isinstance(value, (list, tuple)):
-        return [f for v in value for f in files_of(v)]
-    return []
 
 
 class Answers:

@@ -45,12 +45,24 @@ def png_bytes(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+def each_output(outputs, fn):
+    """``fn`` applied to each of a handler's outputs (a tuple of them, or a single one)."""
+    return tuple(map(fn, outputs)) if isinstance(outputs, tuple) else fn(outputs)
+
+
 def portable(outputs):
     """A handler's outputs with each picture written to the cache as PNG, as its path (what
     another process or a later visitor can be handed without drawing it again)."""
-    def one(value):
-        return cache_file(png_bytes(value), "image.png") if isinstance(value, Image.Image) else value
-    return tuple(map(one, outputs)) if isinstance(outputs, tuple) else one(outputs)
+    return each_output(outputs, lambda v: cache_file(png_bytes(v), "image.png") if isinstance(v, Image.Image) else v)
+
+
+def files_of(value) -> list[str]:
+    """The files an output names (the paths of pictures written to the cache), in order."""
+    if isinstance(value, str):
+        return [value] if os.path.isabs(value) and os.path.isfile(value) else []
+    if isinstance(value, (list, tuple)):
+        return [f for v in value for f in files_of(v)]
+    return []
 
 
 def picture(value=None, **kwargs) -> gr.Image:

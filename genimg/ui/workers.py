@@ -29,7 +29,7 @@ from contextvars import ContextVar
 
 import gradio as gr
 from . import words
-from .picture import portable
+from .picture import files_of, portable
 
 YIELD, DONE, ERROR, CRASH, STOP = "yield", "done", "error", "crash", "stop"
 FULL = (errno.ENOSPC, errno.EDQUOT)  # a full disk (or quota) for the pictures
@@ -222,8 +222,7 @@ class Pool:
 
     def _written(self, outputs) -> None:
         with self.lock:
-            self.files.update(v for v in (outputs if isinstance(outputs, tuple) else (outputs,))
-                              if isinstance(v, str) and os.path.isabs(v))
+            self.files.update(files_of(outputs))
 
     def _settle(self, cls: str, worker: Worker) -> None:
         try:
