@@ -70,20 +70,6 @@ def option_sliders(family: str) -> list:
             for o in models.get(family).OPTIONS]
 
 
-def live_controls(dataset: gr.Radio, family: str, max_n: int, n_value: int = 8, button: str = "Generate"):
-    """Class, number of images, seed, the family's options, and a start button next to a Stop
-    button, for a tab that streams its work. Returns (label, n, seed, options, go, stop)."""
-    label = class_dropdown(dataset)
-    n = gr.Slider(1, max_n, value=n_value, step=1, label=tr("Number of images"))
-    seed = seed_input()
-    options = option_sliders(family)
-    with gr.Row():
-        go = gr.Button(tr(button), variant="primary")
-        stop = gr.Button(tr("Stop"), variant="stop")
-    links.register(family, go, dataset, max_n, label=label, n=n, seed=seed, **dict(zip(option_names(family), options)))
-    return label, n, seed, options, go, stop
-
-
 def api_names(*names: str):
     """Name a handler's parameters as the API shows them (a handler taking ``*option_values``
     would otherwise show param_4, param_5...)."""
@@ -254,25 +240,6 @@ def result_sheet(r: pipeline.Result, scale: int = 4) -> Image.Image:
     """A ``Result`` as a captioned grid, red where the classifier does not see the class asked for."""
     return render.grid(r.images, words.drawn_captions(r.captions()), scale=scale, marks=list(r.predicted == r.labels),
                        top=LABEL_ROOM)
-
-
-def stream_stats(frame: pipeline.Frame, where: str, cost: str = "{nfe} network evaluations each") -> str:
-    """The line under a streaming tab: ``where`` the sampler is while it runs (already in the
-    visitor's language); at the end the tally, with ``cost`` per image (English, a template over
-    ``{nfe}``: the result's network evaluations)."""
-    if frame.result is None:
-        return say("{where} · {s:.2f} s of model time", where=where, s=frame.seconds)
-    r = frame.result
-    return say("**{n} images in {s:.2f} s** of model time · {cost} · the classifier agrees on {agree}/{n} · "
-               "seed {seed}", n=len(r.images), s=r.seconds, cost=say(cost, nfe=r.nfe),
-               agree=int((r.predicted == r.labels).sum()), seed=r.seed)
-
-
-def denoised_pictures(frame: pipeline.Frame) -> tuple[Image.Image, Image.Image]:
-    """A denoiser's frame as its two pictures: the images on their way (at the end, the
-    captioned result) and the network's guess of where they will end."""
-    now = render.grid(frame.images, scale=4, top=LABEL_ROOM) if frame.result is None else result_sheet(frame.result)
-    return now, render.grid(frame.preview, scale=4, top=LABEL_ROOM)
 
 
 def learning_panel(family: str, dataset: gr.Radio) -> None:

@@ -7,9 +7,10 @@ import numpy as np
 
 from .. import denoising, pipeline, render
 from ..models import diffusion
-from .common import (LABEL_ROOM, LONG, START, api_names, how_it_works, live_controls, option_names,
-                     picked_start, start_picker, denoised_pictures, stream_stats, throttled, summary, user_errors)
-from . import replay, words
+from . import words
+from .common import LABEL_ROOM, LONG, START, api_names, how_it_works, option_names, picked_start, start_picker, \
+    user_errors
+from .live import View, denoised_pictures, live_panel, stream_stats
 from .picture import picture
 from .words import add, say, tr
 
@@ -64,18 +65,19 @@ def _stats(frame: pipeline.Frame) -> str:
     return stream_stats(frame, say("Step {done} of {total} (t = {t})", done=frame.done, total=frame.total, t=frame.t))
 
 
-def build(dataset: gr.Radio) -> None:
-    summary("diffusion")
+def _views() -> list[View]:
     with gr.Row():
-        with gr.Column(scale=1, min_width=260):
-            label, n, seed, options, go, stop = live_controls(dataset, FAMILY, denoising.MAX_N)
-        with gr.Column(scale=2):
-            with gr.Row():
-                noisy = picture(label=tr("x_t: the images being denoised"))
-                clean = picture(label=tr("x_0: what the network thinks they will become"))
-            plot = picture(_plot(None), label=tr("The noise schedule"))
-            stats = gr.Markdown()
-    recorded = replay.panel(gr.State([]), "diffusion")
+        noisy = picture(label=tr("x_t: the images being denoised"))
+        clean = picture(label=tr("x_0: what the network thinks they will become"))
+    plot = picture(_plot(None), label=tr("The noise schedule"))
+    words.follow(lambda: _plot(None), None, plot)
+    # every step's timestep is plotted, also those not sent
+    return [View((noisy, clean), denoised_pictures), View(plot, lambda frame, run: _plot(frame.t, run.times))]
+
+
+def build(dataset: gr.Radio) -> None:
+    live = live_panel(FAMILY, dataset, _views, _stats, api_name="denoise_diffusion", max_n=denoising.MAX_N)
+    label, seed, options = live.label, live.seed, live.options
     with gr.Accordion(tr("Guidance: quality against variety"), open=True):
         with gr.Row():
             defaults = {o.name: o.default for o in diffusion.OPTIONS}
@@ -98,22 +100,6 @@ def build(dataset: gr.Radio) -> None:
         compare_go = gr.Button(tr("Compare 5, 10, 25 and 50 steps"))
         compared = picture(label=tr("The same seed and start noise at each step count"))
         compare_text = gr.Markdown()
-
-    @user_errors
-    @api_names("dataset", "label", "n", "seed", *NAMES)
-    @replay.recording
-    def generate(dataset_key, label_value, n_value, seed_value, *option_values, tape):
-        opts = dict(zip(NAMES, option_values))
-        timesteps = []
-
-        def visited(frames):  # every step's timestep is plotted, also those not sent
-            for frame in frames:
-                timesteps.append(frame.t)
-                yield frame
-
-        for frame in throttled(visited(denoising.denoise(FAMILY, dataset_key, label_value, n_value, seed_value,
-                                                         **opts)), tape=tape):
-            yield *denoised_pictures(frame), _plot(frame.t, timesteps), _stats(frame)
 
     @user_errors
     @api_names("dataset", *START, "strength", "seed", *NAMES)
@@ -150,9 +136,6 @@ def build(dataset: gr.Radio) -> None:
             yield sheet, (say("Rows, top to bottom:") + "\n\n" + "\n".join(f"- {line}" for line in lines)
                           + (f"\n\n{more}" if coming else ""))
 
-    event = go.click(generate, [dataset, label, n, seed, *options], [noisy, clean, plot, stats, recorded],
-                     api_name="denoise_diffusion", concurrency_id=LONG)
-    stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     edit_go.click(edit, [dataset, *picker, strength, seed, *options], [edited, edit_text],
                   api_name="sdedit_diffusion", concurrency_id=LONG)
     steps_free = [o for name, o in zip(NAMES, options) if name != "steps"]  # the comparison sets the steps
@@ -163,7 +146,6 @@ def build(dataset: gr.Radio) -> None:
         trigger(user_errors(_tradeoff), [dataset, *guide], [tradeoff, tradeoff_text], api_visibility="private",
                 show_progress="hidden")
     words.follow(user_errors(_tradeoff), [dataset, *guide], [tradeoff, tradeoff_text])
-    words.follow(lambda: _plot(None), None, plot)
     how_it_works("diffusion")
 
 

@@ -8,15 +8,14 @@ from PIL import Image, ImageDraw
 
 from .. import denoising, pipeline, render
 from ..models import flow
-from .common import (LABEL_ROOM, LONG, api_names, class_dropdown, how_it_works, live_controls, option_names,
-                     seed_input, denoised_pictures, stream_stats, throttled, summary, user_errors)
-from . import replay, words
+from . import words
+from .common import LABEL_ROOM, LONG, api_names, class_dropdown, how_it_works, seed_input, user_errors
+from .live import View, denoised_pictures, live_panel, stream_stats
 from .picture import picture
 from .words import add, say, tr
 
 FAMILY = "flow"
 OTHER = "diffusion"  # the family whose paths and steps this tab sets beside its own
-NAMES = option_names(FAMILY)
 STEP_COUNTS = (1, 2, 4, 8, 16)
 COLOURS = {FAMILY: (40, 150, 70), OTHER: (60, 90, 180)}
 
@@ -58,17 +57,15 @@ def _stats(frame: pipeline.Frame) -> str:
                                    t=frame.t))
 
 
-def build(dataset: gr.Radio) -> None:
-    summary("flow")
+def _views() -> list[View]:
     with gr.Row():
-        with gr.Column(scale=1, min_width=260):
-            label, n, seed, options, go, stop = live_controls(dataset, FAMILY, pipeline.STREAM_MAX_N)
-        with gr.Column(scale=2):
-            with gr.Row():
-                noisy = picture(label=tr("x_t: the images on their way"))
-                clean = picture(label=tr("x_0 = x_t − t·v: where the velocity points"))
-            stats = gr.Markdown()
-    recorded = replay.panel(gr.State([]), "flow")
+        noisy = picture(label=tr("x_t: the images on their way"))
+        clean = picture(label=tr("x_0 = x_t − t·v: where the velocity points"))
+    return [View((noisy, clean), denoised_pictures)]
+
+
+def build(dataset: gr.Radio) -> None:
+    live_panel(FAMILY, dataset, _views, _stats, api_name="denoise_flow")
     with gr.Accordion(tr("Flow matching against diffusion, from the same noise"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
@@ -82,15 +79,6 @@ def build(dataset: gr.Radio) -> None:
                 compared = picture(label=tr("Columns: 1, 2, 4, 8, 16 steps · rows: flow matching (top two), "
                                             "diffusion (bottom two), the same seeds"))
                 compare_text = gr.Markdown()
-
-    @user_errors
-    @api_names("dataset", "label", "n", "seed", *NAMES)
-    @replay.recording
-    def generate(dataset_key, label_value, n_value, seed_value, *option_values, tape):
-        opts = dict(zip(NAMES, option_values))
-        frames = denoising.denoise(FAMILY, dataset_key, label_value, n_value, seed_value, **opts)
-        for frame in throttled(frames, tape=tape):
-            yield *denoised_pictures(frame), _stats(frame)
 
     @user_errors
     @api_names("dataset", "label", "seed")
@@ -123,9 +111,6 @@ def build(dataset: gr.Radio) -> None:
         sheet = render.grid(np.stack(tiles), captions, scale=3, cols=len(STEP_COUNTS), marks=marks, top=LABEL_ROOM)
         return sheet, say("Each family at its default guidance, the step count changed:") + "\n\n" + "\n".join(lines)
 
-    event = go.click(generate, [dataset, label, n, seed, *options], [noisy, clean, stats, recorded],
-                     api_name="denoise_flow", concurrency_id=LONG)
-    stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     path_go.click(paths, [dataset, path_label, path_seed], [path_plot, path_text], api_name="paths_flow",
                   concurrency_id=LONG)
     compare_go.click(compare, [dataset, path_label, path_seed], [compared, compare_text],

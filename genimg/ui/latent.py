@@ -5,17 +5,16 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from .. import checkpoint, denoising, explore, pipeline, render
+from .. import checkpoint, explore, pipeline, render
 from ..models import latent
-from .common import LABEL_ROOM, LONG, QUICK, api_names, how_it_works, live_controls, option_names, seed_input, \
-    denoised_pictures, stream_stats, throttled, summary, user_errors
-from . import replay, words
+from . import words
+from .common import LABEL_ROOM, QUICK, api_names, how_it_works, seed_input, user_errors
 from .flow import OPTION_WORDS
+from .live import View, denoised_pictures, live_panel, stream_stats
 from .picture import picture
 from .words import add, say, tr
 
 FAMILY = "latent"
-NAMES = option_names(FAMILY)
 SHOWN = 4  # images whose latent channels are drawn
 LOSS = ("Mean squared error {mse:.4f} per pixel (0–1 units) over these ten: every sample carries this loss too, since "
         "it is decoded by the same decoder.")
@@ -65,19 +64,17 @@ def _stats(frame: pipeline.Frame) -> str:
                         "{nfe} latent network evaluations each (decoding every step, to show it)")
 
 
-def build(dataset: gr.Radio) -> None:
-    summary("latent")
+def _views() -> list[View]:
+    codes = picture(label=tr("z_t: the latent channels of the first {k} images (a row each, one 7×7 square per "
+                             "channel)", k=SHOWN))
     with gr.Row():
-        with gr.Column(scale=1, min_width=260):
-            label, n, seed, options, go, stop = live_controls(dataset, FAMILY, pipeline.STREAM_MAX_N)
-        with gr.Column(scale=2):
-            codes = picture(label=tr("z_t: the latent channels of the first {k} images (a row each, one 7×7 square "
-                                     "per channel)", k=SHOWN))
-            with gr.Row():
-                noisy = picture(label=tr("D(z_t): what they decode to"))
-                clean = picture(label=tr("D(z_0 guess): where the velocity points"))
-            stats = gr.Markdown()
-    recorded = replay.panel(gr.State([]), "latent")
+        noisy = picture(label=tr("D(z_t): what they decode to"))
+        clean = picture(label=tr("D(z_0 guess): where the velocity points"))
+    return [View(codes, lambda frame, run: _latents(frame.state)), View((noisy, clean), denoised_pictures)]
+
+
+def build(dataset: gr.Radio) -> None:
+    live_panel(FAMILY, dataset, _views, _stats, api_name="denoise_latent")
     with gr.Accordion(tr("What one step costs: latent space against pixel space"), open=True):
         with gr.Row():
             first_chart, first_text = cost(dataset.value) if checkpoint.exists(FAMILY, dataset.value) else (None, "")
@@ -93,15 +90,6 @@ def build(dataset: gr.Radio) -> None:
                 recon_text = gr.Markdown()
 
     @user_errors
-    @api_names("dataset", "label", "n", "seed", *NAMES)
-    @replay.recording
-    def generate(dataset_key, label_value, n_value, seed_value, *option_values, tape):
-        opts = dict(zip(NAMES, option_values))
-        frames = denoising.denoise(FAMILY, dataset_key, label_value, n_value, seed_value, **opts)
-        for frame in throttled(frames, tape=tape):
-            yield _latents(frame.state), *denoised_pictures(frame), _stats(frame)
-
-    @user_errors
     @api_names("dataset", "seed")
     def reconstruct(dataset_key, seed_value):
         originals, recons = explore.reconstruct(FAMILY, dataset_key, 10, seed_value)
@@ -111,9 +99,6 @@ def build(dataset: gr.Radio) -> None:
                 say(LOSS, mse=mse))
         return render.grid(np.concatenate([originals, recons]), scale=3, cols=10, top=LABEL_ROOM), said
 
-    event = go.click(generate, [dataset, label, n, seed, *options], [codes, noisy, clean, stats, recorded],
-                     api_name="denoise_latent", concurrency_id=LONG)
-    stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     dataset.change(user_errors(cost), dataset, [cost_chart, cost_text], api_visibility="private",
                    show_progress="hidden")
     words.follow(lambda d: cost(d) if checkpoint.exists(FAMILY, d) else (None, ""), dataset, [cost_chart, cost_text])

@@ -8,9 +8,10 @@ from PIL import Image
 
 from .. import drawing, painting, pipeline, render
 from ..models import maskgit
-from .common import (LABEL_ROOM, LONG, QUICK, START, api_names, how_it_works, live_controls,
-                     option_names, picked_start, result_sheet, start_picker, stream_stats, throttled, summary, user_errors)
-from . import replay, words
+from . import words
+from .common import (LABEL_ROOM, LONG, QUICK, START, api_names, how_it_works, option_names, picked_start,
+                     result_sheet, start_picker, user_errors)
+from .live import Run, View, live_panel, stream_stats
 from .picture import picture
 from .words import Local, add, say, tr
 
@@ -53,22 +54,38 @@ def _strokes(region):
     return region.get("layers") or None
 
 
-def build(dataset: gr.Radio) -> None:
-    summary("maskgit")
+def _canvas(frame: pipeline.Frame, run: Run):
+    if frame.result is None:
+        return render.grid(render.patches(frame.images, frame.tokens, cursor=False), scale=4, top=LABEL_ROOM)
+    return result_sheet(frame.result)
+
+
+def _views() -> list[View]:
     with gr.Row():
-        with gr.Column(scale=1, min_width=260):
-            label, n, seed, options, go, stop = live_controls(dataset, FAMILY, pipeline.STREAM_MAX_N)
-        with gr.Column(scale=2):
-            with gr.Row():
-                canvas = picture(label=tr("Tokens fixed so far, decoded (blue: still masked)"), scale=3)
-                order = picture(label=tr("Image 1: the step that fixed each token"), scale=2)
-            preview = picture(label=tr("This step's guess for every masked token, decoded"))
-            stats = gr.Markdown()
-    recorded = replay.panel(gr.State([]), "maskgit")
+        canvas = picture(label=tr("Tokens fixed so far, decoded (blue: still masked)"), scale=3)
+        order = picture(label=tr("Image 1: the step that fixed each token"), scale=2)
+    preview = picture(label=tr("This step's guess for every masked token, decoded"))
+    return [View(canvas, _canvas),
+            View(order, lambda frame, run: render.step_map(frame.fixed[0], int(run.options["steps"]), top=LABEL_ROOM)),
+            View(preview, lambda frame, run: render.grid(frame.preview, scale=4, top=LABEL_ROOM))]
+
+
+def _race_views() -> list[View]:
+    """The race, run once the stream is done."""
     with gr.Accordion(tr("Race the GPT: the same classes and seed, 49 steps one token at a time"), open=True):
         race = picture(label=tr("MaskGIT (top) and the Transformer tab's GPT (bottom)"))
         race_text = gr.Markdown(tr("Press **Generate** above: when it is done, both models draw the same classes "
                                    "with the same seed and are timed without drawing their steps."))
+
+    def raced(frame: pipeline.Frame, run: Run):
+        if frame.result is None:
+            return gr.skip(), gr.skip()
+        return _race(run.dataset, run.label, run.n, run.seed, run.options)
+    return [View((race, race_text), raced)]
+
+
+def build(dataset: gr.Radio) -> None:
+    live = live_panel(FAMILY, dataset, _views, _stats, api_name="decode_maskgit", below=_race_views)
     with gr.Accordion(tr("Inpaint anything: paint over any part of an image, MaskGIT fills it in"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
@@ -86,23 +103,6 @@ def build(dataset: gr.Radio) -> None:
                                         brush=gr.Brush(default_size=30, colors=["#e03030"], color_mode="fixed"))
                 filled = picture(label=tr("The start · the tokens MaskGIT is given (blue: to fill) · its fill-ins"))
                 filled_text = gr.Markdown()
-
-    @user_errors
-    @api_names("dataset", "label", "n", "seed", *NAMES)
-    @replay.recording
-    def generate(dataset_key, label_value, n_value, seed_value, *option_values, tape):
-        opts = dict(zip(NAMES, option_values))
-        steps = int(opts["steps"])
-        frames = pipeline.stream(FAMILY, dataset_key, label_value, n_value, seed_value, **opts)
-        for frame in throttled(frames, tape=tape):
-            fixed = render.step_map(frame.fixed[0], steps, top=LABEL_ROOM)
-            guess = render.grid(frame.preview, scale=4, top=LABEL_ROOM)
-            if frame.result is None:
-                now = render.grid(render.patches(frame.images, frame.tokens, cursor=False), scale=4, top=LABEL_ROOM)
-                yield now, fixed, guess, _stats(frame), gr.skip(), gr.skip()
-            else:
-                yield (result_sheet(frame.result), fixed, guess, _stats(frame),
-                       *_race(dataset_key, label_value, n_value, seed_value, opts))
 
     @user_errors
     def put_on_canvas(dataset_key, *picked):
@@ -126,12 +126,8 @@ def build(dataset: gr.Radio) -> None:
                           "{s:.2f} s.", origin=words.translated(origin), name=Local(name), hidden=out["hidden"],
                           m=len(out["completions"]), s=out["seconds"])
 
-    event = go.click(generate, [dataset, label, n, seed, *options],
-                     [canvas, order, preview, stats, race, race_text, recorded],
-                     api_name="decode_maskgit", concurrency_id=LONG)
-    stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     show.click(put_on_canvas, [dataset, *picker], region, api_visibility="private", concurrency_id=QUICK)
-    fill.click(inpaint, [dataset, *picker, region, count, seed, *options], [filled, filled_text],
+    fill.click(inpaint, [dataset, *picker, region, count, live.seed, *live.options], [filled, filled_text],
                api_name="inpaint_maskgit", concurrency_id=LONG)
     how_it_works("maskgit", render.step_map(np.array([[k] for k in range(1, 9)]).T, 8, side=320),
                  "The colours of the step map: step 1 (light) to step 8 (deep); dark: still masked")

@@ -7,10 +7,10 @@ import numpy as np
 
 from .. import painting, pipeline, render
 from ..models import pixelcnn
-from .common import (ALL, LABEL_ROOM, LONG, START, api_names, completion_sheet, how_it_works, live_controls,
-                     option_names, option_sliders, picked_start, seed_input, start_picker, stream_stats, throttled,
-                     user_errors)
-from . import replay, words
+from . import words
+from .common import (ALL, LABEL_ROOM, LONG, START, api_names, completion_sheet, how_it_works, option_names,
+                     option_sliders, picked_start, result_sheet, seed_input, start_picker, user_errors)
+from .live import Run, View, live_panel, stream_stats
 from .picture import picture
 from .words import Local, add, say, tr
 
@@ -33,20 +33,33 @@ def _stats(frame: pipeline.Frame) -> str:
                                    done=frame.done), "784 network steps each")
 
 
-def build(dataset: gr.Radio) -> None:
-    gr.Markdown(tr("**{summary}** Each of the 784 pixels is drawn from a distribution the network predicts "
-                   "from every pixel before it.", summary=Local(pixelcnn.SUMMARY)))
+def _canvas(frame: pipeline.Frame, run: Run):
+    if frame.result is None:
+        return render.canvas(frame.images, frame.done, top=LABEL_ROOM)
+    return result_sheet(frame.result, scale=6)
+
+
+def _decision(frame: pipeline.Frame, run: Run):
+    """The distribution of the decision the frame shows, the value drawn marked."""
+    r, c = divmod(frame.pixel, 28)
+    names = pipeline.class_names(run.dataset)
+    title = words.drawn("Row {row}, column {col}: p(x | pixels before it, {name})", row=r + 1, col=c + 1,
+                        name=Local(names[run.label if run.label != ALL else 0]))
+    return render.bars(frame.probs, frame.value, title, axis=words.drawn("grey level (black ... white)"))
+
+
+def _views() -> list[View]:
     with gr.Row():
-        with gr.Column(scale=1, min_width=260):
-            label, n, seed, (temperature,), go, stop = live_controls(dataset, "pixelcnn", painting.PAINT_MAX_N,
-                                                                    4, "Paint")
-        with gr.Column(scale=2):
-            with gr.Row():
-                canvas = picture(label=tr("Canvas (blue: not drawn yet · red: the next pixel)"), scale=1)
-                dist = picture(label=tr("One decision of image 1: the most uncertain pixel of the last row"),
-                               scale=1)
-            stats = gr.Markdown()
-    recorded = replay.panel(gr.State([]), "pixelcnn")
+        canvas = picture(label=tr("Canvas (blue: not drawn yet · red: the next pixel)"), scale=1)
+        dist = picture(label=tr("One decision of image 1: the most uncertain pixel of the last row"), scale=1)
+    return [View(canvas, _canvas), View(dist, _decision)]
+
+
+def build(dataset: gr.Radio) -> None:
+    live_panel("pixelcnn", dataset, _views, _stats, api_name="paint_pixelcnn", frames=painting.paint, n_value=4,
+               button="Paint", summary=tr("**{summary}** Each of the 784 pixels is drawn from a distribution the "
+                                          "network predicts from every pixel before it.",
+                                          summary=Local(pixelcnn.SUMMARY)))
     with gr.Accordion(tr("Complete it"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
@@ -63,25 +76,6 @@ def build(dataset: gr.Radio) -> None:
                 c_text = gr.Markdown()
 
     @user_errors
-    @api_names("dataset", "label", "n", "seed", *option_names("pixelcnn"))
-    @replay.recording
-    def paint(dataset_key, label_value, n_value, seed_value, temp, tape):
-        names = pipeline.class_names(dataset_key)
-        for frame in throttled(painting.paint("pixelcnn", dataset_key, label_value, n_value, seed_value,
-                                              temperature=temp), tape=tape):
-            r, c = divmod(frame.pixel, 28)
-            title = words.drawn("Row {row}, column {col}: p(x | pixels before it, {name})", row=r + 1, col=c + 1,
-                                name=Local(names[label_value if label_value != ALL else 0]))
-            chart = render.bars(frame.probs, frame.value, title, axis=words.drawn("grey level (black ... white)"))
-            if frame.result is None:
-                yield render.canvas(frame.images, frame.done, top=LABEL_ROOM), chart, _stats(frame)
-            else:
-                res = frame.result
-                sheet = render.grid(res.images, words.drawn_captions(res.captions()), scale=6,
-                                    marks=list(res.predicted == res.labels), top=LABEL_ROOM)
-                yield sheet, chart, _stats(frame)
-
-    @user_errors
     @api_names("dataset", *START, "rows", "count", "seed", *option_names("pixelcnn"))
     def complete(dataset_key, source_value, label_value, which, sketch, k, m, seed_value, temp):
         start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)
@@ -89,9 +83,6 @@ def build(dataset: gr.Radio) -> None:
         labels = (words.drawn("start"), words.drawn("top {k} rows", k=int(k)))
         return completion_sheet(dataset_key, start, labels, out, label_id, origin)
 
-    event = go.click(paint, [dataset, label, n, seed, temperature], [canvas, dist, stats, recorded],
-                     api_name="paint_pixelcnn", concurrency_id=LONG)
-    stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     c_go.click(complete, [dataset, *picker, rows, count, c_seed, c_temperature],
                [completed, c_text], api_name="complete_pixelcnn", concurrency_id=LONG)
     how_it_works("pixelcnn", masks_picture(), "Blue: what the prediction for the red pixel may use")

@@ -2,14 +2,17 @@
 next-token probabilities, send an image through the tokenizer, let the Transformer finish it."""
 from __future__ import annotations
 
+import functools
+
 import gradio as gr
 import numpy as np
 
 from .. import explore, painting, pipeline, render
 from ..models import transformer
-from .common import (LABEL_ROOM, LONG, QUICK, START, api_names, completion_sheet, how_it_works, live_controls,
-                     option_names, picked_start, start_picker, stream_stats, throttled, summary, user_errors)
-from . import replay, words
+from . import words
+from .common import (LABEL_ROOM, LONG, QUICK, START, api_names, completion_sheet, how_it_works, option_names,
+                     picked_start, result_sheet, start_picker, user_errors)
+from .live import Run, View, live_panel, stream_stats
 from .picture import picture
 from .words import Local, add, say, tr
 
@@ -43,19 +46,29 @@ def _stats(frame: pipeline.Frame) -> str:
                         f"{frame.total} Transformer steps + 1 decoder pass each")
 
 
-def build(dataset: gr.Radio) -> None:
-    summary("transformer")
+def _codes(run: Run) -> int:
+    return pipeline.load_model(FAMILY, run.dataset).config.codes
+
+
+def _canvas(frame: pipeline.Frame, run: Run):
+    if frame.result is None:
+        return render.grid(render.patches(frame.images, frame.tokens), scale=5, top=LABEL_ROOM)
+    return result_sheet(frame.result, scale=5)
+
+
+def _views() -> list[View]:
     with gr.Row():
-        with gr.Column(scale=1, min_width=260):
-            label, n, seed, options, go, stop = live_controls(dataset, FAMILY, painting.PAINT_MAX_N)
-        with gr.Column(scale=2):
-            with gr.Row():
-                canvas = picture(label=tr("Decoded so far (blue: tokens not written yet · red: the next one)"),
-                                 scale=3)
-                tokens = picture(label=tr("Image 1 as tokens (codebook ids)"), scale=2)
-            bars = picture(label=tr("The Transformer's next-token probabilities"))
-            stats = gr.Markdown()
-    recorded = replay.panel(gr.State([]), "transformer")
+        canvas = picture(label=tr("Decoded so far (blue: tokens not written yet · red: the next one)"), scale=3)
+        tokens = picture(label=tr("Image 1 as tokens (codebook ids)"), scale=2)
+    bars = picture(label=tr("The Transformer's next-token probabilities"))
+    return [View(canvas, _canvas),
+            View(tokens, lambda frame, run: render.token_map(frame.tokens[0], _codes(run), top=LABEL_ROOM)),
+            View(bars, lambda frame, run: _next_token_bars(frame, _codes(run)))]
+
+
+def build(dataset: gr.Radio) -> None:
+    live = live_panel(FAMILY, dataset, _views, _stats, api_name="paint_transformer",
+                      frames=functools.partial(painting.paint, every=1))
     with gr.Accordion(tr("Round trip and Complete it"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
@@ -72,25 +85,6 @@ def build(dataset: gr.Radio) -> None:
                 completed = picture(label=tr("The start decoded · the top k token rows the Transformer is given · "
                                              "its completions (captions: what the classifier sees)"))
                 done_text = gr.Markdown()
-
-    @user_errors
-    @api_names("dataset", "label", "n", "seed", *option_names(FAMILY))
-    @replay.recording
-    def generate(dataset_key, label_value, n_value, seed_value, *option_values, tape):
-        opts = dict(zip(option_names(FAMILY), option_values))
-        codes = pipeline.load_model(FAMILY, dataset_key).config.codes
-        frames = painting.paint(FAMILY, dataset_key, label_value, n_value, seed_value, every=1, **opts)
-        for frame in throttled(frames, tape=tape):
-            chart = _next_token_bars(frame, codes)
-            token_view = render.token_map(frame.tokens[0], codes, top=LABEL_ROOM)
-            if frame.result is None:
-                canvas_view = render.grid(render.patches(frame.images, frame.tokens), scale=5, top=LABEL_ROOM)
-                yield canvas_view, token_view, chart, _stats(frame)
-            else:
-                res = frame.result
-                sheet = render.grid(res.images, words.drawn_captions(res.captions()), scale=5,
-                                    marks=list(res.predicted == res.labels), top=LABEL_ROOM)
-                yield sheet, token_view, chart, _stats(frame)
 
     @user_errors
     @api_names("dataset", *START)
@@ -119,12 +113,9 @@ def build(dataset: gr.Radio) -> None:
         labels = (words.drawn("start, decoded"), words.drawn("top {k} token rows", k=int(k)))
         return completion_sheet(dataset_key, recon, labels, out, label_id, origin)
 
-    event = go.click(generate, [dataset, label, n, seed, *options], [canvas, tokens, bars, stats, recorded],
-                     api_name="paint_transformer", concurrency_id=LONG)
-    stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
     trip.click(round_trip, [dataset, *picker], [trip_image, trip_text], api_name="round_trip_transformer",
                concurrency_id=QUICK)
-    finish.click(complete, [dataset, *picker, rows, count, seed, *options], [completed, done_text],
+    finish.click(complete, [dataset, *picker, rows, count, live.seed, *live.options], [completed, done_text],
                  api_name="complete_transformer", concurrency_id=LONG)
     how_it_works("transformer", mask_picture(), "The causal mask, from transformer.attention: row i is position i "
                  "(the class, then tokens 1-11), blue the positions it attends to")
