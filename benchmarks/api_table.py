@@ -1,8 +1,8 @@
-"""The README's table of the app's endpoints, read from the app itself (the Blocks' API info,
+"""The docs' table of the app's endpoints, read from the app itself (the Blocks' API info,
 what ``gradio_client``'s ``view_api`` shows): one row per endpoint with its parameters in order.
 
     python benchmarks/api_table.py            # print it
-    python benchmarks/api_table.py --write    # replace the table between the api markers in README.md
+    python benchmarks/api_table.py --write    # keep it for the docs (benchmarks/results/tables/api.md)
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import write_readme  # noqa: E402
+from benchmarks.common import write_table  # noqa: E402
 
 
 def endpoints() -> dict[str, list[str]]:
@@ -31,11 +31,11 @@ def table(found: dict[str, list[str]]) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--write", action="store_true", help="update README.md")
+    p.add_argument("--write", action="store_true", help="update the docs")
     text = table(endpoints())
     print(text)
     if p.parse_args().write:
-        write_readme("api", text)
+        write_table("api", text)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import SERVING, against_app, launch_app, parser, publish, write_readme  # noqa: E402
+from benchmarks.common import SERVING, against_app, launch_app, parser, publish, write_table  # noqa: E402
 from benchmarks.clients import App, Watch  # noqa: E402
 from benchmarks.load import percentile, rss_mb  # noqa: E402
 
@@ -243,9 +243,9 @@ def main() -> None:
     a = p.parse_args()
     if a.table_only:
         saved = json.loads(Path(a.table_only).read_text())
-        write_readme(a.marker, markdown(saved), SERVING)
+        write_table(a.marker, markdown(saved), SERVING)
         if a.marker == "classroom":
-            write_readme("classroom-targets", targets(saved) + f" ({saved['date']})")
+            write_table("classroom-targets", targets(saved) + f" ({saved['date']})")
         return
     result = against_app(a.url, lambda url, pid: measure(url, pid or a.pid, a.students, a.seconds, a.link_repeats))
     explored = result.pop("_log")
@@ -253,7 +253,7 @@ def main() -> None:
         result["same_alone"] = same_alone(explored, a.same)
     publish(a, result, markdown(result), a.marker, SERVING)
     if a.write and a.marker == "classroom":
-        write_readme("classroom-targets", targets(result) + f" ({result['date']})")
+        write_table("classroom-targets", targets(result) + f" ({result['date']})")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ one step under 30 ms for 16 images on 2 threads.
 
     python benchmarks/distilled_speed.py [--threads 2] [--dataset mnist] [--write]
 
-``--write`` puts the result into README.md between the distilled-speed markers and into the
+``--write`` puts the result into the docs (its table: benchmarks/results/tables/distilled-speed.md) and into the
 One step cards (``speed``).
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ BAR_S = 0.030
 
 
 def main() -> None:
-    p = parser(__doc__, "distilled_speed", "update README.md and the cards")
+    p = parser(__doc__, "distilled_speed", "update the docs and the cards")
     p.add_argument("--dataset", default="mnist")
     p.add_argument("-n", type=int, default=16)
     p.add_argument("--repeats", type=int, default=15)

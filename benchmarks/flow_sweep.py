@@ -5,8 +5,8 @@ model's 12 evaluations.
 
 Each setting draws N samples (class-balanced, the same seed for every setting) and scores them
 against the test set in both rulers' features (the judge's FID is the headline). The results go
-into each flow card (``flow_sweep``), into benchmarks/results/flow_sweep.json, and with
-``--write`` into README.md.
+into each flow card (``sweeps.samplers``), into benchmarks/results/flow_sweep.json, and with
+``--write`` into the docs.
 
     python benchmarks/flow_sweep.py [--dataset D ...] [-n 2000] [--missing] [--write]
 """
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import sweep_main, sweep_table  # noqa: E402
+from benchmarks.common import sweep_main  # noqa: E402
 
 FAMILY = "flow"
 KEYS = ("sampler", "steps", "guidance", "guide_from", "guide_to")
@@ -36,18 +36,8 @@ def settings():
         yield dict(zip(KEYS, values))
 
 
-COLUMNS = {"sampler": ("---", lambda r: r["sampler"]), "steps": ("---:", lambda r: str(r["steps"])),
-           "guidance": ("---:", lambda r: f"{r['guidance']:g}"),
-           "interval (t)": ("---", lambda r: f"{r['guide_to']:g}–{r['guide_from']:g}"),
-           "network evals": ("---:", lambda r: str(r["nfe"]))}
-
-
-def table() -> str:
-    return sweep_table(FAMILY, "flow_sweep", COLUMNS, KEYS)
-
-
 def main() -> None:
-    sweep_main(__doc__, FAMILY, "flow_sweep", settings, table)
+    sweep_main(__doc__, FAMILY, "flow_sweep", "samplers", KEYS, settings)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,9 @@ levels (Kynkaenniemi et al. 2024).
 
 Each setting draws N samples (class-balanced, the same seed for every setting) with the default
 sampler and steps, and scores them against the test set in both rulers' features (the judge's
-FID is the headline). The results go into each diffusion card (``guidance_sweep``), where the
+FID is the headline). The results go into each diffusion card (``sweeps.guidance``), where the
 Diffusion tab reads them for its trade-off plot, into benchmarks/results/guidance_sweep.json,
-and with ``--write`` into README.md. The defaults of the Diffusion family are chosen from it.
+and with ``--write`` into the docs. The defaults of the Diffusion family are chosen from it.
 
     python benchmarks/guidance_sweep.py [--dataset D ...] [-n 2000] [--write]
 """
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import sweep_main, sweep_table  # noqa: E402
+from benchmarks.common import sweep_main  # noqa: E402
 from genimg import pipeline  # noqa: E402
 
 FAMILY = "diffusion"
@@ -31,17 +31,9 @@ def settings():
             yield {"guidance": w, "guide_from": lo_hi[0], "guide_to": lo_hi[1]}
 
 
-def table() -> str:
-    columns = {"guidance": ("---:", lambda r: f"{r['guidance']:g}"),
-               "interval (t/T)": ("---", lambda r: f"{r['guide_to']:g}–{r['guide_from']:g}"),
-               "network evals": ("---:", lambda r: str(r["nfe"]))}
-    return sweep_table(FAMILY, "guidance_sweep", columns, ("guidance", "guide_from", "guide_to"),
-                       lambda sw: f", {sw['sampler']} with {sw['steps']} steps")
-
-
 def main() -> None:
     defaults = pipeline.check_options(FAMILY, {})
-    sweep_main(__doc__, FAMILY, "guidance_sweep", settings, table,
+    sweep_main(__doc__, FAMILY, "guidance_sweep", "guidance", ("guidance", "guide_from", "guide_to"), settings,
                extra={"sampler": defaults["sampler"], "steps": defaults["steps"]})
 
 

@@ -1,7 +1,7 @@
 """The Latent diffusion family's sampler, steps and guidance, measured as the Flow matching
 family's are (``flow_sweep.py``, the same settings, and a few with more steps): FID, class accuracy, precision, recall and
-the latent network evaluations per image. Results go into each latent card (``latent_sweep``),
-benchmarks/results/latent_sweep.json and, with ``--write``, README.md.
+the latent network evaluations per image. Results go into each latent card (``sweeps.samplers``),
+benchmarks/results/latent_sweep.json and, with ``--write``, the docs.
 
     python benchmarks/latent_sweep.py [--dataset D ...] [-n 2000] [--write]
 """
@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import sweep_main, sweep_table  # noqa: E402
-from benchmarks.flow_sweep import COLUMNS, KEYS, SETTINGS  # noqa: E402
+from benchmarks.common import sweep_main  # noqa: E402
+from benchmarks.flow_sweep import KEYS, SETTINGS  # noqa: E402
 
 FAMILY = "latent"
 # a latent network evaluation costs a fifth of a pixel one: more steps are affordable here
@@ -26,9 +26,5 @@ def settings():
         yield dict(zip(KEYS, values))
 
 
-def table() -> str:
-    return sweep_table(FAMILY, "latent_sweep", COLUMNS, KEYS)
-
-
 if __name__ == "__main__":
-    sweep_main(__doc__, FAMILY, "latent_sweep", settings, table)
+    sweep_main(__doc__, FAMILY, "latent_sweep", "samplers", KEYS, settings)

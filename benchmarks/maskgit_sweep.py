@@ -4,8 +4,8 @@ per image it costs, so that the default is chosen where quality stops paying for
 
 Each setting draws N samples (class-balanced, the same seed for every setting) and scores them
 against the test set in both rulers' features (the judge's FID is the headline). The results go
-into each MaskGIT card (``maskgit_sweep``), into benchmarks/results/maskgit_sweep.json, and with
-``--write`` into README.md.
+into each MaskGIT card (``sweeps.decoding``), into benchmarks/results/maskgit_sweep.json, and with
+``--write`` into the docs.
 
     python benchmarks/maskgit_sweep.py [--dataset D ...] [-n 2000] [--missing] [--write]
 """
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import sweep_main, sweep_table  # noqa: E402
+from benchmarks.common import sweep_main  # noqa: E402
 
 FAMILY = "maskgit"
 KEYS = ("steps", "schedule", "temperature", "randomness", "guidance")
@@ -33,16 +33,5 @@ def settings():
         yield dict(zip(KEYS, values))
 
 
-COLUMNS = {"steps": ("---:", lambda r: str(r["steps"])), "schedule": ("---", lambda r: r["schedule"]),
-           "temperature": ("---:", lambda r: f"{r['temperature']:g}"),
-           "randomness": ("---:", lambda r: f"{r['randomness']:g}"),
-           "guidance": ("---:", lambda r: f"{r['guidance']:g}"),
-           "network passes": ("---:", lambda r: str(r["nfe"]))}
-
-
-def table() -> str:
-    return sweep_table(FAMILY, "maskgit_sweep", COLUMNS, KEYS)
-
-
 if __name__ == "__main__":
-    sweep_main(__doc__, FAMILY, "maskgit_sweep", settings, table)
+    sweep_main(__doc__, FAMILY, "maskgit_sweep", "decoding", KEYS, settings)

@@ -12,7 +12,7 @@ precision, recall):
 
     python benchmarks/pixelcnn_levels.py [--dataset fashion] [-n 2000] [--write]
 
-``--write`` puts the table into README.md between the pixelcnn-levels markers.
+``--write`` puts the table into the docs (its table: benchmarks/results/tables/pixelcnn-levels.md).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import parser, save_json, write_readme  # noqa: E402
+from benchmarks.common import parser, save_json, write_table  # noqa: E402
 from genimg import evaluate, pipeline  # noqa: E402
 from genimg.data import load_tensors  # noqa: E402
 from genimg.models.pixelcnn import quantise  # noqa: E402
@@ -70,7 +70,7 @@ def markdown(result: dict) -> str:
 
 
 def main() -> None:
-    p = parser(__doc__, "pixelcnn_levels", "update README.md")
+    p = parser(__doc__, "pixelcnn_levels", "update the docs")
     p.add_argument("--dataset", action="append", default=None)
     p.add_argument("-n", type=int, default=2000)
     a = p.parse_args()
@@ -81,7 +81,7 @@ def main() -> None:
     print(table)
     save_json(a.out, result)
     if a.write:
-        write_readme("pixelcnn-levels", table)
+        write_table("pixelcnn-levels", table)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ augmentation). FIDs of different spaces are on different scales: read each row a
 floor, and compare the orders. It also measures the floor two ways: the first
 N training images, and N drawn at random, class-balanced (MNIST's training set is ordered by
 groups of writers, so its first images are not a fair sample). It prints each space's order of
-the families and writes ``benchmarks/results/ruler.json``; ``--write`` puts the table into
-README.md.
+the families and writes ``benchmarks/results/ruler.json``; ``--write`` keeps the table for the docs
+(benchmarks/results/tables/ruler.md).
 
     python benchmarks/ruler.py [--dataset D ...] [-n 2000] [--samples DIR] [--write]
 """
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import parser, save_json, write_readme  # noqa: E402
+from benchmarks.common import parser, save_json, write_table  # noqa: E402
 from genimg import evaluate, metrics, pipeline, scores  # noqa: E402
 from genimg.data import DATASETS, load_tensors  # noqa: E402
 
@@ -112,7 +112,7 @@ def main() -> None:
               "datasets": {d: measure(d, args.n, folder) for d in args.dataset or DATASETS}}
     save_json(args.out, result)
     if args.write:
-        write_readme("ruler", table(result))
+        write_table("ruler", table(result))
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ samples from the same seed). Issue #16's bar: at 1 step, an FID at most 1.5x the
 
 Each setting draws N class-balanced samples with the same seed and scores them against the test
 set in both rulers' features (the judge's FID is the headline). The results go into each One
-step card (``steps_sweep``), into benchmarks/results/steps_sweep.json and, with ``--write``,
-into README.md.
+step card (``sweeps.steps``), into benchmarks/results/steps_sweep.json and, with ``--write``,
+into the docs.
 
     python benchmarks/steps_sweep.py [--dataset D ...] [-n 2000] [--write]
 """
@@ -20,4 +20,4 @@ from benchmarks.common import one_option_sweep  # noqa: E402
 STEPS = (1, 2, 4)
 
 if __name__ == "__main__":
-    one_option_sweep(__doc__, "distilled", "steps", STEPS, "student steps")
+    one_option_sweep(__doc__, "distilled", "steps_sweep", "steps", STEPS)

@@ -4,8 +4,8 @@ nearer the class's centres, more typical and less varied; above 1 = wider).
 
 Each setting draws N class-balanced samples with the same seed and scores them against the test
 set in both rulers' features (the judge's FID is the headline). The results go into each VAE card
-(``temperature_sweep``), into benchmarks/results/temperature_sweep.json and, with ``--write``,
-into README.md. The VAE's default temperature is chosen from it.
+(``sweeps.temperature``), into benchmarks/results/temperature_sweep.json and, with ``--write``,
+into the docs. The VAE's default temperature is chosen from it.
 
     python benchmarks/temperature_sweep.py [--dataset D ...] [-n 2000] [--write]
 """
@@ -20,4 +20,4 @@ from benchmarks.common import one_option_sweep  # noqa: E402
 TEMPERATURES = (1.2, 1.0, 0.95, 0.9, 0.85, 0.8, 0.7, 0.5)
 
 if __name__ == "__main__":
-    one_option_sweep(__doc__, "vae", "temperature", TEMPERATURES, "temperature T")
+    one_option_sweep(__doc__, "vae", "temperature_sweep", "temperature", TEMPERATURES)

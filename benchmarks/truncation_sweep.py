@@ -4,8 +4,8 @@ class; Brock et al. 2019, "BigGAN").
 
 Each setting draws N class-balanced samples with the same seed and scores them against the test
 set in both rulers' features (the judge's FID is the headline). The results go into each GAN
-card (``truncation_sweep``), into benchmarks/results/truncation_sweep.json and, with ``--write``,
-into README.md. The GAN's default truncation is chosen from it.
+card (``sweeps.truncation``), into benchmarks/results/truncation_sweep.json and, with ``--write``,
+into the docs. The GAN's default truncation is chosen from it.
 
     python benchmarks/truncation_sweep.py [--dataset D ...] [-n 2000] [--write]
 """
@@ -20,4 +20,4 @@ from benchmarks.common import one_option_sweep  # noqa: E402
 PSIS = (1.0, 0.9, 0.8, 0.7, 0.5, 0.0)
 
 if __name__ == "__main__":
-    one_option_sweep(__doc__, "gan", "truncation", PSIS, "truncation ψ")
+    one_option_sweep(__doc__, "gan", "truncation_sweep", "truncation", PSIS)

@@ -1,9 +1,10 @@
-"""Command line: ``python -m genimg sample | train | eval | bench``.
+"""Command line: ``python -m genimg sample | train | eval | bench | docs``.
 
     python -m genimg sample --family F --dataset D -n N [--label L] [--seed S] [options] --out PATH
     python -m genimg train  --family F --dataset D [--data-dir DIR] [--epochs E] [--set KEY=VALUE] [--device D]
     python -m genimg eval   [--family F ...] [--dataset D ...] [-n N] [--data-dir DIR]
     python -m genimg bench  [--family F ...] [--dataset D] [--batch B ...] [--no-tabs] [--out PATH.json]
+    python -m genimg docs   [--check]
 
 Speed and quality measurements live in ``benchmarks/``.
 
@@ -17,6 +18,7 @@ import sys
 
 from . import models
 from .data import DATASETS
+from .facts import Missing
 
 
 def _sample_options(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +82,24 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     b.add_argument("--no-tabs", action="store_true", help="skip the app's streaming tabs")
     b.add_argument("--out", default="benchmarks/results/bench.json", help="where the JSON goes")
+    d = sub.add_parser("docs", help="write README.md, README.zh-CN.md and docs/ from docs/src/, every figure "
+                                    "from the cards and the benchmarks' results")
+    d.add_argument("--check", action="store_true", help="write nothing; fail when a generated file is stale")
     return p
+
+
+def cmd_docs(a) -> None:
+    from . import docs
+
+    if a.check:
+        old = docs.stale()
+        if old:
+            raise ValueError(f"stale: {', '.join(str(p.relative_to(docs.ROOT)) for p in old)}; "
+                             "run `python -m genimg docs`")
+        print("every generated file is up to date")
+        return
+    changed = docs.write()
+    print("\n".join(f"wrote {p.relative_to(docs.ROOT)}" for p in changed) or "nothing changed")
 
 
 def cmd_bench(a) -> None:
@@ -150,8 +169,9 @@ def cmd_train(a) -> None:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        {"sample": cmd_sample, "train": cmd_train, "eval": cmd_eval, "bench": cmd_bench}[args.command](args)
-    except (ValueError, FileNotFoundError) as e:
+        {"sample": cmd_sample, "train": cmd_train, "eval": cmd_eval, "bench": cmd_bench,
+         "docs": cmd_docs}[args.command](args)
+    except (ValueError, FileNotFoundError, Missing) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0

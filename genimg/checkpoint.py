@@ -168,6 +168,21 @@ def update_card(family: str, dataset: str, root: Path | None = None, **fields) -
 
 # --- training state (resume) -------------------------------------------------------------
 
+def read_sweep(family: str, dataset: str, name: str, root: Path | None = None) -> dict | None:
+    """A sweep in a card (``sweeps``: one layout for every family): ``settings`` (the options that
+    make a setting), ``rows`` (one per setting: those options and what was measured), ``n``,
+    ``date``, ``command``; None when the card has none by that name."""
+    if not exists(family, dataset, root):
+        return None
+    return read_card(family, dataset, root).get("sweeps", {}).get(name)
+
+
+def update_sweep(family: str, dataset: str, name: str, sweep: dict, root: Path | None = None) -> dict:
+    """Write the sweep ``name`` into a checkpoint's card, keeping its other sweeps."""
+    sweeps = read_card(family, dataset, root).get("sweeps", {})
+    return update_card(family, dataset, root, sweeps={**sweeps, name: sweep})
+
+
 def _flatten(prefix: str, obj, tensors: dict, meta: dict) -> None:
     if isinstance(obj, torch.Tensor):
         tensors[prefix] = obj.detach().contiguous().cpu()

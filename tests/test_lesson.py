@@ -28,3 +28,19 @@ def test_the_answers_quote_measured_numbers(dataset):
     for step in lesson.STEPS:
         assert "{" not in step.answer.format(**facts)
     assert int(facts["guidance0_acc"].rstrip("%")) < 20 and facts["pixelcnn_ms"] != facts["fastest_ms"]
+
+
+@pytest.mark.parametrize("step", [s for s in lesson.STEPS if s.holds], ids=lambda s: s.title.split(" · ")[0])
+def test_the_answer_key_agrees_with_what_was_measured(step):
+    """The right choice is right by the numbers in the cards (on the lesson's dataset), so a
+    retrained model that changes the story fails here rather than in front of a class."""
+    measured = lesson.measured()
+    assert step.holds(measured), (step.title, step.choices[step.right], measured)
+
+
+def test_the_lesson_carries_no_measurement_of_its_own():
+    from genimg import docs
+
+    for step in lesson.STEPS:
+        for text in (step.try_it, step.question, step.answer, *step.choices):
+            assert docs.bare_numbers(text, docs.ALLOWED) == [], text

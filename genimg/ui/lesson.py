@@ -6,12 +6,13 @@ cards (``evaluate.scoreboard``, the sweeps), so it changes when the models do.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import gradio as gr
 
-from .. import denoising, evaluate, pipeline
+from .. import checkpoint, evaluate, pipeline
 from . import links, words
 from .common import DEFAULT_DATASET
 from .words import Local, add, say, tr
@@ -27,6 +28,7 @@ class Step:
     choices: tuple[str, ...]
     right: int  # the index of the right choice
     answer: str  # may hold {fields} of ``facts``
+    holds: Callable[[dict], bool] | None = None  # is the right choice right, by what was measured?
 
 
 STEPS = (
@@ -36,20 +38,21 @@ STEPS = (
          ("Yes, as much as at ψ = 1", "A little", "No, they are all the same image"), 2,
          "ψ scales the generator's noise z. At 0 every image gets the same z, the centre of the "
          "distribution: the class's 'average' image, 16 times. Truncation trades variety for typical "
-         "images (BigGAN's trick)."),
+         "images (BigGAN's trick).", lambda m: m["psi0_recall"] < 0.05),
     Step("vae", "2 · VAE: a code you can walk", {"label": 7, "n": 16},
          "Open the VAE tab and generate; then open the latent map below it.",
          "Will the VAE's samples look sharper or blurrier than the GAN's?",
          ("Sharper", "About the same", "Blurrier"), 2,
          "Blurrier. The decoder is trained to reconstruct each pixel, and where it cannot tell, it "
          "averages. The scoreboard agrees: judge FID {vae_fid} for the VAE against {gan_fid} for the "
-         "GAN on MNIST (lower is better)."),
+         "GAN on MNIST (lower is better).", lambda m: m["vae_fid"] > m["gan_fid"]),
     Step("pixelcnn", "3 · PixelCNN: one pixel at a time", {"label": 2, "n": 4},
          "Open the PixelCNN tab and press Paint; watch the red pixel move.",
          "How many network passes does it take to draw one 28×28 image?",
          ("1", "28, one per row", "784, one per pixel"), 2,
          "784: each pixel is drawn from p(x_i | the pixels before it, the class), in reading order. "
-         "That is why it is the slowest tab ({pixelcnn_ms} ms per image on the scoreboard)."),
+         "That is why it is the slowest tab ({pixelcnn_ms} ms per image on the scoreboard).",
+         lambda m: m["slowest"] == "PixelCNN" and m["pixelcnn_nfe"] == 784),
     Step("transformer", "4 · Transformer: an image as 49 words", {"label": 5, "n": 4},
          "Open the Transformer tab and press Generate; look at the coloured token map.",
          "How many steps does the GPT take to write one image?",
@@ -62,13 +65,14 @@ STEPS = (
          ("Yes, all of them", "About half", "Hardly any more than chance"), 2,
          "Guidance 0 is the model *without* the class. Measured on 2,000 samples, "
          "{guidance0_acc} of them are the class asked for (one in ten would be chance); at the "
-         "default guidance, {guided_acc}."),
+         "default guidance, {guided_acc}.", lambda m: m["guidance0_acc"] < 0.2 and m["guided_acc"] > 0.9),
     Step("diffusion", "6 · Diffusion: how many steps?", {"label": 4, "n": 4, "steps": 5},
          "Open the Diffusion tab with 5 steps and generate; then open 'How many steps?' below.",
          "With DPM-Solver++, will 5 steps look as good as 50?",
          ("Just as good", "Close, slightly rougher", "Pure noise"), 1,
          "Close: a second-order solver takes big, accurate steps. A first-order sampler (DDPM) "
-         "needs hundreds. Every step is one network pass (two where guidance acts)."),
+         "needs hundreds. Every step is one network pass (two where guidance acts).",
+         lambda m: m["steps5_acc"] > 0.9 and m["steps5_fid"] > m["steps10_fid"]),
     Step("flow", "7 · Flow matching: straight paths", {"label": 1, "n": 8},
          "Open the Flow matching tab and press 'Draw the paths' below the sampler.",
          "Whose path from noise to image is straighter: flow matching's or the diffusion model's?",
@@ -86,41 +90,70 @@ STEPS = (
          "Which family finishes first, and which last?",
          ("A one-pass family (GAN, VAE) first, PixelCNN last", "Diffusion first, GAN last", "All at once"), 0,
          "One pass (GAN, VAE) against hundreds of small ones (PixelCNN: 784). The fastest here, "
-         "{fastest}, takes {fastest_ms} ms per image; the slowest, {slowest}, {slowest_ms} ms."),
+         "{fastest}, takes {fastest_ms} ms per image; the slowest, {slowest}, {slowest_ms} ms.",
+         lambda m: m["fastest_nfe"] == 1 and m["slowest"] == "PixelCNN"),
     Step("compare", "10 · The scoreboard: who draws best?", {},
          "Open the Compare tab and read the scoreboard under the pictures.",
          "Which family has the lowest FID on MNIST (closest to real images)?",
          ("The GAN", "A diffusion-style model", "The VAE"), 1,
          "{best} ({best_fid}, against a floor of {floor} for real images). Speed and quality pull "
-         "against each other: the many-step models draw best, the one-pass ones draw fastest."),
+         "against each other: the many-step models draw best, the one-pass ones draw fastest.",
+         lambda m: m["best"] in DIFFUSION_STYLE),
 )
 
 
-def facts(dataset: str = DEFAULT_DATASET) -> dict:
-    """The measured numbers the answers quote, read from the cards ('–' where one is missing);
-    the families' names are ``Local``, to be said in the visitor's language."""
+DIFFUSION_STYLE = ("Diffusion", "Flow matching", "Latent diffusion", "One step")  # step 10's right choice
+
+
+def _row(rows: list[dict], **want) -> dict:
+    return next((r for r in rows if all(r.get(k) == v for k, v in want.items())), {})
+
+
+def measured(dataset: str = DEFAULT_DATASET) -> dict:
+    """The measured numbers behind the answers, read from the cards (absent where a card lacks
+    one): the scoreboard (``evaluate.scoreboard``) and the sweeps."""
     board = {r["family"]: r for r in evaluate.scoreboard(dataset)}
-    out = {"vae_fid": "–", "gan_fid": "–", "pixelcnn_ms": "–", "guidance0_acc": "–", "guided_acc": "–",
-           "fastest": "–", "fastest_ms": "–", "slowest": "–", "slowest_ms": "–", "best": "–", "best_fid": "–",
-           "floor": "–"}
-    for family in ("vae", "gan"):
-        if family in board:
-            out[f"{family}_fid"] = f"{board[family]['fid']:.1f}"
+    out = {f"{f}_fid": board[f]["fid"] for f in ("vae", "gan") if f in board}
     if "pixelcnn" in board:
-        out["pixelcnn_ms"] = f"{board['pixelcnn']['ms_per_image']:.0f}"
+        out.update(pixelcnn_ms=board["pixelcnn"]["ms_per_image"], pixelcnn_nfe=board["pixelcnn"]["nfe"])
     if board:
         fast, slow = (f(board.values(), key=lambda r: r["ms_per_image"]) for f in (min, max))
         best = min(board.values(), key=lambda r: r["fid"])
-        out.update(fastest=Local(fast["title"]), fastest_ms=f"{fast['ms_per_image']:.1f}", slowest=Local(slow["title"]),
-                   slowest_ms=f"{slow['ms_per_image']:.0f}", best=Local(best["title"]), best_fid=f"{best['fid']:.1f}",
-                   floor=f"{best['fid_floor']:.1f}")
-    sweep = (denoising.guidance_sweep("diffusion", dataset) or {}).get("rows", []) if "diffusion" in board else []
-    default = pipeline.check_options("diffusion", {}) if sweep else {}
-    keys = ("guidance", "guide_from", "guide_to")
-    for key, want in (("guidance0_acc", {"guidance": 0.0}), ("guided_acc", {k: default.get(k) for k in keys})):
-        row = next((r for r in sweep if all(r.get(k) == v for k, v in want.items())), None)
+        out.update(fastest=fast["title"], fastest_ms=fast["ms_per_image"], fastest_nfe=fast["nfe"],
+                   slowest=slow["title"], slowest_ms=slow["ms_per_image"], best=best["title"], best_fid=best["fid"],
+                   floor=best["fid_floor"])
+    psi = _row((checkpoint.read_sweep("gan", dataset, "truncation") or {}).get("rows", []), truncation=0.0)
+    if psi:
+        out["psi0_recall"] = psi["recall"]
+    guidance = (checkpoint.read_sweep("diffusion", dataset, "guidance") or {}).get("rows", [])
+    default = pipeline.check_options("diffusion", {}) if guidance else {}
+    for key, want in (("guidance0_acc", {"guidance": 0.0}),
+                      ("guided_acc", {k: default.get(k) for k in ("guidance", "guide_from", "guide_to")})):
+        if _row(guidance, **want):
+            out[key] = _row(guidance, **want)["class_accuracy"]
+    steps = (checkpoint.read_card("diffusion", dataset).get("sampling", {}) if "diffusion" in board else {})
+    for n in (5, 10):
+        row = _row(steps.get("rows", []), sampler="dpm++", steps=n)
         if row:
-            out[key] = f"{row['class_accuracy']:.0%}"
+            out.update({f"steps{n}_fid": row["fid"], f"steps{n}_acc": row["class_accuracy"]})
+    return out
+
+
+def facts(dataset: str = DEFAULT_DATASET) -> dict:
+    """The numbers the answers quote, as they are written ('–' where one is missing); the
+    families' names are ``Local``, to be said in the visitor's language."""
+    m, out = measured(dataset), {}
+    for key in ("vae_fid", "gan_fid", "pixelcnn_ms", "guidance0_acc", "guided_acc", "fastest", "fastest_ms",
+                "slowest", "slowest_ms", "best", "best_fid", "floor"):
+        value = m.get(key)
+        if value is None:
+            out[key] = "–"
+        elif isinstance(value, str):
+            out[key] = Local(value)
+        elif key.endswith("_acc"):
+            out[key] = f"{value:.0%}"
+        else:
+            out[key] = f"{value:.1f}" if key.endswith(("_fid", "floor")) or value < 10 else f"{value:.0f}"
     return out
 
 

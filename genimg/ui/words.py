@@ -28,7 +28,7 @@ from pathlib import Path
 import gradio as gr
 from gradio.context import LocalContext
 
-from .. import render
+from .. import facts, render
 
 LANGS = {"en": "English", "zh-CN": "中文"}
 DEFAULT = "en"
@@ -86,14 +86,15 @@ def tr(text: str | dict[str, str], **fields) -> gr.I18n:
 
 
 def how(name: str) -> gr.I18n:
-    """The long text ``how/<name>.<lang>.md`` in each language, as fixed text."""
+    """The long text ``how/<name>.<lang>.md`` in each language, as fixed text, its figures read
+    from the cards (``genimg.facts``)."""
     versions = {}
     for lang in LANGS:
         path = HOW_DIR / f"{name}.{lang}.md"
         if not path.exists():
             _miss(str(path.relative_to(HOW_DIR.parent)))
             path = HOW_DIR / f"{name}.{DEFAULT}.md"
-        versions[lang] = path.read_text(encoding="utf-8")
+        versions[lang] = facts.render(path.read_text(encoding="utf-8"), missing="–")
     return tr(versions)
 
 

@@ -1,0 +1,215 @@
+"""The docs' tables, each written from the cards or a benchmark's results file: the families at
+a glance, the scoreboard, the models, the sweeps, the training commands. ``render(name, *args)``
+is what a ``{{ table name args }}`` placeholder calls (``genimg.facts``); a benchmark whose
+table is its own (a serving benchmark's, a ruler study's) writes it beside its results as
+``benchmarks/results/tables/<name>.md``, and ``render`` reads it from there.
+"""
+from __future__ import annotations
+
+import json
+
+from . import checkpoint, models, pipeline
+from .data import DATASETS
+from .facts import RESULTS, Missing
+
+NETWORKS = ("classifier", "judge")  # the two networks that measure the families
+ZH = {"family": "模型家族", "what it generates, and how": "生成什么、怎样生成", "network passes / image": "每张图的网络前向次数",
+      "FID MNIST (floor)": "FID MNIST（下限）", "FID Fashion-MNIST (floor)": "FID Fashion-MNIST（下限）",
+      "class accuracy MNIST": "类别准确率 MNIST", "class accuracy Fashion-MNIST": "类别准确率 Fashion-MNIST",
+      "ms for 16 images": "16 张图的毫秒数"}
+LABEL = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
+
+
+def cards(names=None) -> list[tuple[str, str, dict]]:
+    return [(name, dataset, checkpoint.read_card(name, dataset))
+            for name in (names or (*models.FAMILIES, *NETWORKS)) for dataset in DATASETS
+            if checkpoint.exists(name, dataset)]
+
+
+def _table(header: list[str], align: str, rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|",
+            *("| " + " | ".join(r) + " |" for r in rows)]
+
+
+def _fid(e: dict | None) -> str:
+    return f"{e['fid']:.1f} ({e['fid_floor']:.1f})" if e else "–"
+
+
+def glance(lang: str = "en") -> str:
+    """One row per family: what it generates and how, network passes per image, the headline
+    FID with its floor and class accuracy on both datasets (``eval``), and the time of 16 images
+    at the defaults (``speed``: one run of ``benchmarks/speed.py`` for every family)."""
+    header = ["family", "what it generates, and how", "network passes / image",
+              *(f"FID {LABEL[d]} (floor)" for d in DATASETS), *(f"class accuracy {LABEL[d]}" for d in DATASETS),
+              "ms for 16 images"]
+    rows, runs = [], set()
+    for family in models.FAMILIES:
+        mod = models.get(family)
+        got = {d: checkpoint.read_card(family, d) for d in DATASETS if checkpoint.exists(family, d)}
+        speed = next((c["speed"] for c in got.values() if "speed" in c), None)
+        evals = {d: c.get("eval") for d, c in got.items()}
+        runs |= {e["date"] for e in evals.values() if e}
+        rows.append([f"**{mod.TITLE}**", mod.SUMMARY, str(speed["nfe"]) if speed else "–",
+                     *(_fid(evals.get(d)) for d in DATASETS),
+                     *(f"{evals[d]['class_accuracy']:.1%}" if evals.get(d) else "–" for d in DATASETS),
+                     f"{speed['ms']:.1f}" if speed else "–"])
+        if speed:
+            runs.add(f"speed {speed['date']}")
+    if lang != "en":
+        from .ui import words
+
+        header = [ZH.get(h, h) for h in header]
+        rows = [[words.tr(c, lang) if i < 2 else c for i, c in enumerate(r)] for r in rows]
+    return "\n".join(_table(header, "llrrrrrr", rows))
+
+
+def _likelihood(e: dict) -> str:
+    lk = e.get("likelihood")
+    if not lk:
+        return "–"
+    if "test_bits_per_token" in lk:
+        return f"{lk['test_bits_per_token']:.2f} bits/token"
+    return ("≤ " if lk["kind"].startswith("ELBO") else "") + f"{lk['test_bits_per_dim']:.3f} bits/dim"
+
+
+def scoreboard() -> str:
+    """``python -m genimg eval``'s results, from the cards: the same measurements for every family."""
+    header = ["family", "dataset", "samples", "FID judge (real floor)", "FID classifier (real floor)", "class accuracy",
+              "IS (test set)", "precision", "recall", "likelihood", "parameters", "network evals / image", "ms / image"]
+    rows, runs = [], set()
+    for name, dataset, card in cards(models.FAMILIES):
+        e = card.get("eval")
+        if not e:
+            continue
+        runs.add((e["date"], e["hardware"], e.get("budget_s", 300)))
+        rows.append([name, dataset, f"{e['n_samples']:,}", _fid(e), _fid(e.get("rulers", {}).get("classifier")),
+                     f"{e['class_accuracy']:.1%}", f"{e['inception_score']:.2f} ({e['inception_score_test']:.2f})",
+                     f"{e['precision']:.2f}", f"{e['recall']:.2f}", _likelihood(e), f"{e['parameters']:,}",
+                     str(e["nfe"]), f"{e['ms_per_image']:.2f}"])
+    when = "; ".join(f"{d} on {h} with `python -m genimg eval --budget {b:g}`" for d, h, b in sorted(runs))
+    return "\n".join(_table(header, "llrrrrrrrrrrr", rows) + [
+        "", f"Measured {when}. A family too slow for 10,000 samples within the budget of sampling seconds gets "
+            "fewer (the samples column); ms / image is measured during the evaluation, beside other work."])
+
+
+def _bits(m: dict) -> str:
+    if "prior" in m:
+        return f"{m['prior']['test_bits_per_token']:.2f} bits per token (exact)"
+    if "test_bits_per_dim" not in m:
+        return "–"
+    if "levels" in m:
+        return f"{m['test_bits_per_dim']:.3f} (exact, {m['levels']} levels)"
+    return f"≤ {m['test_bits_per_dim']:.3f} (ELBO, Bernoulli)"
+
+
+def _runs(recipe: dict) -> tuple[list[dict], float]:
+    """Every run that made a checkpoint, the first first, and their wall seconds together."""
+    runs, earlier = [recipe], recipe.get("continued_from")
+    while earlier:  # a run continued from a checkpoint: count every run before it
+        runs.insert(0, earlier)
+        earlier = earlier.get("earlier")
+    return runs, sum(r["wall_time_s"] for r in runs)
+
+
+def models_table() -> str:
+    """Every checkpoint: size, training, class accuracy of its samples (or the test set's)."""
+    header = ["model", "dataset", "parameters", "file", "training", "class accuracy", "diversity (real)",
+              "test bits/dim"]
+    rows = []
+    for name, dataset, card in cards():
+        r, m = card["recipe"], card.get("metrics", {})
+        acc, what = (m["class_accuracy"], "samples") if "class_accuracy" in m else (m.get("test_accuracy"), "test set")
+        runs, wall = _runs(r)
+        div = f"{m['diversity']:.2f} ({m['diversity_real']:.2f})" if "diversity_real" in m else "–"
+        rows.append([name, dataset, f"{card['parameters']:,}", f"{card['file_bytes'] / 2**20:.2f} MB",
+                     " + ".join(f"{x['steps']:,}" for x in runs) + f" steps, {wall / 60:.0f} min on "
+                     f"{r['hardware'].split(',')[1].strip()}", f"{acc:.1%} ({what})", div, _bits(m)])
+    return "\n".join(_table(header, "llrrlrrr", rows))
+
+
+def commands() -> str:
+    """The command behind each checkpoint, from its card (a continued run after its first)."""
+    out = ["```bash"]
+    for _, _, card in cards():
+        runs, _ = _runs(card["recipe"])
+        out += [f"{r['command']}  # then:" for r in runs[:-1]] + [runs[-1]["command"]]
+    return "\n".join(out + ["```"])
+
+
+def sweep(family: str, name: str) -> str:
+    """A sweep from the family's cards (``sweeps``, one layout for every family): a row per
+    setting and dataset, the default and the best FID marked."""
+    found = {d: checkpoint.read_sweep(family, d, name) for d in DATASETS}
+    found = {d: s for d, s in found.items() if s}
+    if not found:
+        raise Missing(f"no {name!r} sweep in the {family} cards")
+    keys = next(iter(found.values()))["settings"]
+    shown = [k for k in keys if k not in ("guide_from", "guide_to")]
+    interval = "guide_from" in keys
+    header = ["dataset", *shown, *(["interval (t)"] if interval else []), "network evals", "FID judge (floor)",
+              "FID classifier (floor)", "class accuracy", "precision", "recall"]
+    default, rows = pipeline.check_options(family, {}), []
+    for dataset, sw in found.items():
+        best = min(sw["rows"], key=lambda r: r["fid"])
+        for r in sw["rows"]:
+            mark = " **(best FID)**" if r is best else ""
+            mark += " **(default)**" if all(r[k] == default.get(k) for k in keys) else ""
+            j, c = r.get("rulers", {}).get("judge", r), r.get("rulers", {}).get("classifier")
+            rows.append([dataset, *(_setting(r, k) for k in shown),
+                         *([f"{r['guide_to']:g}–{r['guide_from']:g}"] if interval else []), str(r["nfe"]),
+                         _fid(j) + mark, _fid(c), f"{r['class_accuracy']:.1%}", f"{j['precision']:.2f}",
+                         f"{j['recall']:.2f}"])
+    first = next(iter(found.values()))
+    dates = ", ".join(sorted({s["date"] for s in found.values()}))
+    how = f", {first['sampler']} with {first['steps']} steps" if "sampler" in first else ""
+    how += f". {first['note'].rstrip('.')}" if "note" in first else ""
+    return "\n".join(_table(header, "l" + "l" * len(shown) + "l" * interval + "rrrrrr", rows) + [
+        "", f"{first['n']:,} samples per setting, the same seed for every setting{how}; precision and recall in "
+            f"the judge's features. Measured {dates} with `{first['command']}`."])
+
+
+def _setting(row: dict, key: str) -> str:
+    """A setting's cell: its description where the row has one (``what``), else its value."""
+    value = row.get("what", row[key]) if key == "recipe" else row[key]
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def tokens() -> str:
+    """Each tokenizer and token prior on the test set (the cards whose metrics have them)."""
+    rows = []
+    for name, dataset, card in cards(models.FAMILIES):
+        m = card.get("metrics", {})
+        if "prior" in m and "tokenizer" in m:
+            t, p = m["tokenizer"], m["prior"]
+            rows.append([name, dataset, f"{t['codes_used']} of {t['codes']}", f"{t['code_perplexity']:.1f}",
+                         f"{t['test_mse']:.4f}", f"{p['test_nats_per_token']:.3f}", f"{p['test_bits_per_token']:.3f}",
+                         f"{p['test_nats_per_image']:.1f}"])
+    return "\n".join(_table(["family", "dataset", "codes used", "code perplexity", "reconstruction MSE",
+                             "prior NLL (nats / token)", "(bits / token)", "(nats / image)"], "llrrrrrr", rows))
+
+
+def bench() -> str:
+    from . import bench as speed
+
+    file = RESULTS / "bench.json"
+    if not file.exists():
+        raise Missing("no results file bench.json")
+    return speed.table(json.loads(file.read_text()))
+
+
+def fragment(name: str) -> str:
+    """A table a benchmark wrote beside its results (``benchmarks/results/tables/<name>.md``)."""
+    file = RESULTS / "tables" / f"{name}.md"
+    if not file.exists():
+        raise Missing(f"no table {file.name} in benchmarks/results/tables")
+    return file.read_text().strip()
+
+
+TABLES = {"glance": glance, "scoreboard": scoreboard, "models": models_table, "commands": commands,
+          "sweep": sweep, "tokens": tokens, "bench": bench, "fragment": fragment}
+
+
+def render(name: str, *args: str) -> str:
+    if name not in TABLES:
+        raise Missing(f"no table {name!r}; the tables are {', '.join(TABLES)}")
+    return TABLES[name](*args)
