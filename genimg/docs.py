@@ -65,8 +65,8 @@ def write() -> list[Path]:
 # What reads as a measurement in prose: a decimal, a percentage, a number with a unit of time,
 # size, rate or ratio, or a number right after a score's name. Shapes (28×28), version numbers,
 # code, formulas, links and placeholders are not prose and are left out before looking.
-_NOT_PROSE = re.compile(r"```.*?```|`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]+\$|\{\{.*?\}\}|<!--.*?-->|\]\([^)]*\)"
-                        r"|https?://\S+|\b\d+(?:×\d+)+\b|\bv?\d+\.\d+\.\d+\b", re.S)
+_NOT_PROSE = re.compile(r"```.*?```|`[^`\n]*(?:\n[^`\n]*)?`|\$\$.*?\$\$|\$[^$\n]+\$|\{\{.*?\}\}|<!--.*?-->|\]\([^)]*\)"
+                        r"|https?://\S+|\b\d[\d,]*(?: ?× ?\d[\d,]*)+\b|\bv?\d+\.\d+\.\d+\b", re.S)
 _UNITS = (r"ms|s|sec|seconds?|min|minutes?|h|hours?|KB|MB|GB|KiB|MiB|GiB|nats?|bits?|bits/dim|req/s|img/s"
           r"|MFLOPs?|GFLOPs?|TFLOPs?|×|x|毫秒|秒|分钟|小时")
 _MEASURE = re.compile(
@@ -80,13 +80,14 @@ _MEASURE = re.compile(
 ALLOWED = (
     r"\b10 MB\b",  # a Space's file limit, which every checkpoint keeps under
     r"\b30 minutes\b",  # CI's budget
+    r"\b(?:Gradio|gradio|torch|Ray|ray|Python) \d+\.\d+\b",  # versions
 )
 
 
 def bare_numbers(text: str, allowed=()) -> list[str]:
     """The measurements ``text`` carries in its own words rather than through a placeholder;
     ``allowed``: patterns of figures that are settings or architecture, not measurements."""
-    text = _NOT_PROSE.sub(" ", text)
+    text = _NOT_PROSE.sub(" ", _FRONT.sub("", text))
     for pattern in allowed:
         text = re.sub(pattern, " ", text)
     return [m.group(0) for m in _MEASURE.finditer(text)]

@@ -11,7 +11,7 @@ A text names a figure with a placeholder, ``{{ source path | format }}``:
 - ``{{ default gan truncation }}``: an option's default (a setting, not a measurement);
 - ``{{ table NAME args }}``: a whole table (``genimg.tables``).
 
-``format`` is a Python format spec (``.1f``, ``.0%``, ``,``) or ``x`` for a ratio (``2.2×``); left
+A placeholder in code (between backticks) is shown as it is. ``format`` is a Python format spec (``.1f``, ``.0%``, ``,``) or ``x`` for a ratio (``2.2×``); left
 out, the field's name chooses one (``fid`` ``.1f``, an ``accuracy`` a percentage, and so on).
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ from . import checkpoint
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
+_CODE_OR_PLACEHOLDER = re.compile(r"```.*?```|`[^`\n]*(?:\n[^`\n]*)?`|\{\{\s*(.+?)\s*\}\}", re.S)  # code shows one as it is
 _INDEX = re.compile(r"^(\w+)\[(.+)\]$")
 _PART = re.compile(r"[^.\[]+(?:\[[^\]]*\])?")  # a dotted path's parts; a [selector] may hold dots
 
@@ -130,6 +131,8 @@ def render(text: str, missing: str | None = None) -> str:
     """``text`` with every placeholder replaced by its figure. A figure no card or results file
     holds raises ``Missing``, or with ``missing`` (the app: a card may be absent) reads so."""
     def one(m):
+        if m.group(1) is None:  # code: a placeholder in it is shown, not filled
+            return m.group(0)
         try:
             return figure(m.group(1))
         except Missing:
@@ -137,4 +140,4 @@ def render(text: str, missing: str | None = None) -> str:
                 raise
             return missing
 
-    return PLACEHOLDER.sub(one, text)
+    return _CODE_OR_PLACEHOLDER.sub(one, text)

@@ -14,7 +14,11 @@ from .facts import RESULTS, Missing
 
 NETWORKS = ("classifier", "judge")  # the two networks that measure the families
 ZH = {"family": "模型家族", "what it generates, and how": "生成什么、怎样生成", "network passes / image": "每张图的网络前向次数",
-      "FID MNIST (floor)": "FID MNIST（下限）", "FID Fashion-MNIST (floor)": "FID Fashion-MNIST（下限）",
+      "FID MNIST (floor)": "FID MNIST（真实数据基线）", "FID Fashion-MNIST (floor)": "FID Fashion-MNIST（真实数据基线）",
+      "dataset": "数据集", "samples": "样本数", "FID judge (real floor)": "FID 评判网络（真实数据基线）",
+      "FID classifier (real floor)": "FID 分类器（真实数据基线）", "class accuracy": "类别准确率",
+      "IS (test set)": "IS（测试集）", "precision": "精确率", "recall": "召回率", "likelihood": "似然",
+      "parameters": "参数量", "network evals / image": "每张图的网络评估次数", "ms / image": "每张图的毫秒数",
       "class accuracy MNIST": "类别准确率 MNIST", "class accuracy Fashion-MNIST": "类别准确率 Fashion-MNIST",
       "ms for 16 images": "16 张图的毫秒数"}
 LABEL = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
@@ -49,18 +53,34 @@ def glance(lang: str = "en") -> str:
         speed = next((c["speed"] for c in got.values() if "speed" in c), None)
         evals = {d: c.get("eval") for d, c in got.items()}
         runs |= {e["date"] for e in evals.values() if e}
-        rows.append([f"**{mod.TITLE}**", mod.SUMMARY, str(speed["nfe"]) if speed else "–",
+        rows.append([mod.TITLE, mod.SUMMARY, str(speed["nfe"]) if speed else "–",
                      *(_fid(evals.get(d)) for d in DATASETS),
                      *(f"{evals[d]['class_accuracy']:.1%}" if evals.get(d) else "–" for d in DATASETS),
                      f"{speed['ms']:.1f}" if speed else "–"])
         if speed:
             runs.add(f"speed {speed['date']}")
+    dates = ", ".join(sorted(d for d in runs if not d.startswith("speed")))
+    speed = ", ".join(sorted(d.split()[1] for d in runs if d.startswith("speed")))
+    note = (f"FID: the judge's, against its floor (as many real images); class accuracy: the share of samples the "
+            f"shipped classifier sees as their class; both from `python -m genimg eval` ({dates}). ms: 16 images at "
+            f"the defaults on one CPU thread, every family in one run of `python benchmarks/speed.py --threads 1 "
+            f"--cards` ({speed}).")
     if lang != "en":
+        import importlib
+
+        from . import ui
         from .ui import words
 
+        for family in filter(ui.own_tab, models.FAMILIES):  # a tab module holds its family's Chinese
+            importlib.import_module(f"{ui.__name__}.{family}")
+
         header = [ZH.get(h, h) for h in header]
-        rows = [[words.tr(c, lang) if i < 2 else c for i, c in enumerate(r)] for r in rows]
-    return "\n".join(_table(header, "llrrrrrr", rows))
+        rows = [[words.in_lang(lang, c) if i < 2 else c for i, c in enumerate(r)] for r in rows]
+        note = (f"FID：评判网络（judge）特征中的 FID，括号里是真实数据基线（同样数量的真实图像）；类别准确率：随附的分类器认为属于所要求"
+                f"类别的样本比例；两者都来自 `python -m genimg eval`（{dates}）。毫秒数：默认选项下 16 张图、单个 CPU 线程，"
+                f"所有家族在同一次 `python benchmarks/speed.py --threads 1 --cards` 中测得（{speed}）。")
+    rows = [[f"**{r[0]}**", *r[1:]] for r in rows]
+    return "\n".join(_table(header, "llrrrrrr", rows) + ["", note])
 
 
 def _likelihood(e: dict) -> str:
@@ -72,7 +92,7 @@ def _likelihood(e: dict) -> str:
     return ("≤ " if lk["kind"].startswith("ELBO") else "") + f"{lk['test_bits_per_dim']:.3f} bits/dim"
 
 
-def scoreboard() -> str:
+def scoreboard(lang: str = "en") -> str:
     """``python -m genimg eval``'s results, from the cards: the same measurements for every family."""
     header = ["family", "dataset", "samples", "FID judge (real floor)", "FID classifier (real floor)", "class accuracy",
               "IS (test set)", "precision", "recall", "likelihood", "parameters", "network evals / image", "ms / image"]
@@ -87,9 +107,13 @@ def scoreboard() -> str:
                      f"{e['precision']:.2f}", f"{e['recall']:.2f}", _likelihood(e), f"{e['parameters']:,}",
                      str(e["nfe"]), f"{e['ms_per_image']:.2f}"])
     when = "; ".join(f"{d} on {h} with `python -m genimg eval --budget {b:g}`" for d, h, b in sorted(runs))
-    return "\n".join(_table(header, "llrrrrrrrrrrr", rows) + [
-        "", f"Measured {when}. A family too slow for 10,000 samples within the budget of sampling seconds gets "
-            "fewer (the samples column); ms / image is measured during the evaluation, beside other work."])
+    note = (f"Measured {when}. A family too slow for 10,000 samples within the budget of sampling seconds gets "
+            "fewer (the samples column); ms / image is measured during the evaluation, beside other work.")
+    if lang != "en":
+        header = [ZH.get(h, h) for h in header]
+        note = (f"测量：{when}。在采样时间预算内画不完 10,000 个样本的慢家族会少一些（见样本数一列）；每张图的毫秒数"
+                "是在评估过程中、和其他任务一起测得的。")
+    return "\n".join(_table(header, "llrrrrrrrrrrr", rows) + ["", note])
 
 
 def _bits(m: dict) -> str:
