@@ -160,6 +160,14 @@ def commands() -> str:
     return "\n".join(out + ["```"])
 
 
+def order() -> str:
+    """The order to train the families in: each after the ones it builds on (``BUILDS_ON``)."""
+    names = models.training_order((*models.FAMILIES, *models.DEVELOPING))
+    said = [f"`{n}`" + (f" (after {', '.join(f'`{b}`' for b in models.builds_on(n))})" if models.builds_on(n) else "")
+            for n in names]
+    return ", ".join(said)
+
+
 def sweep(family: str, name: str) -> str:
     """A sweep from the family's cards (``sweeps``, one layout for every family): a row per
     setting and dataset, the default and the best FID marked."""
@@ -229,7 +237,7 @@ def fragment(name: str) -> str:
     return file.read_text().strip()
 
 
-TABLES = {"glance": glance, "scoreboard": scoreboard, "models": models_table, "commands": commands,
+TABLES = {"glance": glance, "scoreboard": scoreboard, "models": models_table, "commands": commands, "order": order,
           "sweep": sweep, "tokens": tokens, "bench": bench, "fragment": fragment}
 
 
