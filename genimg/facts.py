@@ -99,7 +99,7 @@ def fmt(value, spec: str | None, field: str = "") -> str:
     if "accuracy" in name or name.endswith(("_share", "share", "_pct")):
         return f"{value:.1%}"
     if "fid" in name:
-        return f"{value:.1f}"
+        return f"{value:.2f}" if value < 1 else f"{value:.1f}"
     if name in ("precision", "recall") or name.startswith(("precision", "recall")):
         return f"{value:.2f}"
     if isinstance(value, int):

@@ -35,8 +35,13 @@ def _table(header: list[str], align: str, rows: list[list[str]]) -> list[str]:
             *("| " + " | ".join(r) + " |" for r in rows)]
 
 
+def fid(value: float) -> str:
+    """An FID as the docs write it: one decimal, two below 1 (where one would hide the difference)."""
+    return f"{value:.2f}" if value < 1 else f"{value:.1f}"
+
+
 def _fid(e: dict | None) -> str:
-    return f"{e['fid']:.1f} ({e['fid_floor']:.1f})" if e else "–"
+    return f"{fid(e['fid'])} ({fid(e['fid_floor'])})" if e else "–"
 
 
 def glance(lang: str = "en") -> str:
@@ -79,7 +84,7 @@ def glance(lang: str = "en") -> str:
         note = (f"FID：评判网络（judge）特征中的 FID，括号里是真实数据基线（同样数量的真实图像）；类别准确率：随附的分类器认为属于所要求"
                 f"类别的样本比例；两者都来自 `python -m genimg eval`（{dates}）。毫秒数：默认选项下 16 张图、单个 CPU 线程，"
                 f"所有家族在同一次 `python benchmarks/speed.py --threads 1 --cards` 中测得（{speed}）。")
-    rows = [[f"**{r[0]}**", *r[1:]] for r in rows]
+    rows = [[f"[**{r[0]}**](docs/families/{family}.md)", *r[1:]] for family, r in zip(models.FAMILIES, rows)]
     return "\n".join(_table(header, "llrrrrrr", rows) + ["", note])
 
 
