@@ -41,7 +41,7 @@ def main() -> None:
 
     def cached():
         *_, last = model.stream(labels, torch.Generator().manual_seed(0), every=0)
-        return last.tokens
+        return last.extras["tokens"]
 
     def uncached():
         return model.naive_tokens(labels, torch.Generator().manual_seed(0))

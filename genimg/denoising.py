@@ -1,7 +1,8 @@
 """Denoising families beyond sampling: watch them denoise step by step, start from a drawing
 (SDEdit), and compare step counts. Works for any family whose model streams ``Step``s with a
 ``preview`` (its guess of the clean images); SDEdit for one whose ``stream`` also takes
-``start``, ``strength`` and ``noise`` and that has a noise ``schedule``. Same rules as
+``start``, ``strength`` and ``noise`` and that has a noise ``schedule``; ``path`` for one whose
+steps carry the extra ``state`` (x in the model's own units). Same rules as
 ``pipeline``: checked arguments, uint8 out, one ``torch.Generator`` per call.
 """
 from __future__ import annotations
@@ -87,7 +88,7 @@ def path(family: str, dataset: str, label=0, seed=0, **options) -> dict:
     noise = torch.randn(1, 1, 28, 28, generator=gen)  # what stream would draw first
     with torch.inference_mode():
         steps = list(model.stream(torch.tensor([label]), gen, noise=noise, **options))
-        xs = torch.stack([noise.flatten(), *(s.state.flatten() for s in steps)]).double()
+        xs = torch.stack([noise.flatten(), *(s.extras["state"].flatten() for s in steps)]).double()
     along = xs[0] / xs[0].norm()
     across = xs[-1] - (xs[-1] @ along) * along
     across = across / across.norm().clamp_min(1e-12)

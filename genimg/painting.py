@@ -3,7 +3,7 @@ an image that someone started.
 
 Works for any family whose model has ``grid`` (the rows and columns of its sequence: 28x28
 pixels, 7x7 tokens), ``stream(labels, generator, given=, rows=, every=, **options)`` yielding
-``models.Step``s with the decision of each step (pixel, probs, value, and optionally tokens)
+``models.Step``s with the decision of each step (position, probs, value; extras of its own)
 and ``kept(given, rows)``.
 Same rules as ``pipeline``: checked arguments, uint8 out, one ``torch.Generator`` per call.
 """

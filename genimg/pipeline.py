@@ -212,17 +212,22 @@ class Frame:
     seconds: float  # model time so far (not counting what the caller does between frames)
     preview: np.ndarray | None = None  # uint8 (N, 28, 28): the network's guess of the finished images
     t: float | None = None  # the noise level or timestep the step started from
-    pixel: int | None = None  # a drawing family's decision shown: the position (raster order),
+    position: int | None = None  # a drawing family's decision shown: where (raster order),
     probs: np.ndarray | None = None  # its distribution,
     value: int | None = None  # the value drawn
-    tokens: np.ndarray | None = None  # (N, rows, cols) token ids so far, -1 where not drawn yet
-    fixed: np.ndarray | None = None  # (N, rows, cols) the step at which each token was committed (0: not yet)
-    state: np.ndarray | None = None  # float (N, C, H, W): a denoiser's x in its own units (e.g. latents)
+    extras: dict = field(default_factory=dict)  # the step's extras, tensors as numpy (``as_numpy``)
     result: Result | None = None  # after the last step: labels, the classifier's view, timing
 
     @property
     def levels(self) -> int:
         return len(self.probs)
+
+
+def as_numpy(value):
+    """A tensor as a numpy array (floating point as float32), anything else as it is."""
+    if not isinstance(value, torch.Tensor):
+        return value
+    return value.float().numpy() if value.is_floating_point() else value.numpy()
 
 
 def streams(family: str) -> bool:
@@ -299,11 +304,8 @@ def stream(family: str, dataset: str, label=None, n=4, seed=0, every: int | None
                 return
             frame = Frame(to_uint8(step.canvas), step.done, step.total, seconds,
                           preview=None if step.preview is None else to_uint8(step.preview), t=step.t,
-                          pixel=step.pixel, value=step.value,
-                          probs=None if step.probs is None else step.probs.float().numpy(),
-                          tokens=None if step.tokens is None else step.tokens.numpy(),
-                          fixed=None if step.fixed is None else step.fixed.numpy(),
-                          state=None if step.state is None else step.state.float().numpy())
+                          position=step.position, probs=as_numpy(step.probs), value=step.value,
+                          extras={name: as_numpy(value) for name, value in step.extras.items()})
             if step.done == step.total:
                 frame.result = judged(step.canvas, labels, seconds, nfe(model, opts), family, dataset, seed, opts)
         yield frame

@@ -13,7 +13,7 @@ def tiny():
 def final_x(model, **options):
     """The sampler's last x in the model's units (unclamped)."""
     *_, last = model.stream(torch.tensor([0]), torch.Generator().manual_seed(0), **options)
-    return last.state
+    return last.extras["state"]
 
 
 def test_heun_is_second_order_and_euler_first_order(monkeypatch):

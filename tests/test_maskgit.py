@@ -39,11 +39,11 @@ def test_parallel_decoding_never_changes_a_committed_token():
     before = torch.full((6, 7, 7), -1)
     for k, (step, left) in enumerate(zip(steps, plan), 1):
         known = before >= 0
-        assert torch.equal(step.tokens[known], before[known])  # what was committed stays
-        new = (step.tokens >= 0) & ~known
-        assert torch.equal(step.fixed == k, new)  # the map names the step of each new token
-        assert ((step.tokens < 0).flatten(1).sum(1) == left).all()
-        before = step.tokens
+        assert torch.equal(step.extras["tokens"][known], before[known])  # what was committed stays
+        new = (step.extras["tokens"] >= 0) & ~known
+        assert torch.equal(step.extras["fixed"] == k, new)  # the map names the step of each new token
+        assert ((step.extras["tokens"] < 0).flatten(1).sum(1) == left).all()
+        before = step.extras["tokens"]
     assert (before >= 0).all() and steps[-1].done == steps[-1].total == 6
 
 
@@ -74,8 +74,8 @@ def test_inpainting_keeps_the_given_tokens_anywhere():
     keep[2:5, 1:6] = False  # a hole in the middle, not the bottom rows
     *_, last = model.stream(torch.tensor([1, 2]), torch.Generator().manual_seed(0), steps=4, given=given, keep=keep)
     tokens = model.tokenize(given)
-    assert torch.equal(last.tokens[:, keep], tokens[:, keep]) and (last.tokens >= 0).all()
-    assert (last.fixed[:, keep] == 0).all() and (last.fixed[:, ~keep] > 0).all()
+    assert torch.equal(last.extras["tokens"][:, keep], tokens[:, keep]) and (last.extras["tokens"] >= 0).all()
+    assert (last.extras["fixed"][:, keep] == 0).all() and (last.extras["fixed"][:, ~keep] > 0).all()
 
 
 def test_bad_schedule_names_the_choices():

@@ -80,8 +80,9 @@ def test_transformer_streams_every_token():
     frames = list(painting.paint("transformer", "mnist", 7, 2, seed=3, every=1))
     assert [f.done for f in frames] == list(range(1, 50)) and frames[0].total == 49
     for f in frames:
-        assert f.tokens.shape == (2, 7, 7) and (f.tokens.reshape(2, -1)[:, f.done:] == -1).all()
-        assert f.tokens.reshape(2, -1)[0, f.pixel] == f.value and np.isclose(f.probs.sum(), 1, atol=1e-4)
+        tokens = f.extras["tokens"]
+        assert tokens.shape == (2, 7, 7) and (tokens.reshape(2, -1)[:, f.done:] == -1).all()
+        assert tokens.reshape(2, -1)[0, f.position] == f.value and np.isclose(f.probs.sum(), 1, atol=1e-4)
     last = frames[-1].result
     assert last.nfe == 50 and last.labels.tolist() == [7, 7] and last.options["top_k"] == 0
     assert np.array_equal(last.images, pipeline.generate("transformer", "mnist", 7, 2, seed=3).images)

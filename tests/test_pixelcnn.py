@@ -82,8 +82,8 @@ def test_paint_reports_each_pixels_distribution(model):
     steps = list(model.stream(torch.tensor([1, 2]), torch.Generator().manual_seed(0), every=28))
     assert [s.done for s in steps] == list(range(28, 785, 28))
     for s in steps:  # the most uncertain pixel of each row of image 0: in that row, drawn as said
-        assert s.done - 28 <= s.pixel < s.done and torch.allclose(s.probs.sum(), torch.tensor(1.0))
-        r, c = divmod(s.pixel, 28)
+        assert s.done - 28 <= s.position < s.done and torch.allclose(s.probs.sum(), torch.tensor(1.0))
+        r, c = divmod(s.position, 28)
         assert s.canvas[0, 0, r, c] * (model.config.levels - 1) == s.value
     # pixels not yet sampled stay blank
     assert steps[0].canvas[:, :, 1:].abs().sum() == 0

@@ -55,7 +55,7 @@ def test_cached_and_uncached_sampling_draw_the_same_tokens(model, opts):
     y = torch.tensor([0, 3, 7, 7])
     *_, last = model.stream(y, torch.Generator().manual_seed(4), every=0, **opts)
     uncached = model.naive_tokens(y, torch.Generator().manual_seed(4), **opts)
-    assert torch.equal(last.tokens, uncached)
+    assert torch.equal(last.extras["tokens"], uncached)
     assert torch.equal(last.canvas, model.detokenize(uncached))
 
 
@@ -63,9 +63,9 @@ def test_streaming_fills_tokens_in_raster_order(model):
     steps = list(model.stream(torch.tensor([2, 6]), torch.Generator().manual_seed(1), every=1))
     assert [s.done for s in steps] == list(range(1, 50))
     for s in steps:
-        flat = s.tokens.flatten(1)
+        flat = s.extras["tokens"].flatten(1)
         assert (flat[:, :s.done] >= 0).all() and (flat[:, s.done:] == -1).all()
-        assert s.pixel == s.done - 1 and flat[0, s.pixel] == s.value
+        assert s.position == s.done - 1 and flat[0, s.position] == s.value
         assert torch.isclose(s.probs.sum(), torch.tensor(1.0)) and s.canvas.shape == (2, 1, 28, 28)
 
 
@@ -73,7 +73,7 @@ def test_completion_keeps_the_first_token_rows(model):
     given = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     y = torch.tensor([1, 1, 1])
     *_, last = model.stream(y, torch.Generator().manual_seed(0), given=given, rows=3, every=0)
-    assert torch.equal(last.tokens[:, :3], model.tokenize(given)[:, :3])
+    assert torch.equal(last.extras["tokens"][:, :3], model.tokenize(given)[:, :3])
     kept = model.kept(given[:1], 3)
     assert torch.equal(model.tokenize(kept)[:, 3:], torch.full((1, 4, 7), model.blank_token()))
 

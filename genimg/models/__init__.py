@@ -18,7 +18,7 @@ import contextlib
 import functools
 import importlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol, runtime_checkable
 
@@ -70,19 +70,21 @@ class Option:
 @dataclass
 class Step:
     """One step of a streaming family's sampler, the same type for every family: the images as
-    they stand, how far along they are, and what the family can show about the step."""
+    they stand, how far along they are, the decision the step shows, and ``extras``: whatever
+    else the family shows of the step, under names of its own (the inference layer passes them
+    on without knowing them)."""
 
     canvas: Any  # torch (B,1,28,28) in [0,1]: x_t for a denoiser; what is not drawn yet is blank
     done: int  # steps done (denoising steps, or positions drawn in raster order) ...
     total: int  # ... of this many
     preview: Any = None  # (B,1,28,28) in [0,1]: the network's guess of the finished images (x_0)
     t: float | None = None  # the noise level or timestep the step started from
-    pixel: int | None = None  # a drawing family's decision shown: the position (raster order),
+    position: int | None = None  # a drawing family's decision shown: where (a pixel or token, raster order),
     probs: Any = None  # its distribution (levels or codes,),
     value: int | None = None  # and the value drawn there
-    tokens: Any = None  # (B, rows, cols) token ids so far, -1 where not drawn yet
-    fixed: Any = None  # (B, rows, cols) a parallel decoder's step at which each token was committed (0: not yet)
-    state: Any = None  # a denoiser's x after the step in its own units (unclamped): its path
+    # name -> a tensor or a number, e.g. "tokens" (B, rows, cols) token ids so far; "fixed" the step
+    # at which a parallel decoder committed each token; "state" a denoiser's x in its own units
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable

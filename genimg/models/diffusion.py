@@ -87,7 +87,7 @@ class Model(Denoiser):
                start=None, strength=1.0, noise=None):
         """Yield a ``Step`` per denoising step, from pure noise (or, with ``start`` (B,1,28,28)
         in [0,1], from ``start`` noised to ``strength`` of the way: SDEdit). ``noise``: the
-        starting noise (default: drawn from ``generator``)."""
+        starting noise (default: drawn from ``generator``). The extra ``state`` is x after the step."""
         self.guided(0, guidance, guide_from, guide_to)  # a reversed interval fails before any work
         scheduler = SCHEDULERS[sampler](self.schedule)
         steps = int(steps)
@@ -105,7 +105,7 @@ class Model(Denoiser):
             w = self.guided(t, guidance, guide_from, guide_to)
             out = scheduler.step(self.predict(x, t, labels, w), t, x, generator)
             x = out.prev
-            yield Step(to01(x), i + 1, n, preview=to01(out.x0), t=t, state=x)
+            yield Step(to01(x), i + 1, n, preview=to01(out.x0), t=t, extras={"state": x})
 
 
 class Trainer(EmaTrainer):

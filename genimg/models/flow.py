@@ -147,10 +147,10 @@ class Model(Denoiser):
 
     @torch.no_grad()
     def stream(self, labels, generator, noise=None, **options):
-        """Yield a ``Step`` per ODE step: x and the guessed x_0 as pictures, x itself as ``state``."""
+        """Yield a ``Step`` per ODE step: x and the guessed x_0 as pictures, x itself as the extra ``state``."""
         steps = self.settings(options)[1]
         for i, (t, x, x0) in enumerate(self.solve(labels, generator, noise, **options)):
-            yield Step(self.picture(x), i + 1, steps, preview=self.picture(x0), t=t, state=x)
+            yield Step(self.picture(x), i + 1, steps, preview=self.picture(x0), t=t, extras={"state": x})
 
     @torch.no_grad()
     def sample(self, labels, generator, **options):

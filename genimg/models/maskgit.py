@@ -190,13 +190,13 @@ class Model(nn.Module):
     def stream(self, labels, generator, **options):
         """Yield a ``Step`` per decoding step (``decode``'s options): the committed tokens decoded
         (masked ones as a blank patch), the preview with this step's draw in every masked place,
-        the tokens and ``fixed``, the step at which each token was committed."""
+        and as extras the ``tokens`` and ``fixed``, the step at which each token was committed."""
         steps, blank, b = int(options.get("steps", 8)), self.blank_token(), len(labels)
         for k, (tokens, fixed, drawn) in enumerate(self.decode(labels, generator, **options), 1):
             grid = tokens.view(b, GRID, GRID)
             yield Step(self.detokenize(grid.where(grid >= 0, blank)), k, steps,
                        preview=self.detokenize(tokens.where(tokens >= 0, drawn).view(b, GRID, GRID)),
-                       tokens=grid.clone(), fixed=fixed.view(b, GRID, GRID))
+                       extras={"tokens": grid.clone(), "fixed": fixed.view(b, GRID, GRID)})
 
     @torch.no_grad()
     def sample(self, labels, generator, **options):

@@ -104,7 +104,7 @@ class Sampler:
     def step(self, filled: int, pixel: int, probs: torch.Tensor, value: int) -> Step:
         """The canvas after ``filled`` pixels, and one decision worth showing: the pixel of the
         first image whose distribution was most uncertain (highest entropy) since the last step."""
-        return Step(self.model.to_image(self.canvas), filled, SIZE * SIZE, pixel=pixel, probs=probs, value=value)
+        return Step(self.model.to_image(self.canvas), filled, SIZE * SIZE, position=pixel, probs=probs, value=value)
 
     def run(self, generator: torch.Generator, temperature: float = 1.0, given=None, rows: int = 0,
             every: int = 28):

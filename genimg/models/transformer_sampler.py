@@ -37,9 +37,9 @@ class Sampler:
         """The images after ``filled`` tokens, and the last decision of the first image: its
         position, its sampling distribution and the token drawn."""
         rows, cols = self.model.grid
-        pixel, probs, value = shown
-        return Step(self.canvas(), filled, self.n, pixel=pixel, probs=probs, value=value,
-                    tokens=self.tokens.view(-1, rows, cols).clone())
+        position, probs, value = shown
+        return Step(self.canvas(), filled, self.n, position=position, probs=probs, value=value,
+                    extras={"tokens": self.tokens.view(-1, rows, cols).clone()})
 
     def run(self, generator: torch.Generator, temperature: float = 1.0, top_k: int = 0,
             top_p: float = 1.0, given=None, rows: int = 0, every: int = 1):

@@ -70,7 +70,7 @@ def _views() -> list[View]:
     with gr.Row():
         noisy = picture(label=tr("D(z_t): what they decode to"))
         clean = picture(label=tr("D(z_0 guess): where the velocity points"))
-    return [View(codes, lambda frame, run: _latents(frame.state)), View((noisy, clean), denoised_pictures)]
+    return [View(codes, lambda frame, run: _latents(frame.extras["state"])), View((noisy, clean), denoised_pictures)]
 
 
 def build(dataset: gr.Radio) -> None:

@@ -23,7 +23,7 @@ EDITOR_SIDE = 280  # the inpainting canvas: 40 px a token
 
 def _stats(frame: pipeline.Frame) -> str:
     return stream_stats(frame, say("Step {done} of {total}: {fixed} of 49 tokens fixed", done=frame.done,
-                                   total=frame.total, fixed=int((frame.tokens[0] >= 0).sum())),
+                                   total=frame.total, fixed=int((frame.extras["tokens"][0] >= 0).sum())),
                         "{nfe} network passes (the last one the decoder) each")
 
 
@@ -56,7 +56,7 @@ def _strokes(region):
 
 def _canvas(frame: pipeline.Frame, run: Run):
     if frame.result is None:
-        return render.grid(render.patches(frame.images, frame.tokens, cursor=False), scale=4, top=LABEL_ROOM)
+        return render.grid(render.patches(frame.images, frame.extras["tokens"], cursor=False), scale=4, top=LABEL_ROOM)
     return result_sheet(frame.result)
 
 
@@ -66,7 +66,8 @@ def _views() -> list[View]:
         order = picture(label=tr("Image 1: the step that fixed each token"), scale=2)
     preview = picture(label=tr("This step's guess for every masked token, decoded"))
     return [View(canvas, _canvas),
-            View(order, lambda frame, run: render.step_map(frame.fixed[0], int(run.options["steps"]), top=LABEL_ROOM)),
+            View(order, lambda frame, run: render.step_map(frame.extras["fixed"][0], int(run.options["steps"]),
+                                                           top=LABEL_ROOM)),
             View(preview, lambda frame, run: render.grid(frame.preview, scale=4, top=LABEL_ROOM))]
 
 

@@ -41,7 +41,7 @@ def _canvas(frame: pipeline.Frame, run: Run):
 
 def _decision(frame: pipeline.Frame, run: Run):
     """The distribution of the decision the frame shows, the value drawn marked."""
-    r, c = divmod(frame.pixel, 28)
+    r, c = divmod(frame.position, 28)
     names = pipeline.class_names(run.dataset)
     title = words.drawn("Row {row}, column {col}: p(x | pixels before it, {name})", row=r + 1, col=c + 1,
                         name=Local(names[run.label if run.label != ALL else 0]))

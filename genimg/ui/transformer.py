@@ -30,11 +30,11 @@ def _next_token_bars(frame: pipeline.Frame, codes: int):
     order = list(np.argsort(-frame.probs)[:TOP])
     if frame.value not in order:
         order[-1] = frame.value
-    r, c = divmod(frame.pixel, transformer.GRID)
+    r, c = divmod(frame.position, transformer.GRID)
     colours = render.token_colours(codes)
     return render.bars(frame.probs[order], order.index(frame.value),
                        words.drawn("Image 1, token {token} (row {row}, column {col}): p(next token | before)",
-                                   token=frame.pixel + 1, row=r + 1, col=c + 1),
+                                   token=frame.position + 1, row=r + 1, col=c + 1),
                        swatches=colours[order], names=[str(t) for t in order],
                        axis=words.drawn("token id (top {k})", k=TOP),
                        tallest=max(float(frame.probs.max()), 0.05))
@@ -52,7 +52,7 @@ def _codes(run: Run) -> int:
 
 def _canvas(frame: pipeline.Frame, run: Run):
     if frame.result is None:
-        return render.grid(render.patches(frame.images, frame.tokens), scale=5, top=LABEL_ROOM)
+        return render.grid(render.patches(frame.images, frame.extras["tokens"]), scale=5, top=LABEL_ROOM)
     return result_sheet(frame.result, scale=5)
 
 
@@ -62,7 +62,7 @@ def _views() -> list[View]:
         tokens = picture(label=tr("Image 1 as tokens (codebook ids)"), scale=2)
     bars = picture(label=tr("The Transformer's next-token probabilities"))
     return [View(canvas, _canvas),
-            View(tokens, lambda frame, run: render.token_map(frame.tokens[0], _codes(run), top=LABEL_ROOM)),
+            View(tokens, lambda frame, run: render.token_map(frame.extras["tokens"][0], _codes(run), top=LABEL_ROOM)),
             View(bars, lambda frame, run: _next_token_bars(frame, _codes(run)))]
 
 
