@@ -1,4 +1,4 @@
-"""Measurements of generated images, with the shipped classifier as the judge.
+"""Measurements of generated images by the shipped classifier (the network that captions them).
 
 ``sample_quality``: the share of samples the classifier recognises as the class asked for, and
 diversity as the mean pairwise distance between samples of one class next to the same figure
@@ -17,7 +17,7 @@ from .data import NUM_CLASSES, load_tensors
 @lru_cache(maxsize=None)
 def network(name: str, dataset: str):
     """A shipped helper network of ``dataset`` (eval mode, read-only): the ``classifier`` that
-    labels images, or the ``judge``, the second feature network of the scores."""
+    labels images, or the ``judge``, the second feature network of the scores (it only measures)."""
     from .models import get
 
     mod = get(name)

@@ -26,7 +26,7 @@ class Config:
     features: int = 128  # penultimate width: the embedding FID and precision/recall use
     dropout: float = 0.3  # before the last layer; enough to reach 91%+ on Fashion-MNIST
     blur: float = 0.0  # training blurs half of each batch with a Gaussian of std up to this many
-    # pixels, so the judge reads shape, not sharpness (a blurry coat is still a coat)
+    # pixels, so the classifier reads shape, not sharpness (a blurry coat is still a coat)
     num_classes: int = 10
 
 
