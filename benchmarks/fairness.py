@@ -28,9 +28,9 @@ from benchmarks.common import SERVING, against_app, parser, publish  # noqa: E40
 from benchmarks.load import SEED, percentile, request  # noqa: E402
 from benchmarks.load import client as load_client  # noqa: E402
 
-SLOW = [("/denoise_diffusion", ("mnist", -1, 4, SEED, "ddim", 25, 3.0, 1.0, 0.0)),
-        ("/paint_pixelcnn", ("mnist", 4, 2, SEED, 1.0))]
-HEAVY = [("/denoise_diffusion", ("mnist", -1, 8, SEED, "ddim", 250, 3.0, 0.8, 0.2))]  # near the most one click may ask
+SLOW = [("/generate_diffusion", ("mnist", -1, 4, SEED, "ddim", 25, 3.0, 1.0, 0.0)),
+        ("/generate_pixelcnn", ("mnist", 4, 2, SEED, 1.0))]
+HEAVY = [("/generate_diffusion", ("mnist", -1, 8, SEED, "ddim", 250, 3.0, 0.8, 0.2))]  # near the most one click may ask
 QUICK = [("/generate_gan", ("mnist", -1, 16, SEED, 1.0)), ("/generate_vae", ("mnist", -1, 16, SEED, 1.0))]
 SAME = ("/generate_gan", ("fashion", 3, 16, 1234, 1.0))  # asked alone, then under load
 TARGET_S = 0.5  # the quick clicks' p95 under load

@@ -38,17 +38,17 @@ MIX = [
     ("/interpolate_gan", ("mnist", 3, 0, 1, 6, 1.0)),
     ("/reconstruct_vae", ("mnist", SEED)),
     ("/latent_map_vae", ("fashion", 2, 5)),
-    ("/paint_pixelcnn", ("mnist", 4, 2, SEED, 1.0)),
+    ("/generate_pixelcnn", ("mnist", 4, 2, SEED, 1.0)),
     ("/complete_pixelcnn", ("fashion", "test", 9, 3, None, 14, 2, SEED, 1.0)),
-    ("/paint_transformer", ("mnist", -1, 4, SEED, 1.0, 0, 0.95)),
+    ("/generate_transformer", ("mnist", -1, 4, SEED, 1.0, 0, 0.95)),
     ("/round_trip_transformer", ("mnist", "test", 7, 1, None)),
     ("/complete_transformer", ("fashion", "test", 9, 3, None, 3, 2, SEED, 1.0, 0, 0.95)),
-    ("/denoise_diffusion", ("mnist", -1, 4, SEED, "ddim", 25, 3.0, 1.0, 0.0)),
+    ("/generate_diffusion", ("mnist", -1, 4, SEED, "ddim", 25, 3.0, 1.0, 0.0)),
     ("/compare_steps_diffusion", ("fashion", 7, SEED, "ddim", 3.0, 1.0, 0.0)),
     ("/compare", ("mnist", 3, SEED)),
     ("/scoreboard", ("fashion",)),
 ]
-REFERENCE = ("/denoise_diffusion", ("mnist", 3, 4, 1234, "ddim", 10, 3.0, 1.0, 0.0))  # its first output is a PNG
+REFERENCE = ("/generate_diffusion", ("mnist", 3, 4, 1234, "ddim", 10, 3.0, 1.0, 0.0))  # its first output is a PNG
 # The clients run on the server's own cores, so every cycle they spend is one the server loses. Two
 # choices keep them light: a 50 ms poll for the first frame (not a busy 10 ms loop; the final
 # result is timed exactly), and no TLS context per request

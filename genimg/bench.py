@@ -92,10 +92,11 @@ def naive_ratio(family: str, dataset: str, n: int = NAIVE_N) -> dict | None:
 
 def streams(demo) -> list[Stream]:
     """Every public streaming event of the app (``demo``: its Blocks), callable with the inputs'
-    default values."""
+    default values; an endpoint's former name (its handler's ``alias_of``) is not measured again."""
     found = []
     for fn in demo.fns.values():
-        if fn.api_name and fn.api_visibility == "public" and inspect.isgeneratorfunction(fn.fn):
+        if (fn.api_name and fn.api_visibility == "public" and inspect.isgeneratorfunction(fn.fn)
+                and not hasattr(fn.fn, "alias_of")):
             values = [getattr(block, "value", None) for block in fn.inputs]
             found.append(Stream(fn.api_name, lambda f=fn.fn, v=values: f(*v)))
     return found

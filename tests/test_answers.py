@@ -125,7 +125,7 @@ def test_the_app_answers_a_repeated_request_from_the_cache_and_says_so(app_url):
     assert open(first[0], "rb").read() == open(again[0], "rb").read()
     assert "cache" not in first[1] and "from the server's cache" in again[1]
     assert first[1] in again[1]  # the same status line, with the note under it
-    streamed = [client.predict("mnist", 2, 3, 77, "ddim", 5, 2.0, 0.8, 0.2, api_name="/denoise_diffusion")
+    streamed = [client.predict("mnist", 2, 3, 77, "ddim", 5, 2.0, 0.8, 0.2, api_name="/generate_diffusion")
                 for _ in range(2)]
     assert open(streamed[0][0], "rb").read() == open(streamed[1][0], "rb").read()
     assert "from the server's cache" in streamed[1][-1]

@@ -23,12 +23,43 @@ def sketch(tmp_path, blank=False):
 
 
 def test_every_family_has_a_stable_endpoint(client):
+    from genimg import ui
+
     names = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    for name in ("/generate_gan", "/generate_vae", "/interpolate_gan", "/reconstruct_vae",
-                 "/latent_map_vae", "/encode_drawing_vae", "/paint_pixelcnn", "/complete_pixelcnn",
-                 "/paint_transformer", "/round_trip_transformer", "/complete_transformer",
-                 "/denoise_diffusion", "/sdedit_diffusion", "/compare_steps_diffusion"):
+    assert {f"/generate_{family}" for family in ui.shown_families()} <= set(names)  # every family's main action
+    for name in ("/interpolate_gan", "/reconstruct_vae", "/latent_map_vae", "/encode_drawing_vae",
+                 "/complete_pixelcnn", "/round_trip_transformer", "/complete_transformer", "/sdedit_diffusion",
+                 "/compare_steps_diffusion"):
         assert name in names
+
+
+# The streaming families' main actions before they were all named /generate_<family>: each keeps
+# answering at its former name for one release.
+FORMER = {"paint_pixelcnn": "pixelcnn", "paint_transformer": "transformer", "denoise_diffusion": "diffusion",
+          "denoise_flow": "flow", "denoise_latent": "latent", "decode_maskgit": "maskgit"}
+
+
+def test_a_former_endpoint_name_answers_as_the_new_one(client):
+    """A former name has the new name's parameters and gives its answers: the same pictures and
+    status line, and the same kept answer (the second call of the two is served from the cache)."""
+    from genimg import ui
+
+    api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    shown = {old: family for old, family in FORMER.items() if family in ui.shown_families()}
+    assert shown and all(f"/{old}" in api for old in shown)
+    for seed, (old, family) in enumerate(shown.items(), 100):
+        new = f"/generate_{family}"
+        assert api[f"/{old}"]["parameters"] == api[new]["parameters"]
+        args = [p["parameter_default"] for p in api[new]["parameters"]]
+        args[:4] = ["mnist", 3, 1, seed]  # one image, a seed no other test asks for
+        if "steps" in (names := [p["parameter_name"] for p in api[new]["parameters"]]):
+            args[names.index("steps")] = 2
+        before = client.predict(*args, api_name=f"/{old}")
+        after = client.predict(*args, api_name=new)
+        pictures = [i for i, v in enumerate(before) if isinstance(v, str) and v.endswith(".png")]
+        assert pictures and [png(before[i]).tobytes() for i in pictures] == [png(after[i]).tobytes() for i in pictures]
+        status = next(v for v in before if isinstance(v, str) and "seed" in v)
+        assert status in after[before.index(status)] and "cache" in after[before.index(status)], old
 
 
 @pytest.mark.parametrize("api, option", [("/generate_gan", 0.8), ("/generate_vae", 1.0)])
@@ -79,7 +110,7 @@ def test_empty_drawing_is_refused(client, tmp_path):
 
 
 def test_paint_streams_to_the_final_grid(client):
-    job = client.submit("mnist", 4, 2, 0, 1.0, api_name="/paint_pixelcnn")
+    job = client.submit("mnist", 4, 2, 0, 1.0, api_name="/generate_pixelcnn")
     updates = list(job)
     assert 2 <= len(updates) <= 28  # one per row at most ten a second, and always the first and last
     grid, chart, stats = job.result()
@@ -110,11 +141,11 @@ def test_bad_completion_input(client, args, message):
 
 def test_paint_refuses_too_many_images(client):
     with pytest.raises(Exception, match="must be a number between"):
-        client.predict("mnist", 4, 17, 0, 1.0, api_name="/paint_pixelcnn")
+        client.predict("mnist", 4, 17, 0, 1.0, api_name="/generate_pixelcnn")
 
 
 def test_transformer_writes_49_tokens_live(client):
-    job = client.submit("mnist", 3, 2, 0, 1.0, 0, 1.0, api_name="/paint_transformer")
+    job = client.submit("mnist", 3, 2, 0, 1.0, 0, 1.0, api_name="/generate_transformer")
     updates = list(job)
     assert 2 <= len(updates) <= 49 and "Token 1 of 49" in updates[0][3]
     grid, tokens, bars, stats = job.result()
@@ -133,9 +164,9 @@ def test_transformer_round_trip_and_completion(client, tmp_path):
 
 
 @pytest.mark.parametrize("api, args, message", [
-    ("/paint_transformer", ("mnist", 3, 17, 0, 1.0, 0, 1.0), "must be a number between"),
-    ("/paint_transformer", ("mnist", 3, 2, 0, 1.0, 2.5, 1.0), "top_k must be a whole number"),
-    ("/paint_transformer", ("mnist", 3, 2, 0, 1.0, 0, 0.0), "must be a number between"),
+    ("/generate_transformer", ("mnist", 3, 17, 0, 1.0, 0, 1.0), "must be a number between"),
+    ("/generate_transformer", ("mnist", 3, 2, 0, 1.0, 2.5, 1.0), "top_k must be a whole number"),
+    ("/generate_transformer", ("mnist", 3, 2, 0, 1.0, 0, 0.0), "must be a number between"),
     ("/complete_transformer", ("mnist", "test", 3, 1, None, 7, 3, 0, 1.0, 0, 1.0), "must be a number between"),
     ("/round_trip_transformer", ("mnist", "drawing", 3, 1, None), "empty"),
 ])
@@ -145,7 +176,7 @@ def test_bad_transformer_input(client, api, args, message):
 
 
 def test_diffusion_streams_every_step(client):
-    job = client.submit("mnist", 3, 2, 0, "ddim", 5, 3.0, 1.0, 0.0, api_name="/denoise_diffusion")
+    job = client.submit("mnist", 3, 2, 0, "ddim", 5, 3.0, 1.0, 0.0, api_name="/generate_diffusion")
     updates = list(job)
     assert 2 <= len(updates) <= 5 and "Step 1 of 5 (t = 999)" in updates[0][3]
     grid, clean, plot, stats = job.result()
@@ -166,9 +197,9 @@ def test_diffusion_sdedit_and_steps_comparison(client, tmp_path):
 
 
 @pytest.mark.parametrize("api, args, message", [
-    ("/denoise_diffusion", ("mnist", 3, 2, 0, "ddim", 0, 3.0, 1.0, 0.0), "must be a number between"),
-    ("/denoise_diffusion", ("mnist", 3, 2, 0, "ddim", 5, 12.0, 1.0, 0.0), "must be a number between"),
-    ("/denoise_diffusion", ("mnist", 3, 2, 0, "euler", 5, 3.0), "euler"),
+    ("/generate_diffusion", ("mnist", 3, 2, 0, "ddim", 0, 3.0, 1.0, 0.0), "must be a number between"),
+    ("/generate_diffusion", ("mnist", 3, 2, 0, "ddim", 5, 12.0, 1.0, 0.0), "must be a number between"),
+    ("/generate_diffusion", ("mnist", 3, 2, 0, "euler", 5, 3.0), "euler"),
     ("/sdedit_diffusion", ("mnist", "test", 3, 1, None, 1.5, 0, "ddim", 10, 3.0, 1.0, 0.0), "must be a number between"),
     ("/sdedit_diffusion", ("mnist", "drawing", 3, 1, None, 0.5, 0, "ddim", 10, 3.0, 1.0, 0.0), "empty"),
 ])
@@ -210,8 +241,8 @@ def test_the_api_names_every_parameter(client):
     api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     names = {e: [p["parameter_name"] for p in info["parameters"]] for e, info in api.items()}
     assert names["/generate_gan"] == ["dataset", "label", "n", "seed", "truncation"]
-    assert names["/paint_transformer"] == ["dataset", "label", "n", "seed", "temperature", "top_k", "top_p"]
-    assert names["/denoise_diffusion"][-5:] == ["sampler", "steps", "guidance", "guide_from", "guide_to"]
+    assert names["/generate_transformer"] == ["dataset", "label", "n", "seed", "temperature", "top_k", "top_p"]
+    assert names["/generate_diffusion"][-5:] == ["sampler", "steps", "guidance", "guide_from", "guide_to"]
     assert names["/compare_steps_diffusion"] == ["dataset", "label", "seed", "sampler", "guidance", "guide_from",
                                                  "guide_to"]  # the comparison sets the steps itself
     assert names["/round_trip_transformer"] == ["dataset", "source", "label", "which", "drawing"]
@@ -224,7 +255,7 @@ def test_the_api_names_every_parameter(client):
     vocabulary = {"dataset", "label", "n", "seed", *START, "rows", "count", "strength", "region", "size",
                   "seed_a", "seed_b", "frames"} | options
     assert {e: [n for n in ps if n not in vocabulary] for e, ps in names.items() if set(ps) - vocabulary} == {}
-    assert names["/paint_pixelcnn"] == ["dataset", "label", "n", "seed", "temperature"]
+    assert names["/generate_pixelcnn"] == ["dataset", "label", "n", "seed", "temperature"]
     assert names["/interpolate_gan"] == ["dataset", "label", "seed_a", "seed_b", "frames", "truncation"]
     assert names["/compare"] == names["/paths_flow"] == ["dataset", "label", "seed"]
 
@@ -241,7 +272,7 @@ def test_a_family_without_a_tab_module_gets_the_sample_panel(monkeypatch):
         dataset = gr.Radio(["mnist", "fashion"], value="mnist")
         ui.family_tab("diffusion", dataset)
     endpoints = {fn.api_name for fn in demo.fns.values()}
-    assert "generate_diffusion" in endpoints and "denoise_diffusion" not in endpoints
+    assert "generate_diffusion" in endpoints and "denoise_diffusion" not in endpoints  # no former name
     from genimg.ui import words
     texts = [words.built(b.value) for b in demo.blocks.values() if isinstance(b, gr.Markdown)]
     assert any(models_summary("diffusion") in t for t in texts if t)

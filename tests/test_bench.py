@@ -24,9 +24,9 @@ def test_fast_and_naive_samplers_side_by_side():
 
 def test_the_app_streaming_tabs_are_found_and_timed():
     found = {s.name: s for s in bench.streams(ui.build())}
-    assert {"paint_pixelcnn", "paint_transformer", "denoise_diffusion", "compare"} <= set(found)
+    assert {"generate_pixelcnn", "generate_transformer", "generate_diffusion", "compare"} <= set(found)
     assert "generate_gan" not in found and "round_trip_transformer" not in found  # not streaming
-    r = bench.first_frame(found["denoise_diffusion"], repeats=1)
+    r = bench.first_frame(found["generate_diffusion"], repeats=1)
     assert 0 < r["first_frame_s"] < r["last_frame_s"] and 2 <= r["frames"] <= 10  # of 10 steps
 
 

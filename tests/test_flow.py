@@ -103,7 +103,7 @@ def test_flow_paths_are_straighter_than_diffusion_paths(dataset):
 def test_the_flow_tab_streams_draws_paths_and_compares_steps(client):
     from PIL import Image
 
-    job = client.submit("mnist", 3, 2, 0, "heun", 4, 1.0, 0.8, 0.2, api_name="/denoise_flow")
+    job = client.submit("mnist", 3, 2, 0, "heun", 4, 1.0, 0.8, 0.2, api_name="/generate_flow")
     updates = list(job)
     assert 2 <= len(updates) <= 4 and "Step 1 of 4 (t = 1.00)" in updates[0][2]
     grid, clean, stats = job.result()
@@ -123,4 +123,4 @@ def test_the_flow_tab_streams_draws_paths_and_compares_steps(client):
 ])
 def test_bad_flow_input_is_a_message(client, args, message):
     with pytest.raises(Exception, match=message):
-        client.predict(*args, api_name="/denoise_flow")
+        client.predict(*args, api_name="/generate_flow")

@@ -94,7 +94,7 @@ def test_reconstructions_are_images():
 def test_the_latent_tab_streams_latents_and_reconstructs(client):
     from PIL import Image
 
-    job = client.submit("mnist", 3, 2, 0, "euler", 4, 2.0, 0.8, 0.2, api_name="/denoise_latent")
+    job = client.submit("mnist", 3, 2, 0, "euler", 4, 2.0, 0.8, 0.2, api_name="/generate_latent")
     updates = list(job)
     assert 2 <= len(updates) <= 4 and "Step 1 of 4 (t = 1.00)" in updates[0][3]
     codes, grid, clean, stats = job.result()
@@ -110,4 +110,4 @@ def test_the_latent_tab_streams_latents_and_reconstructs(client):
 ])
 def test_bad_latent_input_is_a_message(client, args, message):
     with pytest.raises(Exception, match=message):
-        client.predict(*args, api_name="/denoise_latent")
+        client.predict(*args, api_name="/generate_latent")

@@ -27,7 +27,7 @@ def test_every_linkable_panel_takes_the_names_of_its_endpoint(families):
     api = {name.strip("/"): [p["parameter_name"] for p in e["parameters"]]
            for name, e in ui.build().get_api_info()["named_endpoints"].items()}
     for tab, panel in ((t, p) for t, p in links.PANELS.items() if p.press):  # the Lesson tab only opens
-        # the tab's first endpoint is its main panel's (generate_gan, paint_pixelcnn, denoise_flow, compare)
+        # the tab's first endpoint is its main panel's (generate_gan, generate_pixelcnn, generate_flow, compare)
         endpoint = next(params for name, params in api.items() if name.endswith(f"_{tab}") or name == tab)
         assert endpoint == ["dataset", *panel.controls], tab
 

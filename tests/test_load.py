@@ -48,7 +48,7 @@ def test_a_quick_click_is_not_held_behind_long_runs(app_url):
 
     clients = [Client(app_url, verbose=False) for _ in range(4)]
     try:
-        jobs = [c.submit("mnist", 3, 4, i, "ddim", 250, 3.0, 0.8, 0.2, api_name="/denoise_diffusion")
+        jobs = [c.submit("mnist", 3, 4, i, "ddim", 250, 3.0, 0.8, 0.2, api_name="/generate_diffusion")
                 for i, c in enumerate(clients[:3])]
         end = time.monotonic() + 30
         while time.monotonic() < end and not any(job.outputs() for job in jobs):  # one run has begun (any of them)

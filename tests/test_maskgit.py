@@ -186,7 +186,7 @@ def test_inpaint_fills_only_the_marked_tokens():
 def test_the_maskgit_tab_decodes_and_races_the_gpt(client):
     from PIL import Image
 
-    job = client.submit("mnist", 3, 2, 0, 4, "cosine", 1.0, 2.0, 1.0, api_name="/decode_maskgit")
+    job = client.submit("mnist", 3, 2, 0, 4, "cosine", 1.0, 2.0, 1.0, api_name="/generate_maskgit")
     updates = list(job)
     assert "Step 1 of 4" in updates[0][3]
     canvas, order, preview, stats, race, race_text = job.result()
@@ -212,4 +212,4 @@ def test_the_maskgit_tab_fills_a_painted_region(client, tmp_path):
 ])
 def test_bad_maskgit_input_is_a_message(client, args, message):
     with pytest.raises(Exception, match=message):
-        client.predict(*args, api_name="/decode_maskgit")
+        client.predict(*args, api_name="/generate_maskgit")

@@ -68,7 +68,7 @@ def test_ray_replicas_run_the_apps_handlers_as_local_workers_do(ray_pool):
     here = workers.InProcess({fn.api_name: fn.fn for fn in ui.build().fns.values() if fn.api_name})
     there = list(ray_pool.run("quick", api, args, "en"))
     assert Path(there[0][0]).read_bytes() == Path(list(here.run("quick", api, args, "en"))[0][0]).read_bytes()
-    frames = list(ray_pool.run("quick", "denoise_diffusion", ("mnist", 3, 2, 5, "ddim", 8, 2.0, 0.8, 0.2), "en"))
+    frames = list(ray_pool.run("quick", "generate_diffusion", ("mnist", 3, 2, 5, "ddim", 8, 2.0, 0.8, 0.2), "en"))
     assert len(frames) >= 2 and "the classifier agrees" in frames[-1][3]
     with pytest.raises(gr.Error) as zh:
         list(ray_pool.run("quick", api, ("fashion", 2, 0, 17, 0.9), "zh-CN"))
@@ -88,5 +88,5 @@ def test_the_app_serves_its_model_work_from_ray_replicas(replicas, client, monke
         grid, stats, _ = visitor.predict("fashion", 3, 4, 7, 0.8, api_name="/generate_gan")
         assert Path(grid).read_bytes() == Path(client.predict("fashion", 3, 4, 7, 0.8, api_name="/generate_gan")[0]).read_bytes()
         assert "the classifier agrees" in visitor.predict("mnist", 3, 2, 5, "ddim", 8, 2.0, 0.8, 0.2,
-                                                          api_name="/denoise_diffusion")[-1]
+                                                          api_name="/generate_diffusion")[-1]
         visitor.close()

@@ -168,7 +168,7 @@ NULLS = [
      "Start from must be one of test, drawing, got None"),
     ("/complete_transformer", ("mnist", "test", None, 1, None, 3, 2, 0, 1.0, 0, 0.95), "Class must be one of -1, 0"),
     ("/sdedit_diffusion", ("mnist", None, 3, 1, None, 0.5, 0, "ddim", 5, 3.0, 1.0, 0.0), "Start from must be one of"),
-    ("/denoise_diffusion", ("mnist", 3, 2, 0, None, 5, 3.0, 1.0, 0.0),
+    ("/generate_diffusion", ("mnist", 3, 2, 0, None, 5, 3.0, 1.0, 0.0),
      "Sampler must be one of dpm++, ddim, ddpm, got None"),
 ]
 

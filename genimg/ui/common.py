@@ -88,6 +88,11 @@ def cost(family: str) -> str:
     return QUICK if seconds is not None and seconds <= QUICK_S else LONG
 
 
+def endpoint(family: str) -> str:
+    """The name of a family's main action, the same for every family: ``generate_<family>``."""
+    return f"generate_{family}"
+
+
 def option_names(family: str) -> list[str]:
     return [o.name for o in models.get(family).OPTIONS]
 
@@ -233,7 +238,7 @@ def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
         return sheet, text, render.strip(np.stack(first), scale=5)
 
     go.click(generate, [dataset, label, n, seed, *opts], [grid, stats, process],
-             api_name=f"generate_{family}", concurrency_id=cost(family))
+             api_name=endpoint(family), concurrency_id=cost(family))
 
 
 def result_sheet(r: pipeline.Result, scale: int = 4) -> Image.Image:

@@ -76,7 +76,7 @@ def _views() -> list[View]:
 
 
 def build(dataset: gr.Radio) -> None:
-    live = live_panel(FAMILY, dataset, _views, _stats, api_name="denoise_diffusion", max_n=denoising.MAX_N)
+    live = live_panel(FAMILY, dataset, _views, _stats, former="denoise_diffusion", max_n=denoising.MAX_N)
     label, seed, options = live.label, live.seed, live.options
     with gr.Accordion(tr("Guidance: quality against variety"), open=True):
         with gr.Row():

@@ -65,7 +65,7 @@ def _views() -> list[View]:
 
 
 def build(dataset: gr.Radio) -> None:
-    live_panel(FAMILY, dataset, _views, _stats, api_name="denoise_flow")
+    live_panel(FAMILY, dataset, _views, _stats, former="denoise_flow")
     with gr.Accordion(tr("Flow matching against diffusion, from the same noise"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=260):

@@ -74,7 +74,7 @@ def _views() -> list[View]:
 
 
 def build(dataset: gr.Radio) -> None:
-    live_panel(FAMILY, dataset, _views, _stats, api_name="denoise_latent")
+    live_panel(FAMILY, dataset, _views, _stats, former="denoise_latent")
     with gr.Accordion(tr("What one step costs: latent space against pixel space"), open=True):
         with gr.Row():
             first_chart, first_text = cost(dataset.value) if checkpoint.exists(FAMILY, dataset.value) else (None, "")

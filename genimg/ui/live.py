@@ -5,9 +5,14 @@ the family's options, a start button beside Stop), the pictures the tab draws at
 beside a status line, the replay of every step (``replay``), and wires the handler that streams
 the steps into them, with Stop. A tab module brings only its *views* (what it draws for each
 step: ``View``) and its accordions, which use the controls ``live_panel`` returns (``Live``).
+
+The panel's endpoint is the family's main action, ``/generate_<family>``; a tab whose endpoint
+had another name keeps that name answering for one release (``alias``).
 """
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -16,8 +21,8 @@ from PIL import Image
 
 from .. import pipeline, render
 from . import links, replay
-from .common import (LABEL_ROOM, LONG, api_names, class_dropdown, option_names, option_sliders, result_sheet,
-                     seed_input, throttled, user_errors)
+from .common import (LABEL_ROOM, LONG, api_names, class_dropdown, endpoint, option_names, option_sliders,
+                     result_sheet, seed_input, throttled, user_errors)
 from .common import summary as one_line
 from .words import say, tr
 
@@ -86,7 +91,8 @@ def live_controls(dataset: gr.Radio, family: str, max_n: int, n_value: int = 8, 
 
 
 def live_panel(family: str, dataset: gr.Radio, views: Callable[[], list[View]],
-               status: Callable[[pipeline.Frame], str], *, api_name: str, below: Callable[[], list[View]] | None = None,
+               status: Callable[[pipeline.Frame], str], *, former: str | None = None,
+               below: Callable[[], list[View]] | None = None,
                frames: Callable[..., Iterator[pipeline.Frame]] = pipeline.stream, max_n: int = pipeline.STREAM_MAX_N,
                n_value: int = 8, button: str = "Generate", summary: gr.I18n | None = None) -> Live:
     """Build a streaming tab's summary, controls, pictures, status line and replay, and wire them.
@@ -97,7 +103,7 @@ def live_panel(family: str, dataset: gr.Radio, views: Callable[[], list[View]],
         views: builds the pictures beside the controls (its own rows and columns) and returns
             their ``View``s, in the order of the handler's outputs.
         status: the status line under the pictures for a frame (``stream_stats``).
-        api_name: the endpoint's name.
+        former: the endpoint's former name, kept answering for one release (``alias``).
         below: builds views of its own under the replay (an accordion the run also fills).
         frames: ``(family, dataset, label, n, seed, **options)`` -> the ``Frame``s of a run.
         max_n, n_value, button: the number-of-images slider's maximum and value; the start
@@ -130,9 +136,33 @@ def live_panel(family: str, dataset: gr.Radio, views: Callable[[], list[View]],
 
     outputs = [*(b for view in beside for b in view.blocks), stats, *(b for view in under for b in view.blocks),
                recorded]
-    event = go.click(generate, [dataset, label, n, seed, *options], outputs, api_name=api_name, concurrency_id=LONG)
+    inputs = [dataset, label, n, seed, *options]
+    event = go.click(generate, inputs, outputs, api_name=endpoint(family), concurrency_id=LONG)
     stop.click(None, None, None, cancels=[event], queue=False, api_visibility="private")
+    if former:
+        alias(former, endpoint(family), generate, inputs, outputs, LONG)
     return Live(label, n, seed, options, go, stop, stats, recorded, event)
+
+
+def alias(name: str, current: str, fn, inputs: list, outputs: list, concurrency_id: str) -> None:
+    """Keep an endpoint's former ``name`` answering for one release: a public endpoint without a
+    button that runs ``current``'s handler ``fn`` on the same inputs and outputs (the same
+    parameters, the same answers). Its handler is a function of its own, named ``name`` (an MCP
+    client names its tool after it), whose ``alias_of`` is ``current``: the model workers and
+    the cache of answers serve it as ``current`` (``workers.served``), so both names share one
+    computation and one kept answer."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def former(*args):
+            yield from fn(*args)
+    else:
+        @functools.wraps(fn)
+        def former(*args):
+            return fn(*args)
+    former.__name__ = former.__qualname__ = name
+    former.alias_of = current
+    gr.on([], former, inputs, outputs, api_name=name, concurrency_id=concurrency_id,
+          api_description=f"The former name of /{current}, answering until the next release.")
 
 
 def stream_stats(frame: pipeline.Frame, where: str, cost: str = "{nfe} network evaluations each") -> str:

@@ -86,7 +86,7 @@ def _race_views() -> list[View]:
 
 
 def build(dataset: gr.Radio) -> None:
-    live = live_panel(FAMILY, dataset, _views, _stats, api_name="decode_maskgit", below=_race_views)
+    live = live_panel(FAMILY, dataset, _views, _stats, former="decode_maskgit", below=_race_views)
     with gr.Accordion(tr("Inpaint anything: paint over any part of an image, MaskGIT fills it in"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=300):

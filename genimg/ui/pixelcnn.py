@@ -56,7 +56,7 @@ def _views() -> list[View]:
 
 
 def build(dataset: gr.Radio) -> None:
-    live_panel("pixelcnn", dataset, _views, _stats, api_name="paint_pixelcnn", frames=painting.paint, n_value=4,
+    live_panel("pixelcnn", dataset, _views, _stats, former="paint_pixelcnn", frames=painting.paint, n_value=4,
                button="Paint", summary=tr("**{summary}** Each of the 784 pixels is drawn from a distribution the "
                                           "network predicts from every pixel before it.",
                                           summary=Local(pixelcnn.SUMMARY)))

@@ -67,7 +67,7 @@ def _views() -> list[View]:
 
 
 def build(dataset: gr.Radio) -> None:
-    live = live_panel(FAMILY, dataset, _views, _stats, api_name="paint_transformer",
+    live = live_panel(FAMILY, dataset, _views, _stats, former="paint_transformer",
                       frames=functools.partial(painting.paint, every=1))
     with gr.Accordion(tr("Round trip and Complete it"), open=True):
         with gr.Row():

@@ -295,8 +295,9 @@ def takes_request(fn) -> bool:
 def served(demo: gr.Blocks, classes: tuple[str, ...]):
     """(event, its endpoint's name) for every event of ``demo`` in one of ``classes`` that the
     model workers serve: the public ones, and a private one that runs a public one's handler
-    (Compare's "New seed and compare" runs ``compare``)."""
-    public = {id(fn.fn): fn.api_name for fn in demo.fns.values()
+    (Compare's "New seed and compare" runs ``compare``). A former name (``live.alias``, its
+    handler's ``alias_of``) is served as the endpoint it now names."""
+    public = {id(fn.fn): getattr(fn.fn, "alias_of", fn.api_name) for fn in demo.fns.values()
               if fn.fn and fn.api_name and fn.api_visibility == "public"}
     for fn in demo.fns.values():
         if fn.concurrency_id in classes and id(fn.fn) in public and not takes_request(fn.fn):
