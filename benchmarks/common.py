@@ -1,4 +1,4 @@
-"""What the benchmark scripts share: timing, FLOP counting, and writing results into README.md
+"""What the benchmark scripts share: timing, launching the app, and writing results into README.md
 between ``<!-- name:begin -->`` / ``<!-- name:end -->`` markers."""
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -14,7 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+
+from genimg.testing import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -36,12 +36,6 @@ def best_of(fn, repeats: int):
         out, t = timed(fn)
         times.append(t)
     return out, min(times)
-
-
-def flops(fn) -> float:
-    with FlopCounterMode(display=False) as counter, torch.inference_mode():
-        fn()
-    return counter.get_total_flops()
 
 
 def parser(doc: str, name: str, write_help: str = "update README.md", threads: bool = True,
@@ -99,13 +93,6 @@ def publish_speed(args, family: str, marker: str, result: dict, text: str) -> No
             if checkpoint.exists(family, dataset):
                 checkpoint.update_card(family, dataset, speed=result)
         write_readme(marker, text)
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (yet)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def launch_app(timeout: float = 60.0) -> tuple[subprocess.Popen, str, float]:

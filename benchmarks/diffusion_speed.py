@@ -24,8 +24,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import best_of, flops, parser, save_json, write_readme  # noqa: E402
+from benchmarks.common import best_of, parser, save_json, write_readme  # noqa: E402
 from genimg import checkpoint, denoising, pipeline  # noqa: E402
+from genimg.bench import flops  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
 
 

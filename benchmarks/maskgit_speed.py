@@ -22,8 +22,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import flops, load_checkpoint, parser, publish_speed, timed  # noqa: E402
+from benchmarks.common import load_checkpoint, parser, publish_speed, timed  # noqa: E402
 from genimg import models, pipeline  # noqa: E402
+from genimg.bench import flops  # noqa: E402
 
 STEPS = (4, 8, 12, 16, 49)
 

@@ -22,9 +22,10 @@ import torch.multiprocessing as mp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import free_port, parser, publish  # noqa: E402
+from benchmarks.common import parser, publish  # noqa: E402
 from genimg import distributed, models  # noqa: E402
 from genimg.data import load_tensors  # noqa: E402
+from genimg.testing import free_port  # noqa: E402
 
 WARM = 3
 

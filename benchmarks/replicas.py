@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import free_port, parser, save_json  # noqa: E402
+from benchmarks.common import parser, save_json  # noqa: E402
+from genimg.testing import free_port  # noqa: E402
 
 
 def rate(url: str, clients: int, seconds: float) -> float:

@@ -16,18 +16,15 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-# every tab's action buttons, by their text (a tab has some of them)
-BUTTONS = ("Generate", "Interpolate", "Encode and decode", "Decode the map", "Paint", "Tokenise and decode",
-           "Complete it", "Denoise it", "Compare", "Compare with the teacher")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+sys.path.insert(0, str(ROOT))
+
+from genimg.testing import BUTTONS, CHROMIUM_FLAGS  # noqa: E402
 
 
 def in_language(lang: str):
     """English UI text -> its text in ``lang`` (the app's own tables, read by building it)."""
     if lang == "en":
         return lambda text: text
-    sys.path.insert(0, str(ROOT))
     import app
     from genimg.ui import words
     app.build_demo()
@@ -35,7 +32,6 @@ def in_language(lang: str):
 
 
 def every_tab() -> list[str]:
-    sys.path.insert(0, str(ROOT))
     from genimg.models import FAMILIES, get
     return [get(f).TITLE for f in FAMILIES] + ["Compare"]
 
@@ -55,7 +51,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1300, "height": 1000}, locale=a.lang)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         # "load", not "networkidle": a page with session state keeps a heartbeat stream open

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from . import pipeline
 from .data import dataset_info
@@ -51,6 +52,14 @@ def median_seconds(fn, repeats: int = 20, budget_s: float = 4.0, warmup: int = 0
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def flops(fn) -> float:
+    """The floating-point operations ``fn()`` performs, as torch's counter counts them (a multiply-add
+    is two), under inference mode."""
+    with FlopCounterMode(display=False) as counter, torch.inference_mode():
+        fn()
+    return counter.get_total_flops()
 
 
 def throughput(family: str, dataset: str, batches=BATCHES, repeats: int = 20, budget_s: float = 4.0) -> dict:

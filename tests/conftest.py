@@ -1,6 +1,8 @@
 import contextlib
 import gzip
+import inspect
 import os
+import re
 import struct
 import tempfile
 
@@ -8,11 +10,52 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.common import free_port
 from genimg import models
+from genimg.testing import free_port
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="genimg-gradio-"))
+
+# What a test uses, found in its code (the test, its fixtures and the helpers of tests/ they call),
+# sets its markers, so a new test is marked by what it does. Each of them makes a test slow, as
+# does an explicit ``shipped`` or ``slow``: ``pytest -m "not slow"`` is the quick loop, plain
+# ``pytest`` (CI) runs everything.
+USES = {
+    "app": r"\blaunched\(|\bbuild_demo\(|\bui\.build\(|(?<![.\w])Client\(",
+    "browser": r"\bsync_playwright\(",
+    "subprocess": r"\bsubprocess\.(?:run|Popen|call|check_call|check_output)\(|\bmp\.spawn\(|\bworkers\.Pool\("
+                  r"|\bserve\.(?:start|RayPool)\(",
+}
+SLOW = (*USES, "shipped")
+
+
+def _source(fn, seen: set) -> str:
+    """The source of ``fn`` and of every function of tests/ it names (each once)."""
+    fn = inspect.unwrap(getattr(fn, "__func__", fn))
+    ours = inspect.isfunction(fn) and fn.__module__.rpartition(".")[2].startswith(("test_", "conftest"))
+    if not ours or fn in seen:
+        return ""
+    seen.add(fn)
+    names, codes = set(), [fn.__code__]
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes += [c for c in code.co_consts if inspect.iscode(c)]
+    return inspect.getsource(fn) + "".join(_source(fn.__globals__[n], seen) for n in names if n in fn.__globals__)
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(items):
+    for item in items:
+        seen: set = set()
+        fixtures = [d.func for defs in item._fixtureinfo.name2fixturedefs.values() for d in defs]
+        code = "".join(_source(fn, seen) for fn in [item.function, *fixtures])
+        for mark, used in USES.items():
+            if re.search(used, code):
+                item.add_marker(mark)
+        if any(item.get_closest_marker(mark) for mark in SLOW):
+            item.add_marker("slow")
+
 
 # Small configs, each declared by its family next to its Config: tests exercise the real code at
 # a size that runs in milliseconds.

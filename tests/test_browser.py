@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from genimg.models import FAMILIES, get
+from genimg.testing import BUTTONS, CHROMIUM_FLAGS
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TABS = [get(f).TITLE for f in FAMILIES] + ["Compare"]
 
 playwright = pytest.importorskip("playwright.sync_api")
-from benchmarks.screenshots import BUTTONS, FLAGS  # noqa: E402  (it needs playwright)
 if not Path(CHROMIUM).exists():  # .ci/run installs it; a developer machine may not have it
     pytest.skip("chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 
@@ -24,7 +24,7 @@ if not Path(CHROMIUM).exists():  # .ci/run installs it; a developer machine may 
 @pytest.fixture(scope="module")
 def page(app_url):
     with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         pg = browser.new_page(viewport={"width": 1300, "height": 1000})
         pg.errors = []
         pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)

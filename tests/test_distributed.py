@@ -11,7 +11,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from genimg import checkpoint, distributed, models
-from benchmarks.common import free_port
+from genimg.testing import free_port
 from tests.conftest import TINY
 from tests.test_devices import STEPS, _batch, _trainer
 

@@ -22,7 +22,7 @@ def solve(model, scheduler, noise, labels, guidance=1.0):
 
 
 @pytest.mark.parametrize("spacing", ["logsnr", "linspace"])
-@pytest.mark.parametrize("family_model", ["tiny", "shipped"])
+@pytest.mark.parametrize("family_model", ["tiny", pytest.param("shipped", marks=pytest.mark.shipped)])
 @pytest.mark.parametrize("steps", [1, 2, 5, 10, 20])
 def test_matches_diffusers_dpm_solver_multistep(family_model, steps, spacing, model):
     """The same network, noise and steps through diffusers' DPMSolverMultistepScheduler
@@ -63,6 +63,7 @@ def test_logsnr_spacing_is_even_in_lambda_and_ends_near_the_clean_image():
         schedulers.DPMSolverScheduler(spacing="karras")
 
 
+@pytest.mark.shipped
 def test_agrees_with_ddim_as_steps_grow():
     """Both solve the same ODE: with many steps they land on the same image (which of the two
     reaches it in fewer steps is measured in benchmarks/diffusion_speed.py, by FID)."""

@@ -8,6 +8,7 @@ from genimg import checkpoint, evaluate
 from genimg.__main__ import main
 
 
+@pytest.mark.shipped
 def test_one_row_per_family_with_every_measurement(synthetic_data):
     rows = evaluate.run(["gan", "vae"], ["mnist"], n=1000, data_dir=synthetic_data, write=False)
     assert [(r["family"], r["dataset"]) for r in rows] == [("gan", "mnist"), ("vae", "mnist")]
@@ -31,6 +32,7 @@ def test_real_images_are_drawn_at_random_and_class_balanced():
     assert torch.equal(order, evaluate.balanced_order(labels))  # the same every time
 
 
+@pytest.mark.shipped
 def test_a_slow_family_gets_fewer_samples():
     few = evaluate.sample_within("gan", "mnist", 10_000, budget_s=1e-9)
     assert len(few.labels) == evaluate.MIN_N and np.bincount(few.labels).tolist() == [100] * 10
@@ -40,6 +42,7 @@ def test_a_slow_family_gets_fewer_samples():
     assert not np.array_equal(many.images[:1000], many.images[1000:2000])  # each chunk its own seed
 
 
+@pytest.mark.shipped
 def test_eval_writes_the_card(synthetic_data, tmp_path, monkeypatch):
     import shutil
 

@@ -3,7 +3,7 @@ saving per network evaluation that is its reason to exist."""
 import pytest
 import torch
 
-from benchmarks.common import flops
+from genimg.bench import flops
 from genimg.models import diffusion, latent
 
 

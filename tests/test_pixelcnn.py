@@ -54,6 +54,7 @@ def test_cached_logits_equal_the_full_pass(model):
     assert torch.allclose(full, cached, atol=1e-4)
 
 
+@pytest.mark.slow  # the naive sampler: 784 full passes
 def test_fast_sampler_draws_what_the_naive_one_draws(model):
     y = torch.tensor([0, 7])
     fast = model.sample(y, torch.Generator().manual_seed(3))

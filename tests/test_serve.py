@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.common import free_port
+from genimg.testing import free_port
 
 pytest.importorskip("ray")  # requirements-ray.txt; .ci/run installs it
 

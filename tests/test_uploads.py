@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks.common import free_port
 from genimg import painting
+from genimg.testing import free_port
 from genimg.ui import picture, strict, uploads, words
 from tests.test_hostile import blank, call, still_serving, stroke
 
