@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import SERVING, against_app, launch_app, parser, publish, write_table  # noqa: E402
+from benchmarks.common import against_app, launch_app, parser, publish, write_table  # noqa: E402
 from benchmarks.clients import App, Watch  # noqa: E402
 from benchmarks.load import percentile, rss_mb  # noqa: E402
 
@@ -243,7 +243,7 @@ def main() -> None:
     a = p.parse_args()
     if a.table_only:
         saved = json.loads(Path(a.table_only).read_text())
-        write_table(a.marker, markdown(saved), SERVING)
+        write_table(a.marker, markdown(saved))
         if a.marker == "classroom":
             write_table("classroom-targets", targets(saved) + f" ({saved['date']})")
         return
@@ -251,7 +251,7 @@ def main() -> None:
     explored = result.pop("_log")
     if a.same:
         result["same_alone"] = same_alone(explored, a.same)
-    publish(a, result, markdown(result), a.marker, SERVING)
+    publish(a, result, markdown(result), a.marker)
     if a.write and a.marker == "classroom":
         write_table("classroom-targets", targets(result) + f" ({result['date']})")
 

@@ -1,11 +1,10 @@
-"""What the benchmark scripts share: timing, launching the app, and writing results into README.md
-between ``<!-- name:begin -->`` / ``<!-- name:end -->`` markers."""
+"""What the benchmark scripts share: timing, launching the app, option sweeps, and keeping each
+benchmark's table beside its results for the docs (``python -m genimg docs``)."""
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -17,8 +16,7 @@ import torch
 from genimg.testing import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
-SERVING = ROOT / "docs" / "serving.md"  # the serving benchmarks' tables
+TABLES = ROOT / "benchmarks" / "results" / "tables"  # each benchmark's table, for the docs (``genimg.docs``)
 
 
 def timed(fn):
@@ -38,7 +36,7 @@ def best_of(fn, repeats: int):
     return out, min(times)
 
 
-def parser(doc: str, name: str, write_help: str = "update README.md", threads: bool = True,
+def parser(doc: str, name: str, write_help: str = "update the table in the docs", threads: bool = True,
            write: bool = True) -> argparse.ArgumentParser:
     """The options every benchmark script shares: ``--threads`` (torch CPU threads, default 2),
     ``--out`` (benchmarks/results/<name>.json) and ``--write``."""
@@ -57,16 +55,16 @@ def save_json(path, result: dict) -> None:
     Path(path).write_text(json.dumps(result, indent=1) + "\n")
 
 
-def replace(text: str, marker: str, body: str) -> str:
-    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
-    return re.sub(f"{re.escape(begin)}.*?{re.escape(end)}", lambda _: f"{begin}\n{body}\n{end}", text, flags=re.S)
+def write_table(name: str, body: str) -> None:
+    """Keep a benchmark's table beside its results (``benchmarks/results/tables/<name>.md``) and
+    regenerate the docs, where a ``{{ table fragment <name> }}`` placeholder shows it."""
+    from genimg import docs
 
-
-def write_readme(marker: str, body: str, path: Path = README) -> None:
-    """Put ``body`` between ``marker``'s begin and end lines in README.md (or ``path``)."""
-    if f"<!-- {marker}:begin -->" not in path.read_text():
-        raise SystemExit(f"{path} has no <!-- {marker}:begin --> marker")
-    path.write_text(replace(path.read_text(), marker, body))
+    TABLES.mkdir(parents=True, exist_ok=True)
+    (TABLES / f"{name}.md").write_text(body.strip() + "\n")
+    if docs.ROOT == ROOT:  # (a copy of the benchmarks elsewhere leaves the docs alone)
+        for changed in docs.write():
+            print(f"wrote {changed.relative_to(ROOT)}")
 
 
 def load_checkpoint(family: str, dataset: str):
@@ -79,9 +77,9 @@ def load_checkpoint(family: str, dataset: str):
 
 
 def publish_speed(args, family: str, marker: str, result: dict, text: str) -> None:
-    """Print a speed benchmark's result and table, save the JSON (``--out``) and, with
-    ``--write``, put the result into the family's cards (``speed``: the same sampler for both
-    datasets) and the table into README.md between the ``marker`` markers."""
+    """Print a family's own speed study and its table, save the JSON (``--out``) and, with
+    ``--write``, put the result into the family's cards (``sampling``: the same sampler for both
+    datasets) and keep the table for the docs as ``marker``."""
     from genimg import checkpoint
     from genimg.data import DATASETS
 
@@ -91,8 +89,8 @@ def publish_speed(args, family: str, marker: str, result: dict, text: str) -> No
     if args.write:
         for dataset in DATASETS:
             if checkpoint.exists(family, dataset):
-                checkpoint.update_card(family, dataset, speed=result)
-        write_readme(marker, text)
+                checkpoint.update_card(family, dataset, sampling=result)
+        write_table(marker, text)
 
 
 def launch_app(timeout: float = 60.0) -> tuple[subprocess.Popen, str, float]:
@@ -130,13 +128,13 @@ def against_app(url: str | None, measure) -> dict:
     return result
 
 
-def publish(args, result: dict, table: str, marker: str, path: Path = README) -> None:
-    """Save the result (``--out``), print its table and, with ``--write``, put it in README.md
-    (or ``path``) between ``marker``'s lines."""
+def publish(args, result: dict, table: str, marker: str) -> None:
+    """Save the result (``--out``), print its table and, with ``--write``, keep the table for the
+    docs under the name ``marker``."""
     save_json(args.out, result)
     print(table)
     if args.write:
-        write_readme(marker, table, path)
+        write_table(marker, table)
 
 
 def measure_settings(family: str, dataset: str, settings, n: int, seed: int = 0, log=print) -> list[dict]:
@@ -159,41 +157,38 @@ def measure_settings(family: str, dataset: str, settings, n: int, seed: int = 0,
     return rows
 
 
-def sweep_main(doc: str, family: str, name: str, settings, table, extra: dict | None = None) -> None:
-    """The command line of an option sweep (``name``: its card field, results file and, with
-    dashes, README marker): ``settings()`` measured on each dataset (``--dataset``, ``-n``
-    samples), the rows written into the family's cards and, with ``--write``, ``table()`` into
-    README.md; ``--table-only`` rewrites the table from the cards."""
-    from genimg import checkpoint
+def sweep_main(doc: str, family: str, script: str, name: str, keys: tuple, settings,
+               extra: dict | None = None) -> None:
+    """The command line of an option sweep, ``benchmarks/<script>.py``: ``settings()`` (dicts of
+    the options ``keys``) measured on each dataset (``--dataset``, ``-n`` samples) and written into
+    the family's cards as the sweep ``name`` (``checkpoint.update_sweep``: one layout for every
+    family); the docs show it with ``{{ table sweep <family> <name> }}``, and ``--write``
+    regenerates them."""
+    from genimg import checkpoint, docs, tables
     from genimg.data import DATASETS
 
-    p = parser(doc, name)
+    p = parser(doc, script, "regenerate the docs")
     p.add_argument("--dataset", action="append", default=None)
     p.add_argument("-n", type=int, default=2000)
-    p.add_argument("--table-only", action="store_true", help="only rewrite README.md's table from the cards")
     p.add_argument("--missing", action="store_true", help="measure only the settings a card's sweep lacks "
                    "(same -n, same checkpoint) and keep its other rows")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    if not args.table_only:
-        about = {"n": args.n, "date": time.strftime("%Y-%m-%d"), **(extra or {})}
-        result = {**about, "datasets": {}}
-        for dataset in args.dataset or DATASETS:
-            card = checkpoint.read_card(family, dataset)
-            wanted, old = list(settings()), card.get(name)
-            kept = kept_rows(old, args.n, card["sha256"]) if args.missing else []
-            new = measure_settings(family, dataset, [s for s in wanted if not find_row(kept, s)], args.n)
-            result["datasets"][dataset] = rows = [find_row(kept, s) or find_row(new, s) for s in wanted]
-            date = about["date"] if not kept or about["date"] in old["date"] else f"{old['date']} and {about['date']}"
-            checkpoint.update_card(family, dataset, **{name: {**about, "date": date, "sha256": card["sha256"],
-                                                              "rows": rows}})
-        for dataset in [d for d in DATASETS if d not in result["datasets"]]:  # not measured now: as the cards have them
-            rows = (checkpoint.read_card(family, dataset).get(name) or {}).get("rows")
-            if rows:
-                result["datasets"][dataset] = rows
-        save_json(args.out, result)
-    if args.write or args.table_only:
-        write_readme(name.replace("_", "-"), table())
+    about = {"settings": list(keys), "n": args.n, "date": time.strftime("%Y-%m-%d"), **(extra or {}),
+             "command": f"python benchmarks/{script}.py"}
+    result = {**about, "datasets": {}}
+    for dataset in args.dataset or DATASETS:
+        card, old = checkpoint.read_card(family, dataset), checkpoint.read_sweep(family, dataset, name)
+        wanted = list(settings())
+        kept = kept_rows(old, args.n, card["sha256"]) if args.missing else []
+        new = measure_settings(family, dataset, [s for s in wanted if not find_row(kept, s)], args.n)
+        result["datasets"][dataset] = rows = [find_row(kept, s) or find_row(new, s) for s in wanted]
+        date = about["date"] if not kept or about["date"] in old["date"] else f"{old['date']} and {about['date']}"
+        checkpoint.update_sweep(family, dataset, name, {**about, "date": date, "sha256": card["sha256"], "rows": rows})
+    save_json(args.out, result)
+    print(tables.sweep(family, name))
+    if args.write:
+        docs.write()
 
 
 def find_row(rows: list[dict], setting: dict) -> dict | None:
@@ -209,40 +204,7 @@ def kept_rows(sweep: dict | None, n: int, sha256: str) -> list[dict]:
     return sweep["rows"]
 
 
-def sweep_table(family: str, name: str, columns: dict, keys: tuple, how=lambda sweep: "") -> str:
-    """The README table of a sweep, from the family's cards (every dataset that has one).
-    ``columns``: header -> (alignment, function of a row giving the cell) for the settings;
-    ``keys``: the options that make a setting (the default one is marked); ``how``: a function
-    of a sweep's card entry giving the words on how its samples were drawn."""
-    from genimg import checkpoint, pipeline
-    from genimg.data import DATASETS
-
-    sweeps = {d: checkpoint.read_card(family, d).get(name) for d in DATASETS}
-    sweeps = {d: sw for d, sw in sweeps.items() if sw}
-    lines = ["| dataset | " + " | ".join(columns) + " | FID judge (floor) | FID classifier (floor) | class accuracy | "
-             "precision | recall |", "|---|" + "".join(align + "|" for align, _ in columns.values()) +
-             "---:|---:|---:|---:|---:|"]
-    default = pipeline.check_options(family, {})
-    for dataset, sweep in sweeps.items():
-        best = min(sweep["rows"], key=lambda r: r["fid"])
-        for r in sweep["rows"]:
-            j, c = r["rulers"]["judge"], r["rulers"]["classifier"]
-            star = " **(best FID)**" if r is best else ""
-            star += " **(default)**" if all(r[k] == default[k] for k in keys) else ""
-            lines.append(f"| {dataset} | " + " | ".join(cell(r) for _, cell in columns.values()) +
-                         f" | {j['fid']:.1f} ({j['fid_floor']:.1f}){star} | {c['fid']:.1f} ({c['fid_floor']:.1f}) | "
-                         f"{r['class_accuracy']:.1%} | {j['precision']:.2f} | {j['recall']:.2f} |")
-    first = next(iter(sweeps.values()))
-    dates = ", ".join(sorted({sw["date"] for sw in sweeps.values()}))
-    lines += ["", f"{first['n']:,} samples per setting (the same seed for every setting){how(first)}; precision and recall "
-              f"in the judge's features. Measured {dates}; `python benchmarks/{name}.py --write` (`--table-only` "
-              "rewrites this table from the cards)."]
-    return "\n".join(lines)
-
-
-def one_option_sweep(doc: str, family: str, option: str, values, header: str) -> None:
-    """``sweep_main`` for a sweep of one numeric option over ``values`` (its card field, results
-    file and README marker ``<option>_sweep``), the README column headed ``header``."""
-    name = f"{option}_sweep"
-    table = lambda: sweep_table(family, name, {header: ("---:", lambda r: f"{r[option]:g}")}, (option,))  # noqa: E731
-    sweep_main(doc, family, name, lambda: ({option: v} for v in values), table)
+def one_option_sweep(doc: str, family: str, script: str, option: str, values) -> None:
+    """``sweep_main`` for a sweep of one numeric option over ``values`` (the card's sweep named
+    after the option)."""
+    sweep_main(doc, family, script, option, (option,), lambda: ({option: v} for v in values))

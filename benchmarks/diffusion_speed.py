@@ -11,7 +11,7 @@ defaults: the time from the call to the first denoised step, after warm-up).
 
     python benchmarks/diffusion_speed.py [--threads 2] [--quality-n 2000] [--write]
 
-``--write`` puts the table into README.md between the diffusion-speed markers and the numbers
+``--write`` puts the table into the docs (its table: benchmarks/results/tables/diffusion-speed.md) and the numbers
 into the checkpoints' cards (``sampling``).
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import best_of, parser, save_json, write_readme  # noqa: E402
+from benchmarks.common import best_of, parser, save_json, write_table  # noqa: E402
 from genimg import checkpoint, denoising, pipeline  # noqa: E402
 from genimg.bench import flops  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
@@ -92,7 +92,7 @@ def markdown(result: dict) -> str:
 
 
 def main() -> None:
-    p = parser(__doc__, "diffusion_speed", "update README.md and the cards")
+    p = parser(__doc__, "diffusion_speed", "update the docs and the cards")
     p.add_argument("-n", type=int, default=16)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--quality-n", type=int, default=2000, help="samples per sampler for its FID (0: speed only)")
@@ -111,7 +111,7 @@ def main() -> None:
     if a.write:
         for d in result["datasets"]:
             checkpoint.update_card("diffusion", d["dataset"], sampling=d)
-        write_readme("diffusion-speed", table)
+        write_table("diffusion-speed", table)
 
 
 if __name__ == "__main__":

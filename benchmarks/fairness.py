@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import SERVING, against_app, parser, publish  # noqa: E402
+from benchmarks.common import against_app, parser, publish  # noqa: E402
 from benchmarks.load import SEED, percentile, request  # noqa: E402
 from benchmarks.load import client as load_client  # noqa: E402
 
@@ -125,7 +125,7 @@ def main() -> None:
         a.out = a.out.replace("fairness.json", "fairness_heavy.json")
     result = against_app(a.url, lambda url, pid: measure(url, pid, a.slow, a.seconds, a.heavy))
     result["same_bytes_under_load"] = same_alone(result.pop("_same"))
-    publish(a, result, markdown(result), "fairness-heavy" if a.heavy else "fairness", SERVING)
+    publish(a, result, markdown(result), "fairness-heavy" if a.heavy else "fairness")
 
 if __name__ == "__main__":
     main()

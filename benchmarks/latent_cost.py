@@ -4,7 +4,7 @@ that the Diffusion and Flow matching families denoise with and for the Latent di
 family's network at 7x7, plus the decoder the latent family runs once per image.
 
 The numbers go into each latent card (``step_cost``), where the Latent diffusion tab reads
-them, into benchmarks/results/latent_cost.json and, with ``--write``, into README.md.
+them, into benchmarks/results/latent_cost.json and, with ``--write``, into the docs.
 
     python benchmarks/latent_cost.py [--threads 2] [--write]
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import best_of, parser, save_json, write_readme  # noqa: E402
+from benchmarks.common import best_of, parser, save_json, write_table  # noqa: E402
 from genimg import checkpoint, pipeline  # noqa: E402
 from genimg.bench import flops  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
@@ -69,7 +69,7 @@ def main() -> None:
         print(dataset, r)
     save_json(args.out, results)
     if args.write:
-        write_readme("latent-cost", table(results))
+        write_table("latent-cost", table(results))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import SERVING, against_app, parser, publish  # noqa: E402
+from benchmarks.common import against_app, parser, publish  # noqa: E402
 
 # (api, arguments with SEED standing for a per-request seed): small requests, as students send
 SEED = object()
@@ -288,7 +288,7 @@ def main() -> None:
     from app import QUEUE_SIZE
 
     result = against_app(a.url, lambda url, pid: measure(url, pid or a.pid, a.clients, a.rounds, a.seconds, QUEUE_SIZE))
-    publish(a, result, markdown(result), "load", SERVING)
+    publish(a, result, markdown(result), "load")
 
 if __name__ == "__main__":
     main()

@@ -9,7 +9,7 @@ arithmetic in fewer, larger steps.
 
     python benchmarks/maskgit_speed.py [--threads 2] [--dataset mnist] [--write]
 
-``--write`` puts the result into README.md between the maskgit-speed markers and into the MaskGIT
+``--write`` puts the result into the docs (its table: benchmarks/results/tables/maskgit-speed.md) and into the MaskGIT
 cards (``speed``).
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ def counted(model, fn) -> float:
 
 
 def main() -> None:
-    p = parser(__doc__, "maskgit_speed", "update README.md and the cards")
+    p = parser(__doc__, "maskgit_speed", "update the docs and the cards")
     p.add_argument("--dataset", default="mnist")
     p.add_argument("-n", type=int, default=16)
     p.add_argument("--repeats", type=int, default=9)

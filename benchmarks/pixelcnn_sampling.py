@@ -8,7 +8,7 @@ sampler, one run of the slow one), the speed-up and the FLOPs each spends per im
 
     python benchmarks/pixelcnn_sampling.py [--threads 2] [--dataset mnist] [--write]
 
-``--write`` puts the result into README.md between the pixelcnn-sampling markers and into the
+``--write`` puts the result into the docs (its table: benchmarks/results/tables/pixelcnn-sampling.md) and into the
 checkpoint's card (``sampling``: how it samples fast, and these measurements).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import best_of, parser, save_json, timed, write_readme  # noqa: E402
+from benchmarks.common import best_of, parser, save_json, timed, write_table  # noqa: E402
 from genimg import checkpoint, pipeline  # noqa: E402
 from genimg.bench import flops  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
@@ -67,7 +67,7 @@ def main() -> None:
         for dataset in DATASETS:  # the same sampler for both; measured on --dataset
             if checkpoint.exists("pixelcnn", dataset):
                 checkpoint.update_card("pixelcnn", dataset, sampling={"method": how, "benchmark": result})
-        write_readme("pixelcnn-sampling", text)
+        write_table("pixelcnn-sampling", text)
 
 
 if __name__ == "__main__":

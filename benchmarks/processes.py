@@ -7,7 +7,7 @@ GENIMG_DATA), three ways of using the same cores: one process with one thread, o
 with ``--threads`` threads, and ``--threads`` processes of one thread each, every trained network
 in DistributedDataParallel and each process taking its share of every batch, as
 ``torchrun -m genimg train`` runs them (``distributed.shared``). Times ``--steps`` steps after
-three warm-up steps; prints the table and, with ``--write``, puts it in the README.
+three warm-up steps; prints the table and, with ``--write``, keeps it for the docs.
 """
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.classroom import cache_stats, explore, main_buttons, summary, warm  # noqa: E402
 from benchmarks.clients import App  # noqa: E402
-from benchmarks.common import SERVING, against_app, parser, publish, write_table  # noqa: E402
+from benchmarks.common import against_app, parser, publish, write_table  # noqa: E402
 from benchmarks.load import rss_mb  # noqa: E402
 
 GROWTH_TARGET = 0.10
@@ -89,12 +89,12 @@ def main() -> None:
     p.add_argument("--table-only", default=None, help="a saved result: write its line, measure nothing")
     a = p.parse_args()
     if a.table_only:
-        write_table("soak", markdown(json.loads(Path(a.table_only).read_text())), SERVING)
+        write_table("soak", markdown(json.loads(Path(a.table_only).read_text())))
         return
     folder = tempfile.mkdtemp(prefix="genimg-soak-")
     os.environ["GRADIO_TEMP_DIR"] = folder  # the launched app's cache, measured here
     result = against_app(None, lambda url, pid: measure(url, pid, folder, a.students, a.seconds, a.every, a.warmup))
-    publish(a, result, markdown(result), "soak", SERVING)
+    publish(a, result, markdown(result), "soak")
 
 
 if __name__ == "__main__":

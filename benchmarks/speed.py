@@ -8,8 +8,8 @@ its first page.
 
     python benchmarks/speed.py [--threads 2] [--out benchmarks/results/speed.json] [--write] [--cards]
 
-``--write`` also puts the table into README.md between the speed markers. ``--cards`` writes each
-family's row into its cards as ``cost`` (the app's request cost estimates read it: measure it
+``--write`` also keeps the table for the docs. ``--cards`` writes each
+family's row into its cards as ``speed`` (the app's request cost estimates read it: measure it
 with ``--threads 1``, as the app's workers run).
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from torch.utils.flop_counter import FlopCounterMode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import launch_app, parser, save_json, write_readme  # noqa: E402
+from benchmarks.common import launch_app, parser, save_json, write_table  # noqa: E402
 from genimg import checkpoint, pipeline  # noqa: E402
 from genimg.bench import median_seconds  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
@@ -60,8 +60,8 @@ def first_page_seconds() -> float:
 
 
 def main() -> None:
-    p = parser(__doc__, "speed", "update the table in README.md")
-    p.add_argument("--cards", action="store_true", help="write each row into its family's card as `cost`")
+    p = parser(__doc__, "speed", "update the table in the docs")
+    p.add_argument("--cards", action="store_true", help="write each row into its family's card as `speed`")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     peak = matmul_gflops()
@@ -76,10 +76,10 @@ def main() -> None:
     print(table)
     save_json(a.out, result)
     if a.write:
-        write_readme("speed", table)
+        write_table("speed", table)
     if a.cards:
         for r in rows:
-            checkpoint.update_card(r["family"], r["dataset"], cost={
+            checkpoint.update_card(r["family"], r["dataset"], speed={
                 **{k: r[k] for k in ("n", "nfe", "ms", "mflops_per_image")}, "threads": a.threads,
                 "date": result["date"], "torch": result["torch"], "command": f"python benchmarks/speed.py --threads "
                 f"{a.threads} --cards"})

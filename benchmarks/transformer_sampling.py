@@ -9,7 +9,7 @@ spends per image.
 
     python benchmarks/transformer_sampling.py [--threads 2] [--dataset mnist] [--write]
 
-``--write`` puts the result into README.md between the transformer-sampling markers and into
+``--write`` puts the result into the docs (its table: benchmarks/results/tables/transformer-sampling.md) and into
 the checkpoints' cards (``sampling``: how it samples fast, and these measurements).
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import best_of, parser, save_json, write_readme  # noqa: E402
+from benchmarks.common import best_of, parser, save_json, write_table  # noqa: E402
 from genimg import checkpoint, pipeline  # noqa: E402
 from genimg.bench import flops  # noqa: E402
 from genimg.data import DATASETS  # noqa: E402
@@ -31,7 +31,7 @@ from genimg.models import transformer_sampler  # noqa: E402
 
 
 def main() -> None:
-    p = parser(__doc__, "transformer_sampling", "update README.md and the cards")
+    p = parser(__doc__, "transformer_sampling", "update the docs and the cards")
     p.add_argument("--dataset", default="mnist")
     p.add_argument("-n", type=int, default=16)
     p.add_argument("--repeats", type=int, default=7)
@@ -77,7 +77,7 @@ def main() -> None:
         for dataset in DATASETS:  # the same sampler for both; measured on --dataset
             if checkpoint.exists("transformer", dataset):
                 checkpoint.update_card("transformer", dataset, sampling={"method": how, "benchmark": result})
-        write_readme("transformer-sampling", text)
+        write_table("transformer-sampling", text)
 
 
 if __name__ == "__main__":

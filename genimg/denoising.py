@@ -34,7 +34,7 @@ def guidance_sweep(family: str, dataset: str) -> dict | None:
     dataset_info(dataset)
     from . import checkpoint
 
-    return checkpoint.read_card(family, dataset).get("guidance_sweep")
+    return checkpoint.read_sweep(family, dataset, "guidance")
 
 
 def denoise(family: str, dataset: str, label=None, n=4, seed=0, **options):
@@ -59,7 +59,7 @@ def edit(family: str, dataset: str, start: np.ndarray, label, strength=0.6, coun
     x = torch.from_numpy(start.astype(np.float32) / 255)[None, None].expand(count, -1, -1, -1)
     if strength == 0:  # no noise: nothing to undo
         return {"noised": start, "results": np.repeat(start[None], count, 0), "seconds": 0.0, "steps": 0,
-                **_judge(dataset, x, label)}
+                **_captions(dataset, x, label)}
     model = pipeline.load_model(family, dataset)
     labels = torch.full((count,), label, dtype=torch.long)
     gen = torch.Generator().manual_seed(seed)
@@ -70,7 +70,7 @@ def edit(family: str, dataset: str, start: np.ndarray, label, strength=0.6, coun
     seconds = time.perf_counter() - t0
     noised = model.schedule.q_sample(x[:1] * 2 - 1, steps[0].t, noise[:1])
     return {"noised": to_uint8(((noised + 1) / 2).clamp(0, 1))[0], "results": to_uint8(steps[-1].canvas),
-            "seconds": seconds, "steps": len(steps), **_judge(dataset, steps[-1].canvas, label)}
+            "seconds": seconds, "steps": len(steps), **_captions(dataset, steps[-1].canvas, label)}
 
 
 def path(family: str, dataset: str, label=0, seed=0, **options) -> dict:
@@ -98,7 +98,7 @@ def path(family: str, dataset: str, label=0, seed=0, **options) -> dict:
             "image": to_uint8(steps[-1].canvas)[0], "nfe": pipeline.nfe(model, options)}
 
 
-def _judge(dataset: str, x: torch.Tensor, label: int) -> dict:
+def _captions(dataset: str, x: torch.Tensor, label: int) -> dict:
     from . import metrics
 
     pred, conf = metrics.classify(dataset, x)

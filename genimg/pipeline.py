@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import checkpoint, metrics, models
+from . import checkpoint, checks, metrics, models
 from .data import DATASETS, IMAGE_SIZE, NUM_CLASSES, dataset_info, to_uint8
 
 UI_MAX_N = 64  # per click in the app
@@ -57,26 +57,13 @@ class Result:
 # --- checks ---------------------------------------------------------------------------
 
 def check_int(name: str, value, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating, str)):
-        raise ValueError(f"{name} must be a whole number between {lo} and {hi}, got {value!r}")
-    try:
-        v = float(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number between {lo} and {hi}, got {value!r}") from None
-    if not v.is_integer() or not lo <= v <= hi:
-        raise ValueError(f"{name} must be a whole number between {lo} and {hi}, got {value!r}")
-    return int(v)
+    """A whole number in [lo, hi] (``checks.number``)."""
+    return checks.number(name, value, lo, hi, integer=True)
 
 
 def check_float(name: str, value, lo: float, hi: float) -> float:
-    """A number in [lo, hi] (NaN, infinities, text and booleans refused)."""
-    try:
-        v = float(value) if not isinstance(value, bool) else float("nan")
-    except (TypeError, ValueError):
-        v = float("nan")
-    if not lo <= v <= hi:  # also NaN
-        raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}, got {value!r}")
-    return v
+    """A number in [lo, hi] (NaN, infinities, text and booleans refused; ``checks.number``)."""
+    return checks.number(name, value, lo, hi)
 
 
 def check_family(family: str) -> str:
@@ -241,10 +228,10 @@ MAX_MODEL_S = 10.0  # the model time one streamed request may ask for, as the ca
 
 @lru_cache(maxsize=64)
 def _ms_per_evaluation(family: str, dataset: str) -> float | None:
-    """Milliseconds per image and network evaluation, from the card (read once): its ``cost``
+    """Milliseconds per image and network evaluation, from the card (read once): its ``speed``
     (16 images on one thread, as the app's workers run them), else its ``eval``."""
     card = checkpoint.read_card(family, dataset)
-    c, e = card.get("cost") or {}, card.get("eval") or {}
+    c, e = card.get("speed") or {}, card.get("eval") or {}
     if c.get("ms") and c.get("nfe") and c.get("n"):
         return c["ms"] / c["n"] / c["nfe"]
     return e["ms_per_image"] / e["nfe"] if e.get("ms_per_image") and e.get("nfe") else None
@@ -258,11 +245,11 @@ def model_seconds(family: str, dataset: str, n: int, evaluations: int) -> float 
 
 
 def default_seconds(family: str, n: int = STREAM_MAX_N) -> float | None:
-    """The model time of ``n`` images at the family's default options, from the cards' ``cost``
+    """The model time of ``n`` images at the family's default options, from the cards' ``speed``
     (measured at the defaults), the most over the datasets it has checkpoints for (None where no
     card measured it)."""
     check_family(family)
-    found = [(checkpoint.read_card(family, d).get("cost") or {}) for d in DATASETS if checkpoint.exists(family, d)]
+    found = [(checkpoint.read_card(family, d).get("speed") or {}) for d in DATASETS if checkpoint.exists(family, d)]
     found = [c["ms"] / 1000 * n / c["n"] for c in found if c.get("ms") and c.get("n")]
     return max(found) if found else None
 

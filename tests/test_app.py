@@ -284,18 +284,18 @@ def models_summary(family):
     return models.get(family).SUMMARY
 
 
-def readme_block(start: str) -> str:
-    """The README's code block that begins with ``start``."""
+def api_docs_block(start: str) -> str:
+    """docs/api.md's code block that begins with ``start``."""
     import re
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    text = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
     return next(b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if b.startswith(start))
 
 
 def test_the_readme_documents_every_endpoint_and_its_calls_work(client, tmp_path):
-    """The README's endpoint table is the app's own (as benchmarks/api_table.py prints it), and its
-    one-call-per-tab example runs as written."""
+    """The docs' endpoint table is the app's own (as benchmarks/api_table.py prints it), and
+    docs/api.md's one-call-per-tab example runs as written."""
     import subprocess
     import sys
     from pathlib import Path
@@ -303,7 +303,7 @@ def test_the_readme_documents_every_endpoint_and_its_calls_work(client, tmp_path
     root = Path(__file__).resolve().parent.parent
     table = subprocess.run([sys.executable, "benchmarks/api_table.py"], cwd=root, capture_output=True, text=True,
                            check=True, timeout=300).stdout
-    assert table.strip() in (root / "README.md").read_text()
+    assert table.strip() == (root / "benchmarks" / "results" / "tables" / "api.md").read_text().strip()
     (tmp_path / "my_digit.png").write_bytes(Path(sketch(tmp_path)["composite"]["path"]).read_bytes())
     calls = []
 
@@ -311,7 +311,7 @@ def test_the_readme_documents_every_endpoint_and_its_calls_work(client, tmp_path
         calls.append(kwargs["api_name"])
         return client.predict(*args, **kwargs)
 
-    code = readme_block("from gradio_client import").split("\n", 1)[1]
+    code = api_docs_block("from gradio_client import").split("\n", 1)[1]
     exec(code, {"Client": lambda url: SimpleNamespace(predict=predict),
                 "handle_file": lambda name: handle_file(str(tmp_path / name))})
     assert len(calls) == code.count("c.predict(") >= 9

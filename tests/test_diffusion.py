@@ -40,7 +40,7 @@ def test_timesteps_run_from_noise_to_clean():
     s = schedulers.DDIMScheduler()
     s.set_timesteps(5)
     assert s.timesteps.tolist() == [999, 749, 500, 250, 0] and s.previous(0) == -1
-    with pytest.raises(ValueError, match="steps must be between 1 and 1000"):
+    with pytest.raises(ValueError, match="steps must be a whole number between 1 and 1000"):
         s.set_timesteps(0)
 
 

@@ -103,7 +103,7 @@ def test_sdedit_timesteps_never_repeat():
     s = schedulers.DPMSolverScheduler()
     s.set_timesteps(4, start=3)
     assert s.timesteps.tolist() == sorted(set(s.timesteps.tolist()), reverse=True)
-    with pytest.raises(ValueError, match="steps must be between 1 and 1000"):
+    with pytest.raises(ValueError, match="steps must be a whole number between 1 and 1000"):
         s.set_timesteps(0)
 
 

@@ -123,3 +123,13 @@ def test_every_family_keeps_the_contract(family):
         for name in ("step", "state_dict", "load_state_dict", "inference_model", "evaluate"):
             assert callable(getattr(mod.Trainer, name)), name
         assert mod.Trainer.epochs > 0 and mod.Trainer.batch_size > 0
+
+
+def test_a_family_trains_after_the_families_it_builds_on():
+    from genimg import models
+
+    order = models.training_order()
+    for name in (*models.FAMILIES, *models.DEVELOPING):
+        for base in models.builds_on(name):
+            assert base in models.FAMILIES and order.index(base) < order.index(name)
+    assert models.builds_on("gan") == () and set(order) == set(models.TRAINABLE)

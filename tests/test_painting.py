@@ -51,10 +51,10 @@ def test_completing_a_drawing_asks_the_classifier():
     (dict(rows=-1), "rows must be a whole number between 0 and 27"),
     (dict(family="transformer", rows=7), "rows must be a whole number between 0 and 6"),
     (dict(family="transformer", top_k=2.5), "top_k must be a whole number between 0 and 128"),
-    (dict(family="transformer", top_p=0), "top_p must be a number between 0.05 and 1.0"),
+    (dict(family="transformer", top_p=0), "top_p must be a number between 0.05 and 1"),
     (dict(top_k=3), "pixelcnn has no option 'top_k'"),
     (dict(count=9), "count must be a whole number between 1 and 8"),
-    (dict(temperature=0), "temperature must be a number between 0.1 and 2.0"),
+    (dict(temperature=0), "temperature must be a number between 0.1 and 2"),
     (dict(label=10), "label must be a whole number between 0 and 9"),
 ])
 def test_bad_completion_arguments(kwargs, message):

@@ -57,7 +57,7 @@ def test_all_classes_label():
 
 def test_options_are_checked_not_clamped():
     assert pipeline.check_options("gan", {}) == {"truncation": 0.9}
-    with pytest.raises(ValueError, match="truncation must be a number between 0.0 and 1.0, got 1.5"):
+    with pytest.raises(ValueError, match="truncation must be a number between 0 and 1, got 1.5"):
         pipeline.check_options("gan", {"truncation": 1.5})
     with pytest.raises(ValueError, match="gan has no option 'temperature'; its options are truncation"):
         pipeline.check_options("gan", {"temperature": 1.0})
@@ -130,3 +130,16 @@ def test_a_streamed_request_is_bounded_by_its_estimated_model_time():
     zh = words.translated(f"16 images of 500 network evaluations each would take about 19 s of model time; one request "
                           f"may take at most {pipeline.MAX_MODEL_S:.0f} s: ask for fewer images or fewer steps", "zh-CN")
     assert zh.startswith("16 张图像、每张 500 次网络评估")
+
+
+@pytest.mark.parametrize("check, message", [
+    (lambda: pipeline.check_options("transformer", {"top_p": 0}), "top_p must be a number between 0.05 and 1, got 0"),
+    (lambda: pipeline.check_float("strength", 2, 0, 1), "strength must be a number between 0 and 1, got 2"),
+    (lambda: pipeline.check_int("n", 2.5, 1, 64), "n must be a whole number between 1 and 64, got 2.5"),
+    (lambda: pipeline.check_options("diffusion", {"sampler": "x"}), "sampler must be one of dpm++, ddim, ddpm, got 'x'"),
+])
+def test_every_refusal_says_it_one_way(check, message):
+    """An option's range and a pipeline argument's are refused in one format (``genimg.checks``)."""
+    with pytest.raises(ValueError) as e:
+        check()
+    assert str(e.value) == message

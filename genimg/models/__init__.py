@@ -48,23 +48,12 @@ class Option:
     choices: tuple[str, ...] = ()
 
     def check(self, value) -> float | int | str:
+        """``value`` if the option allows it (``genimg.checks``: one message format everywhere)."""
+        from .. import checks
+
         if self.choices:
-            if not isinstance(value, str) or value not in self.choices:
-                raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}, got {value!r}")
-            return value
-        if isinstance(value, bool):
-            raise ValueError(f"{self.name} must be a number between {self.minimum} and {self.maximum}, "
-                             f"got {value!r}")
-        kind = "a whole number" if self.integer else "a number"
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{self.name} must be {kind} between {self.minimum} and "
-                             f"{self.maximum}, got {value!r}") from None
-        if not (self.minimum <= v <= self.maximum) or (self.integer and not v.is_integer()):
-            raise ValueError(f"{self.name} must be {kind} between {self.minimum} and "
-                             f"{self.maximum}, got {value!r}")  # also rejects NaN
-        return int(v) if self.integer else v
+            return checks.choice(self.name, value, self.choices)
+        return checks.number(self.name, value, self.minimum, self.maximum, integer=self.integer)
 
 
 @dataclass
@@ -117,6 +106,8 @@ class Family(Protocol):
     OPTIONS: tuple[Option, ...]
     TINY: dict  # Config overrides for a model small enough for the tests
     BARS: dict  # dataset -> the class accuracy its shipped checkpoint must reach
+    BUILDS_ON: tuple[str, ...]  # optional: the families whose shipped checkpoints its training starts
+    #                             from (a teacher, a tokenizer); default ()
     Config: type
     Model: type  # Model(config) is a torch.nn.Module and a Sampler
     Trainer: type  # Trainer(model, total_steps); .step(x, y, generator) -> logs; .state_dict(),
@@ -155,6 +146,28 @@ def get(name: str) -> ModuleType:  # a Family
     if name not in TRAINABLE:
         raise ValueError(f"unknown family {name!r}; choose one of {', '.join(FAMILIES)}")
     return importlib.import_module(f"{__name__}.{name}")
+
+
+def builds_on(name: str) -> tuple[str, ...]:
+    """The families whose shipped checkpoints ``name``'s training starts from (its ``BUILDS_ON``)."""
+    return tuple(getattr(get(name), "BUILDS_ON", ()))
+
+
+def training_order(names=TRAINABLE) -> list[str]:
+    """``names`` with every family after the ones it builds on (``BUILDS_ON``), else in order."""
+    done: list[str] = []
+
+    def visit(name: str, path: tuple = ()) -> None:
+        if name in path:
+            raise ValueError(f"families build on each other in a circle: {' -> '.join((*path, name))}")
+        for base in builds_on(name):
+            visit(base, (*path, name))
+        if name not in done:
+            done.append(name)
+
+    for name in names:
+        visit(name)
+    return done
 
 
 class OneModelTrainer:

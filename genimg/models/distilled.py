@@ -43,7 +43,8 @@ OPTIONS = (
     Option("steps", "Steps", 1, 1, 4, 1, "network passes of the student: 1 (one step), 2 or 4 along its "
            "straight line from noise to image", integer=True),
 )
-TEACHER = "flow"
+BUILDS_ON = ("flow",)  # the teacher: its shipped checkpoint draws the pairs the student learns from
+TEACHER = BUILDS_ON[0]
 TRAINED_AT = (1.0, 0.75, 0.5, 0.25)  # the times the student practises: the starts of 1, 2 and 4 even steps
 
 # The tests' config (the real code at a size that runs in milliseconds), and the class accuracy

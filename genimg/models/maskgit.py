@@ -34,6 +34,7 @@ from .unet import EmaTrainer
 from .vqvae import VQVAE
 
 TITLE = "MaskGIT"
+BUILDS_ON = ("transformer",)  # the Transformer family's tokenizer, copied in and frozen
 SUMMARY = ("The Transformer tab's 49 tokens, written many at a time: a bidirectional Transformer fills in "
            "masked tokens, the surest first, in a few parallel steps.")
 SCHEDULES = ("cosine", "linear", "square")
@@ -256,9 +257,9 @@ class Trainer(EmaTrainer):
         from .. import checkpoint
         from . import transformer
 
-        shipped, card = checkpoint.load("transformer", dataset, transformer.Config, transformer.Model, root)
+        shipped, card = checkpoint.load(BUILDS_ON[0], dataset, transformer.Config, transformer.Model, root)
         self.model.tokenizer.load_state_dict(shipped.tokenizer.state_dict())
-        return {"tokenizer": {"family": "transformer", "dataset": dataset, "sha256": card["sha256"]}}
+        return {"tokenizer": {"family": BUILDS_ON[0], "dataset": dataset, "sha256": card["sha256"]}}
 
     def step(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> dict:
         loss = masked_token_loss(self.model, (x + 1) / 2, y, generator, self.drop_class)

@@ -82,7 +82,7 @@ class Scheduler:
         """Use ``n`` evenly spaced timesteps from ``start`` (default: the noisiest, T-1) to 0."""
         top = len(self.schedule) - 1 if start is None else start
         if not 1 <= n <= top + 1:
-            raise ValueError(f"steps must be between 1 and {top + 1}, got {n}")
+            raise ValueError(f"steps must be a whole number between 1 and {top + 1}, got {n}")
         self.timesteps = torch.linspace(top, 0, n, dtype=torch.float64).round().long()
 
     def previous(self, t: int) -> int:
@@ -174,7 +174,7 @@ class DPMSolverScheduler(Scheduler):
     def set_timesteps(self, n: int, start: int | None = None) -> None:
         top = len(self.schedule) - 1 if start is None else start
         if not 1 <= n <= top + 1:
-            raise ValueError(f"steps must be between 1 and {top + 1}, got {n}")
+            raise ValueError(f"steps must be a whole number between 1 and {top + 1}, got {n}")
         if self.spacing == "linspace":
             t = torch.linspace(0, top, n + 1, dtype=torch.float64).round().long().flip(0)[:-1]
         else:

@@ -82,7 +82,7 @@ def api_names(*names: str):
 
 def cost(family: str) -> str:
     """A family's concurrency group, by the measured model time of its default request (16
-    images; the cards' ``cost``): ``QUICK`` up to ``QUICK_S``, else ``LONG`` (also when no card
+    images; the cards' ``speed``): ``QUICK`` up to ``QUICK_S``, else ``LONG`` (also when no card
     measured it)."""
     seconds = pipeline.default_seconds(family)
     return QUICK if seconds is not None and seconds <= QUICK_S else LONG
