@@ -69,6 +69,7 @@ def test_samples_are_quantised(model):
     assert len((x * k).round().unique()) > 1
 
 
+@pytest.mark.slow  # sixteen completions, each drawn pixel by pixel
 def test_completion_keeps_the_given_rows(model):
     given = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(1))
     kept = pixelcnn.quantise(given, model.config.levels).float() / (model.config.levels - 1)
