@@ -71,13 +71,7 @@ def glance(lang: str = "en") -> str:
             f"the defaults on one CPU thread, every family in one run of `python benchmarks/speed.py --threads 1 "
             f"--cards` ({speed}).")
     if lang != "en":
-        import importlib
-
-        from . import ui
-        from .ui import words
-
-        for family in filter(ui.own_tab, models.FAMILIES):  # a tab module holds its family's Chinese
-            importlib.import_module(f"{ui.__name__}.{family}")
+        from .ui import words  # (each family's words are its locale file)
 
         header = [ZH.get(h, h) for h in header]
         rows = [[words.in_lang(lang, c) if i < 2 else c for i, c in enumerate(r)] for r in rows]

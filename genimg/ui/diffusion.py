@@ -153,22 +153,6 @@ def build(dataset: gr.Radio) -> None:
 add({
     # drawn under the pictures
     "start": "起点", "noised to {p:.0%}": "加噪至 {p:.0%}",
-    diffusion.TITLE: "扩散模型",
-    diffusion.SUMMARY: "扩散模型（diffusion model）：从纯噪声出发，一步步把噪声去掉——由类别引导的 UNet 预测每一步要去掉什么。",
-    "Sampler": "采样器",
-    "DPM-Solver++(2M): second order, reuses the last step's guess. DDIM: deterministic, first order. DDPM: fresh "
-    "noise at every step": "DPM-Solver++(2M)：二阶，重复利用上一步的估计。DDIM：确定性，一阶。DDPM：每一步都加入新的噪声",
-    "Steps": "步数",
-    "denoising steps (network evaluations, twice that where guided)": "去噪步数（即网络评估次数，引导起作用时加倍）",
-    "Guidance scale": "引导尺度",
-    "0: ignore the class · 1: the plain conditional model · more: push harder towards the class":
-        "0：忽略类别 · 1：普通的条件模型 · 更大：更用力地推向该类别",
-    "Guide from noise level": "从噪声水平开始引导",
-    "guidance acts only at noise levels t/T from this one (1: pure noise) ...":
-        "引导只作用于从这个噪声水平 t/T（1：纯噪声）起……",
-    "... down to noise level": "……一直到噪声水平",
-    "... to this one (0: clean); elsewhere the plain conditional model (one pass a step)":
-        "……到这个水平（0：干净）为止；其余地方使用普通的条件模型（每步一次网络评估）",
     # the tab
     "signal left: abar_t": "剩余信号：abar_t",
     "signal left: abar_t = {abar:.3f} at t = {t}": "剩余信号：t = {t} 时 abar_t = {abar:.3f}",

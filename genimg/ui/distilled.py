@@ -59,11 +59,6 @@ def build(dataset: gr.Radio) -> None:
 
 
 add({
-    distilled.TITLE: "一步生成",
-    distilled.SUMMARY: "一步生成（one step）：一个学生模型，从流匹配模型那里学会了用一次网络评估画出教师模型要十一次才画得出的图像。",
-    "Steps": "步数",
-    "network passes of the student: 1 (one step), 2 or 4 along its straight line from noise to image":
-        "学生模型的网络评估次数：1（一步）、2 或 4，沿着它从噪声到图像的直线",
     # the tab
     "**{summary}** The GAN's speed, learned from a flow model.": "**{summary}** 有 GAN 的速度，却是从流模型学来的。",
     "From the noise to the sample (first image), one picture a step": "从噪声到样本（第一张图像），每步一张图",

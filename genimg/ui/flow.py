@@ -7,7 +7,6 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .. import denoising, pipeline, render
-from ..models import flow
 from . import words
 from .common import LABEL_ROOM, LONG, api_names, class_dropdown, how_it_works, seed_input, user_errors
 from .live import View, denoised_pictures, live_panel, stream_stats
@@ -134,8 +133,6 @@ OPTION_WORDS = {  # the flow's options, which the Latent diffusion tab shares
         "……到这个时间（0：干净）为止；其余地方使用普通的条件模型（一次网络评估）",
 }
 add({
-    flow.TITLE: "流匹配",
-    flow.SUMMARY: "流匹配（flow matching）：学习沿直线把噪声推向图像的速度，然后只用几步沿着它走。",
     **OPTION_WORDS,
     # the tab
     "Paths from the same noise: along the noise (x) and towards the image (y)":

@@ -40,8 +40,6 @@ def build(dataset: gr.Radio) -> None:
 
 
 add({
-    gan.TITLE: "生成对抗网络",
-    gan.SUMMARY: "生成对抗网络（GAN）：生成器和判别器在博弈，一个伪造，一个识破伪造。",
     "**{summary}** One forward pass of the generator per image.": "**{summary}** 每张图像只需生成器前向计算一次。",
     "Inside the generator (first image): mean activation at 7×7, 14×14, 28×28, then the output":
         "生成器内部（第一张图像）：7×7、14×14、28×28 处的平均激活，然后是输出",
@@ -50,6 +48,4 @@ add({
     "Interpolate": "插值",
     "From seed A to seed B": "从随机种子 A 到随机种子 B",
     "Animated": "动画",
-    "Truncation ψ": "截断 ψ",
-    "scales the noise z: 1 = full variety, 0 = the class's 'average' image": "缩放噪声 z：1 = 全部多样性，0 = 该类别的“平均”图像",
 })

@@ -6,7 +6,6 @@ import gradio as gr
 import numpy as np
 
 from .. import checkpoint, explore, pipeline, render
-from ..models import latent
 from . import words
 from .common import LABEL_ROOM, QUICK, api_names, how_it_works, seed_input, user_errors
 from .flow import OPTION_WORDS
@@ -108,9 +107,6 @@ def build(dataset: gr.Radio) -> None:
 
 
 add({
-    latent.TITLE: "潜在扩散",
-    latent.SUMMARY: "潜在扩散（latent diffusion）：先用自编码器把每张图像压缩成 7×7 的数字网格，在这个小空间里去噪，"
-                    "再解码：这正是 Stable Diffusion 的做法。",
     **OPTION_WORDS,
     # the tab
     "Not measured for this checkpoint yet (`python benchmarks/latent_cost.py`).":

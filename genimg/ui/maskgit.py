@@ -136,23 +136,6 @@ def build(dataset: gr.Radio) -> None:
 
 add({
     "{k} tokens to fill": "待填 {k} 个词元",
-    maskgit.TITLE: "MaskGIT",
-    maskgit.SUMMARY: "MaskGIT：Transformer 标签页的 49 个词元，一次写好多个：一个双向 Transformer 填补被掩码的词元，"
-                     "最有把握的先填，只需几个并行步。",
-    "Steps": "步数",
-    "parallel decoding steps: 49 tokens in this many network passes": "并行解码的步数：用这么多次网络评估写出 49 个词元",
-    "Mask schedule": "掩码调度",
-    "how many tokens stay masked after each step: cos(π/2 · k/K) · 49, (1 − k/K) · 49 or (1 − (k/K)²) · 49":
-        "每步之后还有多少词元保持掩码：cos(π/2 · k/K) · 49、(1 − k/K) · 49 或 (1 − (k/K)²) · 49",
-    "Temperature": "温度",
-    "divides the logits when a token's value is drawn: < 1 likely values, > 1 more chances":
-        "抽取词元的值时用它除 logits：< 1 偏向可能的值，> 1 更敢冒险",
-    "Choice randomness": "选择随机性",
-    "Gumbel noise on the confidences that pick which tokens to commit, fading to 0 by the last step":
-        "加在置信度上的 Gumbel 噪声（置信度决定确定哪些词元），到最后一步逐渐减为 0",
-    "Guidance scale": "引导尺度",
-    "0: ignore the class · 1: the plain conditional model (one pass a step) · more: push towards the class (two "
-    "passes a step)": "0：忽略类别 · 1：普通的条件模型（每步一次网络评估）· 更大：推向该类别（每步两次网络评估）",
     "Step {done} of {total}: {fixed} of 49 tokens fixed": "第 {done} 步，共 {total} 步：49 个词元中已确定 {fixed} 个",
     "{nfe} network passes (the last one the decoder) each": "每张 {nfe} 次网络评估（最后一次是解码器）",
     "**MaskGIT: {n} images in {ms:.0f} ms** ({steps} parallel steps, {nfe} network passes each) · **the GPT: "

@@ -90,11 +90,6 @@ def build(dataset: gr.Radio) -> None:
 
 add({
     "top {k} rows": "上方 {k} 行",
-    pixelcnn.TITLE: "PixelCNN",
-    pixelcnn.SUMMARY: "PixelCNN（自回归模型）：一个卷积神经网络一次画一个像素，从左到右、从上到下地画出图像。",
-    "Temperature": "温度",
-    "divides the logits: < 1 picks likely grey levels, > 1 takes more chances":
-        "用它除 logits：< 1 偏向可能的灰度级，> 1 更敢冒险",
     "**{summary}** Each of the 784 pixels is drawn from a distribution the network predicts from every pixel "
     "before it.": "**{summary}** 784 个像素中的每一个，都从网络根据它之前所有像素预测出的分布中抽取。",
     "Paint": "绘制",

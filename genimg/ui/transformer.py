@@ -125,16 +125,6 @@ add({
     # drawn under the pictures
     "start, decoded": "起点（解码后）", "top {k} token rows": "上方 {k} 行词元",
     "image (784 pixels)": "图像（784 个像素）", "49 tokens": "49 个词元", "decoded": "解码后",
-    transformer.TITLE: "Transformer",
-    transformer.SUMMARY: "Transformer：VQ-VAE 把每张图像变成 49 个词元（token），一个 GPT 式的 Transformer 像写句子里的单词"
-                         "一样逐个写出它们，再由解码器把它们变成像素。",
-    "Temperature": "温度",
-    "divides the logits: < 1 picks likely tokens, > 1 takes more chances": "用它除 logits：< 1 偏向可能的词元，> 1 更敢冒险",
-    "Top-k": "Top-k",
-    "draw only from the k likeliest tokens (0: all of them)": "只从概率最高的 k 个词元中抽取（0：全部词元）",
-    "Top-p": "Top-p（核采样）",
-    "draw only from the likeliest tokens that together hold this much probability (1: all)":
-        "只从概率最高、累计概率达到这个值的那些词元中抽取（1：全部）",
     "Decoded so far (blue: tokens not written yet · red: the next one)": "目前解码的结果（蓝色：尚未写出的词元 · 红色：下一个）",
     "Image 1 as tokens (codebook ids)": "第 1 张图像的词元（码本编号）",
     "The Transformer's next-token probabilities": "Transformer 给出的下一个词元的概率",

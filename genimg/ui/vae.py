@@ -87,10 +87,6 @@ def build(dataset: gr.Radio) -> None:
 
 
 add({
-    vae.TITLE: "变分自编码器",
-    vae.SUMMARY: "变分自编码器（VAE）：编码器把每张图像压缩成几个数，解码器学习把图像重建出来。",
-    "Temperature": "温度",
-    "scales the spread of z: 0 = a centre of the class, >1 = wilder": "缩放 z 的分散程度：0 = 该类别的一个中心，>1 = 更狂放",
     "**{summary}** One forward pass of the decoder per image.": "**{summary}** 每张图像只需解码器前向计算一次。",
     "From the centre of the class's codes out to the sample (first image): ε × 0, 0.2, …, 1":
         "从该类别潜在编码的中心走到样本（第一张图像）：ε × 0、0.2、…、1",

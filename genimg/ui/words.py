@@ -9,7 +9,8 @@
   from the request it serves (``visitor``). API calls get English.
 
 The English is the key: each UI module adds a table from its English strings to Chinese
-(``add``); long texts are files, ``how/<name>.<lang>.md``. The models and the pipeline stay
+(``add``), each family's own words are ``locale/<family>.zh-CN.json`` (``add_locales``); long
+texts are files, ``how/<name>.<lang>.md``. The models and the pipeline stay
 language-free: their errors (English, naming what is allowed) are translated here by pattern
 (``add_errors``). ``missing()`` lists any text asked for without its Chinese (a test keeps it
 empty).
@@ -34,6 +35,7 @@ LANGS = {"en": "English", "zh-CN": "中文"}
 DEFAULT = "en"
 ZH = "zh-CN"
 HOW_DIR = Path(__file__).parent / "how"
+LOCALE_DIR = Path(__file__).parent / "locale"  # each family's own words, <family>.zh-CN.json
 MARK = "__i18n__"  # how Gradio writes a translatable text into a string
 REMEMBERED = 10_000  # visitors whose language choice the server keeps (a few bytes each)
 
@@ -53,6 +55,13 @@ def _miss(text: str) -> None:
 def add(table: dict[str, str]) -> None:
     """Add a module's translations: its English strings (templates with ``{fields}`` too) -> Chinese."""
     _TABLE.update(table)
+
+
+def add_locales(folder: Path = LOCALE_DIR) -> None:
+    """Add each family's words (its title, summary and options' labels and info lines), kept in
+    a locale file of its own so that a family needs no UI module to speak Chinese."""
+    for path in sorted(folder.glob(f"*.{ZH}.json")):
+        add(json.loads(path.read_text(encoding="utf-8")))
 
 
 def add_errors(table: dict[str, str]) -> None:
@@ -285,3 +294,6 @@ def reset() -> None:
     """Forget the built texts and followers (a new Blocks is being built)."""
     _KEYS.clear()
     _FOLLOWERS.clear()
+
+
+add_locales()
