@@ -133,3 +133,25 @@ def test_a_family_trains_after_the_families_it_builds_on():
         for base in models.builds_on(name):
             assert base in models.FAMILIES and order.index(base) < order.index(name)
     assert models.builds_on("gan") == () and set(order) == set(models.TRAINABLE)
+
+
+def test_no_shared_module_names_a_family():
+    """Only a family's own files (its model, its samplers, its tab) and the registry may name it:
+    every shared module works for any family (issue 35)."""
+    import ast
+    from pathlib import Path
+
+    from genimg import models
+
+    names = set(models.FAMILIES + models.DEVELOPING)
+    root = Path(models.__file__).resolve().parent.parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        stem = path.stem.removesuffix("_sampler")
+        if stem in names or path == Path(models.__file__).resolve():
+            continue
+        tree = ast.parse(path.read_text())
+        docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+        found += [(path.name, n.value) for n in ast.walk(tree)
+                  if isinstance(n, ast.Constant) and n.value in names and id(n) not in docs]
+    assert found == [("explore.py", "latent")], found  # (there: the method ``latent`` a view needs, not the family)

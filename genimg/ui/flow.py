@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .. import denoising, pipeline, render
-from . import words
+from . import lesson, words
 from .common import LABEL_ROOM, LONG, api_names, class_dropdown, how_it_works, seed_input, user_errors
 from .live import View, denoised_pictures, live_panel, stream_stats
 from .picture import picture
@@ -156,4 +156,27 @@ add({
     "{k} steps: {nfe} evals, {ms:.0f} ms": "{k} 步：{nfe} 次评估，{ms:.0f} ms",
     "- **{family}**: {costs}": "- **{family}**：{costs}",
     "Each family at its default guidance, the step count changed:": "各模型家族使用各自默认的引导，只改变步数：",
+})
+
+
+LESSON = (  # this family's steps of the Lesson tab (genimg/ui/lesson.py)
+    lesson.Step("flow", "7 · Flow matching: straight paths", {"label": 1, "n": 8},
+                "Open the Flow matching tab and press 'Draw the paths' below the sampler.",
+                "Whose path from noise to image is straighter: flow matching's or the diffusion model's?",
+                ("Flow matching's", "The diffusion model's", "Both are straight"), 0,
+                "Flow matching's: it is trained on straight lines from noise to data; the diffusion "
+                "model's path bends like a quarter circle. Straighter paths need fewer steps."),
+)
+
+add({  # the lesson steps' words
+    "7 · Flow matching: straight paths": "7 · 流匹配：笔直的路径",
+    "Open the Flow matching tab and press 'Draw the paths' below the sampler.": "打开流匹配页面，按采样器下方的“画出路径”。",
+    "Whose path from noise to image is straighter: flow matching's or the diffusion model's?":
+        "从噪声到图像，谁的路径更直：流匹配的还是扩散模型的？",
+    "Flow matching's": "流匹配的",
+    "The diffusion model's": "扩散模型的",
+    "Both are straight": "两个都是直的",
+    "Flow matching's: it is trained on straight lines from noise to data; the diffusion model's path bends like a "
+    "quarter circle. Straighter paths need fewer steps.":
+        "流匹配的：它就是在从噪声到数据的直线上训练的；扩散模型的路径弯得像四分之一个圆。路径越直，需要的步数越少。",
 })

@@ -7,6 +7,7 @@ import gradio as gr
 import numpy as np
 
 from .. import explore, render
+from . import lesson
 from ..models import vae
 from .common import (ALL, QUICK, api_names, class_dropdown, drawn, how_it_works, sample_panel, seed_input,
                      sketchpad, user_errors)
@@ -108,4 +109,35 @@ add({
     "Encoded as class **{label}** ({how}).": "编码为类别 **{label}**（{how}）。",
     "the classifier sees {name} ({conf})": "分类器认为是 {name}，{conf}",
     "as you chose": "按你的选择",
+})
+
+
+def _lesson_facts(dataset: str) -> dict:
+    """What the lesson's VAE step quotes: its FID on the scoreboard and the GAN's."""
+    board = lesson.board(dataset)
+    return {f"{f}_fid": board[f]["fid"] for f in ("vae", "gan") if f in board}
+
+
+LESSON = (  # this family's steps of the Lesson tab (genimg/ui/lesson.py)
+    lesson.Step("vae", "2 · VAE: a code you can walk", {"label": 7, "n": 16},
+                "Open the VAE tab and generate; then open the latent map below it.",
+                "Will the VAE's samples look sharper or blurrier than the GAN's?",
+                ("Sharper", "About the same", "Blurrier"), 2,
+                "Blurrier. The decoder is trained to reconstruct each pixel, and where it cannot tell, it "
+                "averages. The scoreboard agrees: judge FID {vae_fid} for the VAE against {gan_fid} for the "
+                "GAN on MNIST (lower is better).", lambda m: m["vae_fid"] > m["gan_fid"],
+                facts=_lesson_facts),
+)
+
+add({  # the lesson steps' words
+    "2 · VAE: a code you can walk": "2 · 变分自编码器：可以漫步的潜在编码",
+    "Open the VAE tab and generate; then open the latent map below it.": "打开变分自编码器页面并生成；然后打开下面的潜在空间图。",
+    "Will the VAE's samples look sharper or blurrier than the GAN's?": "变分自编码器的样本会比生成对抗网络的更清晰还是更模糊？",
+    "Sharper": "更清晰",
+    "About the same": "差不多",
+    "Blurrier": "更模糊",
+    "Blurrier. The decoder is trained to reconstruct each pixel, and where it cannot tell, it averages. The "
+    "scoreboard agrees: judge FID {vae_fid} for the VAE against {gan_fid} for the GAN on MNIST (lower is better).":
+        "更模糊。解码器被训练去重建每个像素，拿不准的地方就取平均。评分榜也这么说：在 MNIST 上，"
+        "变分自编码器的评判网络 FID 是 {vae_fid}，生成对抗网络是 {gan_fid}（越低越好）。",
 })
