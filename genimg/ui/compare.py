@@ -6,7 +6,7 @@ import secrets
 
 import gradio as gr
 
-from .. import evaluate, models, pipeline, render
+from .. import charts, evaluate, models, pipeline, render
 from .common import DEFAULT_DATASET, LABEL_ROOM, LONG, api_names, class_dropdown, seed_input, user_errors
 from . import links, words
 from .picture import picture
@@ -38,15 +38,15 @@ def board_outputs(dataset: str):
               f"{r['class_accuracy']:.1%}", r["inception_score"],
               r["inception_score_test"], r["precision"], r["recall"], r["nfe"], r["ms_per_image"]] for r in rows]
     names = [words.drawn(r["title"]) for r in rows]
-    charts = [render.hbars(names, [r["fid"] for r in rows],
-                           words.drawn("FID in the judge's features (lower is better; red: the real-vs-real floor)"),
-                           floors=[r["fid_floor"] for r in rows]),
-              render.hbars(names, [100 * r["class_accuracy"] for r in rows],
-                           words.drawn("Class accuracy of the samples"), "%"),
-              render.hbars(names, [r["ms_per_image"] for r in rows], words.drawn("Time per image (batched)"), " ms")]
+    pictures = [charts.hbars(names, [r["fid"] for r in rows],
+                             words.drawn("FID in the judge's features (lower is better; red: the real-vs-real floor)"),
+                             floors=[r["fid_floor"] for r in rows]),
+                charts.hbars(names, [100 * r["class_accuracy"] for r in rows],
+                             words.drawn("Class accuracy of the samples"), "%"),
+                charts.hbars(names, [r["ms_per_image"] for r in rows], words.drawn("Time per image (batched)"), " ms")]
     when, where = (", ".join(sorted({r[k] for r in rows})) for k in ("date", "hardware"))
     most = max(r["n_samples"] for r in rows)
-    return ({"data": table, "headers": [say(h) for h in HEADERS]}, render.stack(charts),
+    return ({"data": table, "headers": [say(h) for h in HEADERS]}, render.stack(pictures),
             say("Measured {when} on {where} by `python -m genimg eval` ({most:,} samples per family, fewer for the "
                 "slow ones). FID, precision and recall are measured in the features of two networks: the judge, "
                 "trained only to evaluate, and the classifier that captions the images; where they order the "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from .. import denoising, pipeline, render
+from .. import charts, denoising, pipeline, render
 from ..models import diffusion
 from . import words
 from .common import LABEL_ROOM, LONG, START, api_names, how_it_works, option_names, picked_start, start_picker, \
@@ -23,7 +23,7 @@ def _plot(t: int | None, timesteps: list[int] | None = None):
     abar = denoising.schedule(FAMILY)
     title = (words.drawn("signal left: abar_t") if t is None else
              words.drawn("signal left: abar_t = {abar:.3f} at t = {t}", abar=abar[t], t=t))
-    return render.curve(abar, t, title, words.drawn("timestep t (0: clean ... 999: pure noise)"), marks=timesteps)
+    return charts.curve(abar, t, title, words.drawn("timestep t (0: clean ... 999: pure noise)"), marks=timesteps)
 
 
 def _tradeoff(dataset_key: str, guidance, guide_from, guide_to):
@@ -37,7 +37,7 @@ def _tradeoff(dataset_key: str, guidance, guide_from, guide_to):
     full = [r for r in rows if (r["guide_from"], r["guide_to"]) == (1.0, 0.0)]
     limited = [r for r in rows if r not in full]
     w = float(guidance)
-    chart = render.tradeoff([r["guidance"] for r in full], [r["fid"] for r in full],
+    chart = charts.tradeoff([r["guidance"] for r in full], [r["fid"] for r in full],
                             [r["class_accuracy"] for r in full], w,
                             words.drawn("Guidance: quality against variety ({n:,} samples each)", n=sweep["n"]),
                             words.drawn("guidance scale w (rings: guided only in the interval {lo:g} to {hi:g} of t/T)",

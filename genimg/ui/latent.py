@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from .. import checkpoint, explore, pipeline, render
+from .. import charts, checkpoint, explore, pipeline, render
 from . import words
 from .common import LABEL_ROOM, QUICK, api_names, how_it_works, seed_input, user_errors
 from .flow import OPTION_WORDS
@@ -42,9 +42,9 @@ def cost(dataset_key: str):
     rows = measured["rows"]
     names = [words.drawn(r["name"]) for r in rows]
     chart = render.stack([
-        render.hbars(names, [r["mflops"] for r in rows], words.drawn("One network evaluation, one image: MFLOPs"),
+        charts.hbars(names, [r["mflops"] for r in rows], words.drawn("One network evaluation, one image: MFLOPs"),
                      " M"),
-        render.hbars(names, [r["ms"] for r in rows], words.drawn("... and ms for {batch} images on {threads} threads",
+        charts.hbars(names, [r["ms"] for r in rows], words.drawn("... and ms for {batch} images on {threads} threads",
                                                                  batch=measured["batch"], threads=measured["threads"]),
                      " ms")])
     pixel, small = rows[0], rows[1]

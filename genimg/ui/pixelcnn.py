@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from .. import painting, pipeline, render
+from .. import charts, painting, pipeline, render
 from ..models import pixelcnn
 from . import words
 from .common import (ALL, LABEL_ROOM, LONG, START, api_names, completion_sheet, how_it_works, option_names,
@@ -45,7 +45,7 @@ def _decision(frame: pipeline.Frame, run: Run):
     names = pipeline.class_names(run.dataset)
     title = words.drawn("Row {row}, column {col}: p(x | pixels before it, {name})", row=r + 1, col=c + 1,
                         name=Local(names[run.label if run.label != ALL else 0]))
-    return render.bars(frame.probs, frame.value, title, axis=words.drawn("grey level (black ... white)"))
+    return charts.bars(frame.probs, frame.value, title, axis=words.drawn("grey level (black ... white)"))
 
 
 def _views() -> list[View]:

@@ -7,7 +7,7 @@ import functools
 import gradio as gr
 import numpy as np
 
-from .. import explore, painting, pipeline, render
+from .. import charts, explore, painting, pipeline, render
 from ..models import transformer
 from . import words
 from .common import (LABEL_ROOM, LONG, QUICK, START, api_names, completion_sheet, how_it_works, option_names,
@@ -32,7 +32,7 @@ def _next_token_bars(frame: pipeline.Frame, codes: int):
         order[-1] = frame.value
     r, c = divmod(frame.position, transformer.GRID)
     colours = render.token_colours(codes)
-    return render.bars(frame.probs[order], order.index(frame.value),
+    return charts.bars(frame.probs[order], order.index(frame.value),
                        words.drawn("Image 1, token {token} (row {row}, column {col}): p(next token | before)",
                                    token=frame.position + 1, row=r + 1, col=c + 1),
                        swatches=colours[order], names=[str(t) for t in order],
