@@ -12,7 +12,7 @@ import gradio as gr
 from genimg import checkpoint, pipeline, ui
 
 CSS = "img { image-rendering: pixelated; }"
-# Worker processes for the model work of each cost class (genimg.ui.common.QUICK / LONG), one
+# Worker processes for the model work of each cost class (genimg.ui.handlers.QUICK / LONG), one
 # torch thread each, each class with its own queue: a GAN click never waits behind a diffusion
 # run, and the long work has a process per core. GENIMG_WORKERS="quick=1,long=2" changes them;
 # GENIMG_POOL=ray runs them as Ray Serve replicas (serve.py), GENIMG_POOL=threads in this process

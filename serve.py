@@ -52,7 +52,7 @@ class Generator:
 
     def __call__(self, request: Request) -> Response:
         from genimg import pipeline
-        from genimg.ui.common import result_sheet
+        from genimg.ui.panels import result_sheet
         from genimg.ui.picture import png_bytes
 
         query = dict(request.query_params)

@@ -208,7 +208,7 @@ def markdown(r: dict) -> str:
 def targets(r: dict) -> str:
     """The targets, read off the tables: every family's click within ``TARGET_S`` at p95, the quick
     families' within ``QUICK_TARGET_S``, the link's opens within ``TARGET_S``."""
-    from genimg.ui.common import QUICK, cost
+    from genimg.ui.handlers import QUICK, cost
 
     ends = r["explore"]["endpoints"]
     slowest = max(ends, key=lambda api: ends[api]["final_p95_s"])

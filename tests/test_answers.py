@@ -146,7 +146,7 @@ def test_a_kept_stream_is_replayed_in_a_few_frames_ending_with_the_last():
 def test_cost_classes_come_from_the_measured_cost_of_a_default_request():
     """One step streams its single step, yet costs what a GAN costs: it is quick."""
     from genimg import models, pipeline
-    from genimg.ui.common import LONG, QUICK, QUICK_S, cost
+    from genimg.ui.handlers import LONG, QUICK, QUICK_S, cost
 
     for family in models.FAMILIES:
         seconds = pipeline.default_seconds(family)

@@ -230,7 +230,7 @@ def test_scoreboard_comes_from_the_cards(client):
 def test_streamed_frames_are_throttled():
     from types import SimpleNamespace
 
-    from genimg.ui.common import throttled
+    from genimg.ui.handlers import throttled
 
     frames = [SimpleNamespace(i=i, result=None) for i in range(50)] + [SimpleNamespace(i=50, result="done")]
     assert [f.i for f in throttled(iter(frames), interval=3600)] == [0, 50]  # the first and the final one
@@ -249,7 +249,7 @@ def test_the_api_names_every_parameter(client):
     assert not [n for ps in names.values() for n in ps if n.startswith("param_")]
     # one vocabulary: the same name for the same thing on every endpoint, each option by its CLI name
     from genimg import models
-    from genimg.ui.common import START
+    from genimg.ui.controls import START
 
     options = {o.name for f in models.FAMILIES + models.DEVELOPING for o in models.get(f).OPTIONS}
     vocabulary = {"dataset", "label", "n", "seed", *START, "rows", "count", "strength", "region", "size",

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from genimg.ui import replay
-from genimg.ui.common import Tape, throttled
+from genimg.ui.handlers import Tape, throttled
 
 
 def frames(count):

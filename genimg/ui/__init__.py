@@ -15,7 +15,8 @@ from .. import checkpoint
 from ..data import DATASETS
 from ..models import FAMILIES, get
 from . import aging, answers, compare, lesson, links, sessions, words, workers  # noqa: F401 - aging, answers, sessions, workers: app.py's
-from .common import DEFAULT_DATASET, dataset_choices, learning_panel, sample_panel, summary
+from .controls import DEFAULT_DATASET, dataset_choices
+from .panels import learning_panel, sample_panel, summary
 from .strict import strict_numbers
 from .words import tr
 

@@ -7,7 +7,9 @@ import secrets
 import gradio as gr
 
 from .. import charts, evaluate, models, pipeline, render
-from .common import DEFAULT_DATASET, LABEL_ROOM, LONG, api_names, class_dropdown, seed_input, user_errors
+from .controls import DEFAULT_DATASET, class_dropdown, seed_input
+from .handlers import LONG, api_names, user_errors
+from .panels import LABEL_ROOM
 from . import links, words
 from .picture import picture
 from .words import add, say, tr

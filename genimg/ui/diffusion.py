@@ -8,8 +8,9 @@ import numpy as np
 from .. import charts, denoising, pipeline, render
 from ..models import diffusion
 from . import words
-from .common import LABEL_ROOM, LONG, START, api_names, how_it_works, option_names, picked_start, start_picker, \
-    user_errors
+from .controls import START, option_names, picked_start, start_picker
+from .handlers import LONG, api_names, user_errors
+from .panels import LABEL_ROOM, how_it_works
 from .live import View, denoised_pictures, live_panel, stream_stats
 from .picture import picture
 from .words import add, say, tr

@@ -7,7 +7,9 @@ import numpy as np
 
 from .. import pipeline, render
 from ..models import distilled
-from .common import LABEL_ROOM, LONG, api_names, class_dropdown, how_it_works, sample_panel, seed_input, user_errors
+from .controls import class_dropdown, seed_input
+from .handlers import LONG, api_names, user_errors
+from .panels import LABEL_ROOM, how_it_works, sample_panel
 from .picture import picture
 from .words import Local, add, drawn_captions, say, tr
 

@@ -8,7 +8,9 @@ from PIL import Image, ImageDraw
 
 from .. import denoising, pipeline, render
 from . import lesson, words
-from .common import LABEL_ROOM, LONG, api_names, class_dropdown, how_it_works, seed_input, user_errors
+from .controls import class_dropdown, seed_input
+from .handlers import LONG, api_names, user_errors
+from .panels import LABEL_ROOM, how_it_works
 from .live import View, denoised_pictures, live_panel, stream_stats
 from .picture import picture
 from .words import add, say, tr

@@ -6,7 +6,9 @@ import gradio as gr
 from .. import explore, render
 from . import lesson
 from ..models import gan
-from .common import QUICK, api_names, class_dropdown, how_it_works, option_sliders, sample_panel, seed_input, user_errors
+from .controls import class_dropdown, option_sliders, seed_input
+from .handlers import QUICK, api_names, user_errors
+from .panels import how_it_works, sample_panel
 from .picture import picture, cache_file
 from .words import Local, add, tr
 

@@ -7,7 +7,9 @@ import numpy as np
 
 from .. import charts, checkpoint, explore, pipeline, render
 from . import words
-from .common import LABEL_ROOM, QUICK, api_names, how_it_works, seed_input, user_errors
+from .controls import seed_input
+from .handlers import QUICK, api_names, user_errors
+from .panels import LABEL_ROOM, how_it_works
 from .flow import OPTION_WORDS
 from .live import View, denoised_pictures, live_panel, stream_stats
 from .picture import picture

@@ -22,7 +22,7 @@ import re
 
 from .. import checkpoint, evaluate, models
 from . import links, words
-from .common import DEFAULT_DATASET
+from .controls import DEFAULT_DATASET
 from .words import Local, add, say, tr
 
 

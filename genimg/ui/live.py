@@ -21,9 +21,10 @@ from PIL import Image
 
 from .. import pipeline, render
 from . import links, replay
-from .common import (LABEL_ROOM, LONG, api_names, class_dropdown, endpoint, option_names, option_sliders,
-                     result_sheet, seed_input, throttled, user_errors)
-from .common import summary as one_line
+from .controls import class_dropdown, option_names, option_sliders, seed_input
+from .handlers import LONG, api_names, endpoint, throttled, user_errors
+from .panels import LABEL_ROOM, result_sheet
+from .panels import summary as one_line
 from .words import say, tr
 
 

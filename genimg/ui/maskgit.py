@@ -9,8 +9,9 @@ from PIL import Image
 from .. import drawing, painting, pipeline, render
 from ..models import maskgit
 from . import words
-from .common import (LABEL_ROOM, LONG, QUICK, START, api_names, how_it_works, option_names, picked_start,
-                     result_sheet, start_picker, user_errors)
+from .controls import START, option_names, picked_start, start_picker
+from .handlers import LONG, QUICK, api_names, user_errors
+from .panels import LABEL_ROOM, how_it_works, result_sheet
 from .live import Run, View, live_panel, stream_stats
 from .picture import picture
 from .words import Local, add, say, tr

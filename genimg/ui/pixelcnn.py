@@ -8,8 +8,9 @@ import numpy as np
 from .. import charts, painting, pipeline, render
 from ..models import pixelcnn
 from . import words
-from .common import (ALL, LABEL_ROOM, LONG, START, api_names, completion_sheet, how_it_works, option_names,
-                     option_sliders, picked_start, result_sheet, seed_input, start_picker, user_errors)
+from .controls import ALL, START, option_names, option_sliders, picked_start, seed_input, start_picker
+from .handlers import LONG, api_names, user_errors
+from .panels import LABEL_ROOM, completion_sheet, how_it_works, result_sheet
 from .live import Run, View, live_panel, stream_stats
 from .picture import picture
 from .words import Local, add, say, tr

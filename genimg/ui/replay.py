@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from .. import render
-from .common import Tape
+from .handlers import Tape
 from .picture import cache_file, png_bytes, picture
 from .words import add, say, tr
 

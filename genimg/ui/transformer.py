@@ -10,8 +10,9 @@ import numpy as np
 from .. import charts, explore, painting, pipeline, render
 from ..models import transformer
 from . import words
-from .common import (LABEL_ROOM, LONG, QUICK, START, api_names, completion_sheet, how_it_works, option_names,
-                     picked_start, result_sheet, start_picker, user_errors)
+from .controls import START, option_names, picked_start, start_picker
+from .handlers import LONG, QUICK, api_names, user_errors
+from .panels import LABEL_ROOM, completion_sheet, how_it_works, result_sheet
 from .live import Run, View, live_panel, stream_stats
 from .picture import picture
 from .words import Local, add, say, tr

@@ -9,8 +9,9 @@ import numpy as np
 from .. import explore, render
 from . import lesson
 from ..models import vae
-from .common import (ALL, QUICK, api_names, class_dropdown, drawn, how_it_works, sample_panel, seed_input,
-                     sketchpad, user_errors)
+from .controls import ALL, class_dropdown, drawn, seed_input, sketchpad
+from .handlers import QUICK, api_names, user_errors
+from .panels import how_it_works, sample_panel
 from .picture import picture
 from .words import Local, add, say, tr
 
