@@ -13,7 +13,6 @@ def test_throughput_at_each_batch_size():
     assert list(r) == ["1", "3"] and all(v > 0 for v in r.values())
 
 
-@pytest.mark.shipped
 def test_fast_and_naive_samplers_side_by_side():
     r = bench.naive_ratio("transformer", "mnist", n=2)
     assert r["same_images"] is True and r["naive_s"] > 0

@@ -35,7 +35,6 @@ def test_sdedit_keeps_the_shape_at_low_strength():
     assert np.array_equal(same["results"][0], start) and same["steps"] == 0
 
 
-@pytest.mark.shipped
 def test_steps_comparison_shares_the_start_noise():
     results = list(denoising.compare_steps("diffusion", "mnist", 5, seed=2, n=2))
     model = pipeline.load_model("diffusion", "mnist")

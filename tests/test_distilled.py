@@ -90,7 +90,7 @@ def test_the_teachers_pairs_are_drawn_once_and_read_back(tmp_path, monkeypatch):
     assert all(torch.equal(drawn[k], again.drawn_pairs()[k]) for k in drawn)
 
 
-@pytest.mark.slow  # 31 training steps, each sampling the teacher
+@pytest.mark.slow  # 31 training steps, each sampling the teacher (3 s)
 def test_training_moves_the_student_towards_its_teacher():
     """The student starts as the teacher (here both untrained) and learns the teacher's pairs."""
     model = tiny()

@@ -22,8 +22,8 @@ def solve(model, scheduler, noise, labels, guidance=1.0):
 
 
 @pytest.mark.parametrize("spacing", ["logsnr", "linspace"])
-@pytest.mark.parametrize("family_model", ["tiny", pytest.param("shipped", marks=pytest.mark.shipped)])
-@pytest.mark.parametrize("steps", [1, 2, 5, *(pytest.param(s, marks=pytest.mark.slow) for s in (10, 20))])  # seconds each
+@pytest.mark.parametrize("family_model", ["tiny", "shipped"])
+@pytest.mark.parametrize("steps", [1, 2, 5, 10, 20])
 def test_matches_diffusers_dpm_solver_multistep(family_model, steps, spacing, model):
     """The same network, noise and steps through diffusers' DPMSolverMultistepScheduler
     (dpmsolver++, second order, v-prediction, on our betas) give the same images: with diffusers'

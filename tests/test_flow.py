@@ -88,7 +88,6 @@ def test_a_reversed_guidance_interval_is_refused():
         tiny().sample(torch.tensor([0]), torch.Generator(), guide_from=0.2, guide_to=0.8)
 
 
-@pytest.mark.shipped
 @pytest.mark.parametrize("dataset", ["mnist", "fashion"])
 def test_flow_paths_are_straighter_than_diffusion_paths(dataset):
     """The lesson of the tab, on the shipped checkpoints: from the same noise, flow matching's

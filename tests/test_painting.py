@@ -5,7 +5,6 @@ import pytest
 from genimg import explore, painting, pipeline
 
 
-@pytest.mark.shipped
 def test_paint_streams_rows_and_ends_with_the_result():
     frames = list(painting.paint("pixelcnn", "mnist", 3, 2, seed=5))
     assert [f.done for f in frames] == list(range(28, 785, 28))
@@ -20,13 +19,11 @@ def test_paint_streams_rows_and_ends_with_the_result():
     assert all(a.seconds <= b.seconds for a, b in zip(frames, frames[1:]))
 
 
-@pytest.mark.shipped
 def test_paint_is_the_same_as_generate():
     *_, last = painting.paint("pixelcnn", "fashion", None, 3, seed=11)
     assert np.array_equal(last.images, pipeline.generate("pixelcnn", "fashion", None, 3, 11).images)
 
 
-@pytest.mark.shipped
 def test_completion_keeps_the_top_rows_and_varies_below():
     start, label, origin = painting.start_image("mnist", 7, 2)
     out = painting.complete("pixelcnn", "mnist", start, label, rows=12, count=4, seed=1)
@@ -79,7 +76,6 @@ def test_paint_limits_n(n):
         next(painting.paint("pixelcnn", "mnist", 1, n))
 
 
-@pytest.mark.shipped
 def test_transformer_streams_every_token():
     frames = list(painting.paint("transformer", "mnist", 7, 2, seed=3, every=1))
     assert [f.done for f in frames] == list(range(1, 50)) and frames[0].total == 49

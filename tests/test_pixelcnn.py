@@ -54,7 +54,7 @@ def test_cached_logits_equal_the_full_pass(model):
     assert torch.allclose(full, cached, atol=1e-4)
 
 
-@pytest.mark.slow  # the naive sampler: 784 full passes
+@pytest.mark.slow  # the naive sampler: 784 full passes (2 s)
 def test_fast_sampler_draws_what_the_naive_one_draws(model):
     y = torch.tensor([0, 7])
     fast = model.sample(y, torch.Generator().manual_seed(3))
@@ -69,7 +69,6 @@ def test_samples_are_quantised(model):
     assert len((x * k).round().unique()) > 1
 
 
-@pytest.mark.slow  # sixteen completions, each drawn pixel by pixel
 def test_completion_keeps_the_given_rows(model):
     given = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(1))
     kept = pixelcnn.quantise(given, model.config.levels).float() / (model.config.levels - 1)

@@ -22,7 +22,6 @@ def test_fid_of_a_set_with_itself_is_zero(dataset, ruler):
     assert abs(scores.fid(feats, feats)) < 1e-4 * max(1.0, feats.var(0).sum().item())
 
 
-@pytest.mark.slow  # six FIDs of the test set's features, per ruler and dataset
 @pytest.mark.parametrize("ruler", scores.RULERS)
 @pytest.mark.parametrize("dataset", ["mnist", "fashion"])
 def test_fid_grows_with_blur_and_noise(dataset, ruler):

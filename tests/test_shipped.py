@@ -42,7 +42,6 @@ def test_samples_are_the_class_asked_for(family, dataset):
     assert result.accuracy >= floor, f"{family}/{dataset}: {result.accuracy:.3f} < {floor:.3f}"
 
 
-@pytest.mark.shipped
 @pytest.mark.parametrize("family, dataset", SHIPPED)
 def test_no_mode_collapse(family, dataset):
     """Samples of one class from different seeds differ about as much as real images do."""
@@ -54,7 +53,6 @@ def test_no_mode_collapse(family, dataset):
     assert d[~np.eye(32, dtype=bool)].min() > 0.5  # no two samples (nearly) identical
 
 
-@pytest.mark.shipped
 @pytest.mark.parametrize("family, dataset", SHIPPED)
 def test_same_seed_same_images(family, dataset):
     a = pipeline.generate(family, dataset, 2, 8, seed=99)
