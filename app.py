@@ -111,7 +111,7 @@ def launch(demo: gr.Blocks, queue_size: int = QUEUE_SIZE, **kwargs):
     demo.queue(max_size=queue_size, default_concurrency_limit=2)  # the other events: page updates in this process
     return demo.launch(css=CSS, max_file_size="2mb", enable_monitoring=False, show_error=False,
                        blocked_paths=[str(checkpoint.CHECKPOINT_DIR), str(checkpoint.RUNS_DIR)],
-                       state_session_capacity=SESSIONS, footer_links=["api"], i18n=ui.i18n(),
+                       state_session_capacity=SESSIONS, footer_links=["api"], i18n=ui.i18n.translations(),
                        **kwargs)
 
 

@@ -124,7 +124,7 @@ class RayPool:
     def run(self, cls: str, api: str, args: tuple, lang: str):
         import gradio as gr
 
-        from genimg.ui import words
+        from genimg.ui import i18n
         from genimg.ui.workers import ERROR, YIELD
 
         response = self.handles[cls].options(stream=True).run.remote(api, args, lang)
@@ -138,7 +138,7 @@ class RayPool:
                 if kind == ERROR:
                     raise gr.Error(value, print_exception=False)
                 if kind != "done":
-                    raise gr.Error(words.say("The server could not finish this request; try again."))
+                    raise gr.Error(i18n.say("The server could not finish this request; try again."))
                 return
         finally:
             if not settled:  # the visitor stopped or left: the replica's handler is cancelled

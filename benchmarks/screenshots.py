@@ -26,9 +26,9 @@ def in_language(lang: str):
     if lang == "en":
         return lambda text: text
     import app
-    from genimg.ui import words
+    from genimg.ui import i18n
     app.build_demo()
-    return lambda text: words.in_lang(lang, text)
+    return lambda text: i18n.in_lang(lang, text)
 
 
 def every_tab() -> list[str]:

@@ -71,10 +71,10 @@ def glance(lang: str = "en") -> str:
             f"the defaults on one CPU thread, every family in one run of `python benchmarks/speed.py --threads 1 "
             f"--cards` ({speed}).")
     if lang != "en":
-        from .ui import words  # (each family's words are its locale file)
+        from .ui import i18n  # (each family's words are its locale file)
 
         header = [ZH.get(h, h) for h in header]
-        rows = [[words.in_lang(lang, c) if i < 2 else c for i, c in enumerate(r)] for r in rows]
+        rows = [[i18n.in_lang(lang, c) if i < 2 else c for i, c in enumerate(r)] for r in rows]
         note = (f"FID：评判网络（judge）特征中的 FID，括号里是真实数据基线（同样数量的真实图像）；类别准确率：随附的分类器认为属于所要求"
                 f"类别的样本比例；两者都来自 `python -m genimg eval`（{dates}）。毫秒数：默认选项下 16 张图、单个 CPU 线程，"
                 f"所有家族在同一次 `python benchmarks/speed.py --threads 1 --cards` 中测得（{speed}）。")

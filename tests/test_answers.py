@@ -7,7 +7,7 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from genimg.ui import words
+from genimg.ui import i18n
 from genimg.ui.answers import Answers, size_of
 
 
@@ -129,8 +129,8 @@ def test_the_app_answers_a_repeated_request_from_the_cache_and_says_so(app_url):
                 for _ in range(2)]
     assert open(streamed[0][0], "rb").read() == open(streamed[1][0], "rb").read()
     assert "from the server's cache" in streamed[1][-1]
-    with words.speaking("zh-CN"):
-        assert "缓存" in words.say("*This answer came from the server's cache: the same request was answered {ago} "
+    with i18n.speaking("zh-CN"):
+        assert "缓存" in i18n.say("*This answer came from the server's cache: the same request was answered {ago} "
                                    "ago.*", ago="1 秒")
     client.close()
 

@@ -273,8 +273,8 @@ def test_a_family_without_a_tab_module_gets_the_sample_panel(monkeypatch):
         ui.family_tab("diffusion", dataset)
     endpoints = {fn.api_name for fn in demo.fns.values()}
     assert "generate_diffusion" in endpoints and "denoise_diffusion" not in endpoints  # no former name
-    from genimg.ui import words
-    texts = [words.built(b.value) for b in demo.blocks.values() if isinstance(b, gr.Markdown)]
+    from genimg.ui import i18n
+    texts = [i18n.built(b.value) for b in demo.blocks.values() if isinstance(b, gr.Markdown)]
     assert any(models_summary("diffusion") in t for t in texts if t)
 
 

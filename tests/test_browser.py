@@ -184,8 +184,8 @@ def _english_allowed_in_chinese() -> set[str]:
     options' code values, the machines the cards were measured on, and the language switch's
     own name."""
     from genimg import evaluate, models
-    from genimg.ui import words
-    sources = " ".join([*words._TABLE.values(), *(p.read_text() for p in words.HOW_DIR.glob("*.zh-CN.md"))])
+    from genimg.ui import i18n
+    sources = " ".join([*i18n._TABLE.values(), *(p.read_text() for p in i18n.HOW_DIR.glob("*.zh-CN.md"))])
     choices = " ".join(c for f in FAMILIES for o in models.get(f).OPTIONS for c in o.choices)
     machines = " ".join(r["hardware"] for d in ("mnist", "fashion") for r in evaluate.scoreboard(d))
     return set(ENGLISH_WORD.findall(" ".join((sources, choices, machines)))) | {"English", "API", "FLOPs"}

@@ -11,7 +11,7 @@ from gradio.context import LocalContext
 
 import app
 from genimg import painting, pipeline
-from genimg.ui import links, words
+from genimg.ui import i18n, links
 
 CHINESE = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]")
 SENTENCE = re.compile(r"[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}")  # three English words in a row
@@ -25,7 +25,7 @@ def demo():
 @contextlib.contextmanager
 def visiting(lang: str):
     """Run as a request of a visitor who chose ``lang``."""
-    words.remember("a-visitor", lang)
+    i18n.remember("a-visitor", lang)
     token = LocalContext.request.set(SimpleNamespace(session_hash="a-visitor"))
     try:
         yield
@@ -38,10 +38,10 @@ def handler(demo, api_name: str):
 
 
 def test_every_text_the_app_is_built_with_is_in_both_languages(demo):
-    tables = words.i18n().translations_dict
-    assert set(tables) == set(words.LANGS)
+    tables = i18n.translations().translations_dict
+    assert set(tables) == set(i18n.LANGS)
     assert tables["en"].keys() == tables["zh-CN"].keys() and len(tables["en"]) > 200
-    assert not {m for m in words.missing() if not m.startswith("__test")}, "texts without their Chinese"
+    assert not {m for m in i18n.missing() if not m.startswith("__test")}, "texts without their Chinese"
     for key, english in tables["en"].items():
         chinese = tables["zh-CN"][key]
         assert not CHINESE.search(english.replace("中文", "")), english
@@ -51,11 +51,11 @@ def test_every_text_the_app_is_built_with_is_in_both_languages(demo):
 
 
 def test_every_how_it_works_exists_in_both_languages():
-    english = sorted(p.name.split(".")[0] for p in words.HOW_DIR.glob("*.en.md"))
-    assert english and english == sorted(p.name.split(".")[0] for p in words.HOW_DIR.glob("*.zh-CN.md"))
+    english = sorted(p.name.split(".")[0] for p in i18n.HOW_DIR.glob("*.en.md"))
+    assert english and english == sorted(p.name.split(".")[0] for p in i18n.HOW_DIR.glob("*.zh-CN.md"))
     for name in english:
-        zh = (words.HOW_DIR / f"{name}.zh-CN.md").read_text()
-        en = (words.HOW_DIR / f"{name}.en.md").read_text()
+        zh = (i18n.HOW_DIR / f"{name}.zh-CN.md").read_text()
+        en = (i18n.HOW_DIR / f"{name}.en.md").read_text()
         assert sorted(re.findall(r"\$\$.+?\$\$", en, re.S)) == sorted(re.findall(r"\$\$.+?\$\$", zh, re.S)), name
 
 
@@ -78,15 +78,15 @@ def test_captions_drawn_into_pictures_follow_the_language(demo, monkeypatch):
 
     monkeypatch.setattr(render, "writes_chinese", lambda: True)
     with visiting("zh-CN"):
-        assert words.drawn_captions(["Ankle boot 87%", "7 99%", "49 tokens"]) == ["短靴 87%", "7 99%", "49 个词元"]
-        assert words.drawn("noised to {p:.0%}", p=0.4) == "加噪至 40%"
+        assert i18n.drawn_captions(["Ankle boot 87%", "7 99%", "49 tokens"]) == ["短靴 87%", "7 99%", "49 个词元"]
+        assert i18n.drawn("noised to {p:.0%}", p=0.4) == "加噪至 40%"
         zh_sheet, _, _ = handler(demo, "generate_gan")("fashion", 9, 4, 0, 0.9)
-    assert words.drawn_captions(["Ankle boot 87%"]) == ["Ankle boot 87%"]  # an API call
+    assert i18n.drawn_captions(["Ankle boot 87%"]) == ["Ankle boot 87%"]  # an API call
     api_sheet, _, _ = handler(demo, "generate_gan")("fashion", 9, 4, 0, 0.9)
     assert zh_sheet.size == api_sheet.size and zh_sheet.tobytes() != api_sheet.tobytes()
     monkeypatch.setattr(render, "writes_chinese", lambda: False)
     with visiting("zh-CN"):
-        assert words.drawn_captions(["Ankle boot 87%"]) == ["Ankle boot 87%"]  # no font to draw Chinese with
+        assert i18n.drawn_captions(["Ankle boot 87%"]) == ["Ankle boot 87%"]  # no font to draw Chinese with
 
 
 def test_the_scoreboard_follows_the_language(demo):
@@ -112,14 +112,14 @@ def _errors() -> list[str]:
 
 @pytest.mark.parametrize("message", _errors())
 def test_errors_from_anywhere_are_translated(message):
-    zh = words.translated(message, "zh-CN")
+    zh = i18n.translated(message, "zh-CN")
     assert CHINESE.search(zh) and not SENTENCE.search(zh), zh
-    assert words.translated(message, "en") == message
+    assert i18n.translated(message, "en") == message
 
 
 def test_a_number_out_of_range_is_refused_in_the_visitors_language(demo):
     from genimg.ui import strict
-    n = next(b for b in demo.blocks.values() if isinstance(b, gr.Slider) and words.built(b.label) == "Number of images")
+    n = next(b for b in demo.blocks.values() if isinstance(b, gr.Slider) and i18n.built(b.label) == "Number of images")
     with visiting("zh-CN"), pytest.raises(gr.Error, match="图像数量 必须是 1 到 64 之间的数"):
         strict.check(n, 65)
     with pytest.raises(gr.Error, match="Number of images must be a number between 1 and 64, got 65"):
@@ -137,10 +137,10 @@ def test_a_links_language_is_checked(demo, lang, noted):
 @pytest.mark.parametrize("code, lang", [("zh-CN", "zh-CN"), ("zh-TW", "zh-CN"), ("zh", "zh-CN"), ("en-US", "en"),
                                         ("fr", "en"), ("", "en"), (None, "en")])
 def test_a_browsers_language_picks_one_of_ours(code, lang):
-    assert words.lang_of(code) == lang
+    assert i18n.lang_of(code) == lang
 
 
 def test_the_server_forgets_old_choices():
-    for i in range(words.REMEMBERED + 5):
-        words.remember(f"__test{i}", "zh-CN")
-    assert len(words._CHOSEN) == words.REMEMBERED and "__test0" not in words._CHOSEN
+    for i in range(i18n.REMEMBERED + 5):
+        i18n.remember(f"__test{i}", "zh-CN")
+    assert len(i18n._CHOSEN) == i18n.REMEMBERED and "__test0" not in i18n._CHOSEN

@@ -126,8 +126,8 @@ def test_a_streamed_request_is_bounded_by_its_estimated_model_time():
                                          r"model time; one request may take at most 10 s: ask for fewer images"):
         next(pipeline.stream("diffusion", "mnist", 3, 16, 0, **big))
     assert pipeline.model_seconds("diffusion", "mnist", 4, 500) < pipeline.MAX_MODEL_S
-    from genimg.ui import words
-    zh = words.translated(f"16 images of 500 network evaluations each would take about 19 s of model time; one request "
+    from genimg.ui import i18n
+    zh = i18n.translated(f"16 images of 500 network evaluations each would take about 19 s of model time; one request "
                           f"may take at most {pipeline.MAX_MODEL_S:.0f} s: ask for fewer images or fewer steps", "zh-CN")
     assert zh.startswith("16 张图像、每张 500 次网络评估")
 

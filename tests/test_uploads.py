@@ -24,7 +24,7 @@ from PIL import Image
 
 from genimg import painting
 from genimg.testing import free_port
-from genimg.ui import picture, strict, uploads, words
+from genimg.ui import i18n, picture, strict, uploads
 from tests.test_hostile import blank, call, still_serving, stroke
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +104,7 @@ def test_a_picture_bomb_is_refused_before_it_is_decoded(app_url, client, bomb, a
 
 def test_the_bomb_is_refused_in_the_visitors_language(app_url, bomb):
     session = f"__test{uuid.uuid4().hex}"
-    words.remember(session, "zh-CN")
+    i18n.remember(session, "zh-CN")
     event, data = call(app_url, "/encode_drawing_vae", ("mnist", drawing(app_url, bomb), -1), session=session)
     assert event == "error" and "一张图像最多 4,194,304 个像素" in data["error"], data
 
@@ -182,7 +182,7 @@ def test_a_missing_choice_is_refused_naming_the_allowed_values(app_url, client, 
 
 def test_a_missing_choice_is_refused_in_the_visitors_language(app_url):
     session = f"__test{uuid.uuid4().hex}"
-    words.remember(session, "zh-CN")
+    i18n.remember(session, "zh-CN")
     event, data = call(app_url, "/generate_gan", ("mnist", None, 2, 0, 1.0), session=session)
     assert event == "error" and data["error"] == "类别 必须是 -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 之一，收到的是 None", data
 
@@ -202,10 +202,10 @@ def test_a_full_disk_is_said_in_the_visitors_language_and_then_served(monkeypatc
         gr.Button().click(note, n, text, api_name="note")
         gr.Button().click(lambda n: Image.new("L", (28, 28), int(n)), n, picture.picture(), api_name="draw")
     strict.strict_numbers(demo)
-    words.serve(demo)
+    i18n.serve(demo)
     _, url, _ = demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
     session = f"__test{uuid.uuid4().hex}"
-    words.remember(session, "zh-CN")
+    i18n.remember(session, "zh-CN")
     try:
         for shade, api in enumerate(("/note", "/draw"), 1):
             monkeypatch.setattr(picture, "tempfile", SimpleNamespace(mkstemp=full))

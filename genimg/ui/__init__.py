@@ -14,11 +14,11 @@ import gradio as gr
 from .. import checkpoint
 from ..data import DATASETS
 from ..models import FAMILIES, get
-from . import aging, answers, compare, lesson, links, sessions, words, workers  # noqa: F401 - aging, answers, sessions, workers: app.py's
+from . import aging, answers, compare, i18n, lesson, links, sessions, workers  # noqa: F401 - aging, answers, sessions, workers: app.py's
 from .controls import DEFAULT_DATASET, dataset_choices
 from .panels import learning_panel, sample_panel, summary
 from .strict import strict_numbers
-from .words import tr
+from .i18n import tr
 
 INTRO = """# genimg — {count_word} ways to generate an image
 Every tab is a different family of generative model, trained on the same tiny images
@@ -55,7 +55,7 @@ def family_tab(family: str, dataset: gr.Radio) -> None:
 def build() -> gr.Blocks:
     """The whole app: the dataset choice, a tab per shown family, and the Compare tab."""
     links.PANELS.clear()  # the panels of this Blocks register as its tabs are built
-    words.reset()
+    i18n.reset()
     with gr.Blocks(title="genimg", delete_cache=CACHE_AGE) as demo:
         families = shown_families()
         for family in filter(own_tab, families):  # a tab module adds its words as it is imported
@@ -63,7 +63,7 @@ def build() -> gr.Blocks:
         count = len(families)
         with gr.Row(equal_height=True):
             gr.Markdown(tr(INTRO, count=count, count_word=NUMBERS[count] if count < len(NUMBERS) else count))
-            language = words.switcher()
+            language = i18n.switcher()
         dataset = gr.Radio(dataset_choices(), value=DEFAULT_DATASET, label=tr("Dataset"))
         note = gr.Markdown(visible=False)  # what a link asked for that could not be applied
         with gr.Tabs() as tabs:
@@ -74,10 +74,10 @@ def build() -> gr.Blocks:
                 compare.build(dataset)
             with gr.Tab(tr("Lesson"), id="lesson"):
                 lesson.build(families)
-        links.attach(words.attach(demo, language), tabs, dataset, note, families)
+        links.attach(i18n.attach(demo, language), tabs, dataset, note, families)
     strict_numbers(demo)
     name_endpoints(demo)
-    return words.serve(demo)
+    return i18n.serve(demo)
 
 
 def name_endpoints(demo: gr.Blocks) -> None:
@@ -86,8 +86,3 @@ def name_endpoints(demo: gr.Blocks) -> None:
     for fn in demo.fns.values():
         if fn.fn is not None and fn.api_name and fn.api_visibility != "private":
             fn.fn.__name__ = fn.api_name
-
-
-def i18n() -> gr.I18n:
-    """The fixed text of the app last built, in every language, for ``launch(i18n=...)``."""
-    return words.i18n()

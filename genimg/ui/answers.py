@@ -25,10 +25,10 @@ from collections import OrderedDict
 import gradio as gr
 import numpy as np
 
-from . import words
+from . import i18n
 from .picture import files_of, portable
 from .workers import ABANDONED, served
-from .words import add, say
+from .i18n import add, say
 
 LIMIT_MB = 200
 REPLAY_S = 0.05  # between the frames of a replayed stream: the run is seen, and over at once
@@ -165,7 +165,7 @@ class Answers:
     def _compute(self, key: str, flight: Flight, compute, lang: str) -> None:
         token = ABANDONED.set(flight.stop.is_set)  # a request still waiting for a worker is dropped
         try:
-            with words.speaking(lang):
+            with i18n.speaking(lang):
                 try:
                     out, complete = compute(), True
                     for outputs in out:
@@ -245,7 +245,7 @@ def _through(answers: Answers, api: str, original, status: int | None, count: in
 
     def answered(args):
         """(outputs, how, age) as ``Answers.ask`` gives them."""
-        lang = words.visitor()
+        lang = i18n.visitor()
         key = answers.key(api, args, lang)
         compute = lambda: original(*args) if streaming else iter([original(*args)])  # noqa: E731
         if key is None:  # arguments that cannot be compared: computed for this visitor only

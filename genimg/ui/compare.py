@@ -10,9 +10,9 @@ from .. import charts, evaluate, models, pipeline, render
 from .controls import DEFAULT_DATASET, class_dropdown, seed_input
 from .handlers import LONG, api_names, user_errors
 from .panels import LABEL_ROOM
-from . import links, words
+from . import i18n, links
 from .picture import picture
-from .words import add, say, tr
+from .i18n import add, say, tr
 
 N = 8  # images per family
 HEADERS = ["family", "samples", "FID (judge)", "its floor", "FID (classifier)", "its floor", "class accuracy", "IS",
@@ -39,13 +39,13 @@ def board_outputs(dataset: str):
     table = [[say(r["title"]), r["n_samples"], r["fid"], r["fid_floor"], _second(r, "fid"), _second(r, "fid_floor"),
               f"{r['class_accuracy']:.1%}", r["inception_score"],
               r["inception_score_test"], r["precision"], r["recall"], r["nfe"], r["ms_per_image"]] for r in rows]
-    names = [words.drawn(r["title"]) for r in rows]
+    names = [i18n.drawn(r["title"]) for r in rows]
     pictures = [charts.hbars(names, [r["fid"] for r in rows],
-                             words.drawn("FID in the judge's features (lower is better; red: the real-vs-real floor)"),
+                             i18n.drawn("FID in the judge's features (lower is better; red: the real-vs-real floor)"),
                              floors=[r["fid_floor"] for r in rows]),
                 charts.hbars(names, [100 * r["class_accuracy"] for r in rows],
-                             words.drawn("Class accuracy of the samples"), "%"),
-                charts.hbars(names, [r["ms_per_image"] for r in rows], words.drawn("Time per image (batched)"), " ms")]
+                             i18n.drawn("Class accuracy of the samples"), "%"),
+                charts.hbars(names, [r["ms_per_image"] for r in rows], i18n.drawn("Time per image (batched)"), " ms")]
     when, where = (", ".join(sorted({r[k] for r in rows})) for k in ("date", "hardware"))
     most = max(r["n_samples"] for r in rows)
     return ({"data": table, "headers": [say(h) for h in HEADERS]}, render.stack(pictures),
@@ -88,7 +88,7 @@ def build(dataset: gr.Radio) -> None:
         for family in order:
             r = pipeline.generate(family, dataset_key, label_value, N, seed_value)
             i = models.FAMILIES.index(family)
-            shown[i] = render.grid(r.images, words.drawn_captions(r.captions()), scale=2, cols=2,
+            shown[i] = render.grid(r.images, i18n.drawn_captions(r.captions()), scale=2, cols=2,
                                    marks=list(r.predicted == r.labels), top=LABEL_ROOM)
             texts[i] = say("{ms:.0f} ms for {n} · {nfe} network evaluation" + ("s" if r.nfe != 1 else "")
                            + " per image · {ok}/{n} recognised",
@@ -100,7 +100,7 @@ def build(dataset: gr.Radio) -> None:
     again.click(lambda: secrets.randbelow(2**31), None, seed, queue=False, api_visibility="private").then(
         compare, inputs, outputs, concurrency_id=LONG, api_visibility="private")
     dataset.change(board_outputs, dataset, [table, chart, board_note], api_name="scoreboard")
-    words.follow(board_outputs, dataset, [table, chart, board_note])
+    i18n.follow(board_outputs, dataset, [table, chart, board_note])
 
 
 add({

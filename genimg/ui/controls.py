@@ -11,13 +11,13 @@ from PIL import Image
 
 from .. import models, painting, pipeline
 from ..data import DATASETS
-from . import chinese, words
-from .words import tr
+from . import chinese, i18n
+from .i18n import tr
 
 DEFAULT_DATASET = "mnist"
 ALL = -1  # the class value meaning "all classes" (image i gets class i % 10)
 START = ("source", "label", "which", "drawing")  # what start_picker's components give, in order
-words.add(chinese.TABLE)
+i18n.add(chinese.TABLE)
 
 
 def dataset_choices() -> list[tuple[str, str]]:

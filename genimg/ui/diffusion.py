@@ -7,13 +7,13 @@ import numpy as np
 
 from .. import charts, denoising, pipeline, render
 from ..models import diffusion
-from . import words
+from . import i18n
 from .controls import START, option_names, picked_start, start_picker
 from .handlers import LONG, api_names, user_errors
 from .panels import LABEL_ROOM, how_it_works
 from .live import View, denoised_pictures, live_panel, stream_stats
 from .picture import picture
-from .words import add, say, tr
+from .i18n import add, say, tr
 
 FAMILY = "diffusion"
 NAMES = option_names(FAMILY)
@@ -22,9 +22,9 @@ GUIDE = ("guidance", "guide_from", "guide_to")  # the options the guidance trade
 
 def _plot(t: int | None, timesteps: list[int] | None = None):
     abar = denoising.schedule(FAMILY)
-    title = (words.drawn("signal left: abar_t") if t is None else
-             words.drawn("signal left: abar_t = {abar:.3f} at t = {t}", abar=abar[t], t=t))
-    return charts.curve(abar, t, title, words.drawn("timestep t (0: clean ... 999: pure noise)"), marks=timesteps)
+    title = (i18n.drawn("signal left: abar_t") if t is None else
+             i18n.drawn("signal left: abar_t = {abar:.3f} at t = {t}", abar=abar[t], t=t))
+    return charts.curve(abar, t, title, i18n.drawn("timestep t (0: clean ... 999: pure noise)"), marks=timesteps)
 
 
 def _tradeoff(dataset_key: str, guidance, guide_from, guide_to):
@@ -40,11 +40,11 @@ def _tradeoff(dataset_key: str, guidance, guide_from, guide_to):
     w = float(guidance)
     chart = charts.tradeoff([r["guidance"] for r in full], [r["fid"] for r in full],
                             [r["class_accuracy"] for r in full], w,
-                            words.drawn("Guidance: quality against variety ({n:,} samples each)", n=sweep["n"]),
-                            words.drawn("guidance scale w (rings: guided only in the interval {lo:g} to {hi:g} of t/T)",
+                            i18n.drawn("Guidance: quality against variety ({n:,} samples each)", n=sweep["n"]),
+                            i18n.drawn("guidance scale w (rings: guided only in the interval {lo:g} to {hi:g} of t/T)",
                                         lo=limited[0]["guide_to"], hi=limited[0]["guide_from"]) if limited else
-                            words.drawn("guidance scale w"), words.drawn("FID (lower is better)"),
-                            words.drawn("class accuracy"), others=[(r["guidance"], r["fid"]) for r in limited])
+                            i18n.drawn("guidance scale w"), i18n.drawn("FID (lower is better)"),
+                            i18n.drawn("class accuracy"), others=[(r["guidance"], r["fid"]) for r in limited])
     here = min(rows, key=lambda r: (abs(r["guidance"] - w) + abs(r["guide_from"] - float(guide_from))
                                     + abs(r["guide_to"] - float(guide_to))))
     best = min(rows, key=lambda r: r["fid"])
@@ -71,7 +71,7 @@ def _views() -> list[View]:
         noisy = picture(label=tr("x_t: the images being denoised"))
         clean = picture(label=tr("x_0: what the network thinks they will become"))
     plot = picture(_plot(None), label=tr("The noise schedule"))
-    words.follow(lambda: _plot(None), None, plot)
+    i18n.follow(lambda: _plot(None), None, plot)
     # every step's timestep is plotted, also those not sent
     return [View((noisy, clean), denoised_pictures), View(plot, lambda frame, run: _plot(frame.t, run.times))]
 
@@ -109,11 +109,11 @@ def build(dataset: gr.Radio) -> None:
         start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)
         out = denoising.edit(FAMILY, dataset_key, start, label_id, s, 4, seed_value, **opts)
         tiles = np.concatenate([start[None], out["noised"][None], out["results"]])
-        sheet = render.grid(tiles, [words.drawn("start"), words.drawn("noised to {p:.0%}", p=float(s)),
-                                    *words.drawn_captions(out["captions"])], scale=4,
+        sheet = render.grid(tiles, [i18n.drawn("start"), i18n.drawn("noised to {p:.0%}", p=float(s)),
+                                    *i18n.drawn_captions(out["captions"])], scale=4,
                             cols=len(tiles), marks=[True, True, *out["agree"]], top=LABEL_ROOM)
         return sheet, say("Started from {origin}, class **{name}**: {steps} denoising steps, {s:.2f} s.",
-                          origin=words.translated(origin), name=say(pipeline.class_names(dataset_key)[label_id]),
+                          origin=i18n.translated(origin), name=say(pipeline.class_names(dataset_key)[label_id]),
                           steps=out["steps"], s=out["seconds"])
 
     @user_errors
@@ -129,7 +129,7 @@ def build(dataset: gr.Radio) -> None:
                              "{agree}/4", steps=steps, s=r.seconds, nfe=r.nfe,
                              agree=int((r.predicted == r.labels).sum())))
             marks = [bool(m) for done in results for m in (done.predicted == done.labels)]
-            captions = words.drawn_captions([c for done in results for c in done.captions()])
+            captions = i18n.drawn_captions([c for done in results for c in done.captions()])
             sheet = render.grid(np.concatenate([done.images for done in results]), captions, scale=4, cols=4,
                                 marks=marks, top=LABEL_ROOM)
             coming = len(denoising.COMPARED_STEPS) - len(results)
@@ -146,7 +146,7 @@ def build(dataset: gr.Radio) -> None:
     for trigger in (dataset.change, *(o.change for o in guide)):
         trigger(user_errors(_tradeoff), [dataset, *guide], [tradeoff, tradeoff_text], api_visibility="private",
                 show_progress="hidden")
-    words.follow(user_errors(_tradeoff), [dataset, *guide], [tradeoff, tradeoff_text])
+    i18n.follow(user_errors(_tradeoff), [dataset, *guide], [tradeoff, tradeoff_text])
     how_it_works("diffusion")
 
 

@@ -11,7 +11,7 @@ from .controls import class_dropdown, seed_input
 from .handlers import LONG, api_names, user_errors
 from .panels import LABEL_ROOM, how_it_works, sample_panel
 from .picture import picture
-from .words import Local, add, drawn_captions, say, tr
+from .i18n import Local, add, drawn_captions, say, tr
 
 FAMILY = "distilled"
 TEACHER = distilled.TEACHER

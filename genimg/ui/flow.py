@@ -7,13 +7,13 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .. import denoising, pipeline, render
-from . import lesson, words
+from . import i18n, lesson
 from .controls import class_dropdown, seed_input
 from .handlers import LONG, api_names, user_errors
 from .panels import LABEL_ROOM, how_it_works
 from .live import View, denoised_pictures, live_panel, stream_stats
 from .picture import picture
-from .words import add, say, tr
+from .i18n import add, say, tr
 
 FAMILY = "flow"
 OTHER = "diffusion"  # the family whose paths and steps this tab sets beside its own
@@ -38,7 +38,7 @@ def paths_plot(paths: dict[str, dict], width: int = 460, height: int = 340) -> I
     def xy(p):
         return left + (right - left) * max(p[0], 0) / hi, bottom - (bottom - top) * max(p[1], 0) / hi
 
-    _write(d, (8, 30), words.drawn("Paths from the same noise: along the noise (x) and towards the image (y)"),
+    _write(d, (8, 30), i18n.drawn("Paths from the same noise: along the noise (x) and towards the image (y)"),
            (30, 30, 30))
     d.line([left, top, left, bottom, right, bottom], fill=(150, 150, 150))
     for i, (family, p) in enumerate(paths.items()):
@@ -46,10 +46,10 @@ def paths_plot(paths: dict[str, dict], width: int = 460, height: int = 340) -> I
         d.line(line, fill=colour, width=2)
         for x, y in line:
             d.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
-        legend = words.drawn("{family}: straightness {s:.3f}, {k} steps", family=family, s=p["straightness"],
+        legend = i18n.drawn("{family}: straightness {s:.3f}, {k} steps", family=family, s=p["straightness"],
                              k=len(p["points"]) - 1)
         _write(d, (left + 8, bottom - 40 + 16 * i), legend, colour)
-    _write(d, (left, height - 18), words.drawn("noise (start, right) ... image (end, top)"), (90, 90, 90))
+    _write(d, (left, height - 18), i18n.drawn("noise (start, right) ... image (end, top)"), (90, 90, 90))
     return img
 
 
@@ -103,7 +103,7 @@ def build(dataset: gr.Radio) -> None:
             for row in range(2):
                 for r in results:
                     tiles.append(r.images[row])
-                    captions.append(words.drawn_captions(r.captions())[row])
+                    captions.append(i18n.drawn_captions(r.captions())[row])
                     marks.append(bool(r.predicted[row] == r.labels[row]))
             costs = " · ".join(say("{k} steps: {nfe} evals, {ms:.0f} ms" if s > 1 else
                                    "{k} step: {nfe} evals, {ms:.0f} ms", k=s, nfe=r.nfe, ms=r.seconds * 1000)

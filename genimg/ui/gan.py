@@ -10,7 +10,7 @@ from .controls import class_dropdown, option_sliders, seed_input
 from .handlers import QUICK, api_names, user_errors
 from .panels import how_it_works, sample_panel
 from .picture import picture, cache_file
-from .words import Local, add, tr
+from .i18n import Local, add, tr
 
 
 def build(dataset: gr.Radio) -> None:

@@ -13,7 +13,7 @@ import time
 import gradio as gr
 
 from .. import pipeline
-from . import chinese, words
+from . import chinese, i18n
 
 # Concurrency groups by cost, each with its own queue and workers (app.WORKERS): a one-pass
 # request never waits behind a many-step one.
@@ -21,7 +21,7 @@ QUICK = "quick"  # one or a few network passes: GAN, VAE, One step, a round trip
 LONG = "long"  # many passes: the streaming samplers, Compare
 QUICK_S = 0.05  # the most model time a family's default request may take to be QUICK (One step: 0.025 s)
 FRAME_INTERVAL_S = 0.1  # a streaming tab sends at most ten frames a second to each client
-words.add_errors(chinese.ERRORS)
+i18n.add_errors(chinese.ERRORS)
 
 
 def api_names(*names: str):
@@ -56,7 +56,7 @@ def user_errors(fn):
             try:
                 yield from fn(*args)
             except ValueError as e:
-                raise gr.Error(words.translated(str(e)), print_exception=False) from None
+                raise gr.Error(i18n.translated(str(e)), print_exception=False) from None
         return streaming
 
     @functools.wraps(fn)
@@ -64,7 +64,7 @@ def user_errors(fn):
         try:
             return fn(*args)
         except ValueError as e:
-            raise gr.Error(words.translated(str(e)), print_exception=False) from None
+            raise gr.Error(i18n.translated(str(e)), print_exception=False) from None
     return wrapper
 
 

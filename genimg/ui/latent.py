@@ -6,14 +6,14 @@ import gradio as gr
 import numpy as np
 
 from .. import charts, checkpoint, explore, pipeline, render
-from . import words
+from . import i18n
 from .controls import seed_input
 from .handlers import QUICK, api_names, user_errors
 from .panels import LABEL_ROOM, how_it_works
 from .flow import OPTION_WORDS
 from .live import View, denoised_pictures, live_panel, stream_stats
 from .picture import picture
-from .words import add, say, tr
+from .i18n import add, say, tr
 
 FAMILY = "latent"
 SHOWN = 4  # images whose latent channels are drawn
@@ -42,11 +42,11 @@ def cost(dataset_key: str):
     if not measured:
         return None, say("Not measured for this checkpoint yet (`python benchmarks/latent_cost.py`).")
     rows = measured["rows"]
-    names = [words.drawn(r["name"]) for r in rows]
+    names = [i18n.drawn(r["name"]) for r in rows]
     chart = render.stack([
-        charts.hbars(names, [r["mflops"] for r in rows], words.drawn("One network evaluation, one image: MFLOPs"),
+        charts.hbars(names, [r["mflops"] for r in rows], i18n.drawn("One network evaluation, one image: MFLOPs"),
                      " M"),
-        charts.hbars(names, [r["ms"] for r in rows], words.drawn("... and ms for {batch} images on {threads} threads",
+        charts.hbars(names, [r["ms"] for r in rows], i18n.drawn("... and ms for {batch} images on {threads} threads",
                                                                  batch=measured["batch"], threads=measured["threads"]),
                      " ms")])
     pixel, small = rows[0], rows[1]
@@ -102,7 +102,7 @@ def build(dataset: gr.Radio) -> None:
 
     dataset.change(user_errors(cost), dataset, [cost_chart, cost_text], api_visibility="private",
                    show_progress="hidden")
-    words.follow(lambda d: cost(d) if checkpoint.exists(FAMILY, d) else (None, ""), dataset, [cost_chart, cost_text])
+    i18n.follow(lambda d: cost(d) if checkpoint.exists(FAMILY, d) else (None, ""), dataset, [cost_chart, cost_text])
     recon_go.click(reconstruct, [dataset, recon_seed], [recon, recon_text], api_name="reconstruct_latent",
                    concurrency_id=QUICK)
     how_it_works("latent")

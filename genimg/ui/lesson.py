@@ -21,9 +21,9 @@ import importlib.util
 import re
 
 from .. import checkpoint, evaluate, models
-from . import links, words
+from . import i18n, links
 from .controls import DEFAULT_DATASET
-from .words import Local, add, say, tr
+from .i18n import Local, add, say, tr
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def facts(step: Step, dataset: str = DEFAULT_DATASET) -> dict:
     return out
 
 
-def link(step: Step, lang: str = words.DEFAULT) -> str:
+def link(step: Step, lang: str = i18n.DEFAULT) -> str:
     """The step's link, in ``lang``."""
     return "?" + urlencode({"tab": step.tab, "dataset": DEFAULT_DATASET, **step.query, "lang": lang})
 
@@ -140,9 +140,9 @@ def build(shown: list[str]) -> None:
     with gr.Walkthrough(selected=0) as walk:
         for i, step in enumerate(steps):
             with gr.Step(tr(step.title), id=i):
-                gr.Markdown(tr({lang: words.in_lang(lang, "**Try it:** {try_it} [Open it ↗]({link})",
+                gr.Markdown(tr({lang: i18n.in_lang(lang, "**Try it:** {try_it} [Open it ↗]({link})",
                                                     try_it=Local(step.try_it), link=link(step, lang))
-                                for lang in words.LANGS}))
+                                for lang in i18n.LANGS}))
                 guess = gr.Radio([(tr(c), c) for c in step.choices], label=tr(step.question))
                 reveal = gr.Button(tr("Reveal the answer"), variant="primary")
                 answer = gr.Markdown()

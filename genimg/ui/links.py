@@ -17,8 +17,8 @@ import gradio as gr
 
 from .. import pipeline
 from ..data import DATASETS
-from . import words
-from .words import say, tr
+from . import i18n
+from .i18n import say, tr
 
 SPACES_PARENT = "https://huggingface.co"  # a Space page embeds the app; its URL can be updated by message
 
@@ -99,13 +99,13 @@ def read(query: dict[str, str], families: list[str]) -> tuple[str | None, str | 
 
     tab, dataset, lang = query.get("tab"), query.get("dataset"), query.get("lang")
     if tab is not None and tab not in PANELS:
-        ignored("tab", tab, words.translated(f"tab must be one of {', '.join(PANELS)}"))
+        ignored("tab", tab, i18n.translated(f"tab must be one of {', '.join(PANELS)}"))
         tab = None
     if dataset is not None and dataset not in DATASETS:
-        ignored("dataset", dataset, words.translated(f"dataset must be one of {', '.join(DATASETS)}"))
+        ignored("dataset", dataset, i18n.translated(f"dataset must be one of {', '.join(DATASETS)}"))
         dataset = None
-    if lang is not None and lang not in words.LANGS:
-        ignored("lang", lang, words.translated(f"lang must be one of {', '.join(words.LANGS)}"))
+    if lang is not None and lang not in i18n.LANGS:
+        ignored("lang", lang, i18n.translated(f"lang must be one of {', '.join(i18n.LANGS)}"))
     panel = PANELS.get(tab)
     for name, raw in query.items():
         if name in ("tab", "dataset", "lang", "__theme"):
@@ -117,7 +117,7 @@ def read(query: dict[str, str], families: list[str]) -> tuple[str | None, str | 
         try:
             values[name] = _value(name, raw, panel, tab if tab in families else None)
         except ValueError as e:
-            ignored(name, raw, words.translated(str(e)))
+            ignored(name, raw, i18n.translated(str(e)))
     return tab, dataset, values, notes
 
 

@@ -25,7 +25,7 @@ from .controls import class_dropdown, option_names, option_sliders, seed_input
 from .handlers import LONG, api_names, endpoint, throttled, user_errors
 from .panels import LABEL_ROOM, result_sheet
 from .panels import summary as one_line
-from .words import say, tr
+from .i18n import say, tr
 
 
 @dataclass

@@ -8,13 +8,13 @@ from PIL import Image
 
 from .. import drawing, painting, pipeline, render
 from ..models import maskgit
-from . import words
+from . import i18n
 from .controls import START, option_names, picked_start, start_picker
 from .handlers import LONG, QUICK, api_names, user_errors
 from .panels import LABEL_ROOM, how_it_works, result_sheet
 from .live import Run, View, live_panel, stream_stats
 from .picture import picture
-from .words import Local, add, say, tr
+from .i18n import Local, add, say, tr
 
 FAMILY = "maskgit"
 RIVAL = "transformer"  # the same tokens, one at a time
@@ -120,12 +120,12 @@ def build(dataset: gr.Radio) -> None:
         out = painting.inpaint(FAMILY, dataset_key, start, keep, label_id, m, seed_value, **opts)
         given = render.patches(out["kept"][None], np.where(keep, 0, -1)[None], cursor=False)
         tiles = np.concatenate([render.tinted(start[None], 784), given, render.tinted(out["completions"], 784)])
-        sheet = render.grid(tiles, [words.drawn("start"), words.drawn("{k} tokens to fill", k=out["hidden"]),
-                                    *words.drawn_captions(out["captions"])], scale=4,
+        sheet = render.grid(tiles, [i18n.drawn("start"), i18n.drawn("{k} tokens to fill", k=out["hidden"]),
+                                    *i18n.drawn_captions(out["captions"])], scale=4,
                             cols=len(tiles), marks=[True, True, *out["agree"]], top=LABEL_ROOM)
         name = pipeline.class_names(dataset_key)[label_id]
         return sheet, say("Started from {origin}, class **{name}**: {hidden} of 49 tokens filled in {m} times in "
-                          "{s:.2f} s.", origin=words.translated(origin), name=Local(name), hidden=out["hidden"],
+                          "{s:.2f} s.", origin=i18n.translated(origin), name=Local(name), hidden=out["hidden"],
                           m=len(out["completions"]), s=out["seconds"])
 
     show.click(put_on_canvas, [dataset, *picker], region, api_visibility="private", concurrency_id=QUICK)

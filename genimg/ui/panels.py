@@ -10,11 +10,11 @@ import numpy as np
 from PIL import Image
 
 from .. import explore, models, pipeline, render
-from . import links, words
+from . import i18n, links
 from .controls import class_dropdown, option_names, option_sliders, seed_input
 from .handlers import api_names, cost, endpoint, user_errors
 from .picture import picture
-from .words import say, tr
+from .i18n import say, tr
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 LABEL_ROOM = 26  # px left blank above a picture, where gr.Image draws its label
@@ -22,13 +22,13 @@ LABEL_ROOM = 26  # px left blank above a picture, where gr.Image draws its label
 
 def summary(family: str) -> gr.Markdown:
     """The family's one-line summary, in bold, in the page's language."""
-    return gr.Markdown(tr("**{summary}**", summary=words.Local(models.get(family).SUMMARY)))
+    return gr.Markdown(tr("**{summary}**", summary=i18n.Local(models.get(family).SUMMARY)))
 
 
 def how_it_works(name: str, figure=None, figure_label: str = "") -> None:
     """The accordion with ``how/<name>.<lang>.md`` (and a figure under it)."""
     with gr.Accordion(tr("How it works"), open=False):
-        gr.Markdown(words.how(name), latex_delimiters=LATEX)
+        gr.Markdown(i18n.how(name), latex_delimiters=LATEX)
         if figure is not None:
             picture(figure, label=tr(figure_label), buttons=[])
 
@@ -39,10 +39,10 @@ def completion_sheet(dataset_key: str, first: np.ndarray, labels: tuple[str, str
     part the model is given, the completions; and the line of text under it."""
     tiles = np.concatenate([render.tinted(first[None], 784), render.tinted(out["kept"][None], out["kept_pixels"]),
                             render.tinted(out["completions"], 784)])
-    sheet = render.grid(tiles, [*labels, *words.drawn_captions(out["captions"])], scale=4, cols=len(tiles),
+    sheet = render.grid(tiles, [*labels, *i18n.drawn_captions(out["captions"])], scale=4, cols=len(tiles),
                         marks=[True, True, *out["agree"]], top=LABEL_ROOM)
     name = say(pipeline.class_names(dataset_key)[label_id])
-    return sheet, say("Started from {origin}, class **{name}**; {k} completions in {s:.2f} s.", origin=words.translated(origin),
+    return sheet, say("Started from {origin}, class **{name}**; {k} completions in {s:.2f} s.", origin=i18n.translated(origin),
                       name=name, k=len(out["completions"]), s=out["seconds"])
 
 
@@ -85,7 +85,7 @@ def sample_panel(family: str, dataset: gr.Radio, process_label: str) -> None:
 
 def result_sheet(r: pipeline.Result, scale: int = 4) -> Image.Image:
     """A ``Result`` as a captioned grid, red where the classifier does not see the class asked for."""
-    return render.grid(r.images, words.drawn_captions(r.captions()), scale=scale, marks=list(r.predicted == r.labels),
+    return render.grid(r.images, i18n.drawn_captions(r.captions()), scale=scale, marks=list(r.predicted == r.labels),
                        top=LABEL_ROOM)
 
 
@@ -119,4 +119,4 @@ def learning_panel(family: str, dataset: gr.Radio) -> None:
     panel.collapse(lambda: False, None, opened, **private)
     for event in (point.release, dataset.change):
         event(refresh, [opened, dataset, point], [point, sheet, said], **private)
-    words.follow(refresh, [opened, dataset, point], [point, sheet, said])
+    i18n.follow(refresh, [opened, dataset, point], [point, sheet, said])

@@ -7,13 +7,13 @@ import numpy as np
 
 from .. import charts, painting, pipeline, render
 from ..models import pixelcnn
-from . import words
+from . import i18n
 from .controls import ALL, START, option_names, option_sliders, picked_start, seed_input, start_picker
 from .handlers import LONG, api_names, user_errors
 from .panels import LABEL_ROOM, completion_sheet, how_it_works, result_sheet
 from .live import Run, View, live_panel, stream_stats
 from .picture import picture
-from .words import Local, add, say, tr
+from .i18n import Local, add, say, tr
 
 MASK_COLOURS = {pixelcnn.UNSEEN: (245, 245, 245), pixelcnn.SEEN: (90, 120, 190),
                 pixelcnn.TARGET: (230, 40, 40), pixelcnn.SEEN + pixelcnn.TARGET: (160, 60, 170)}
@@ -44,9 +44,9 @@ def _decision(frame: pipeline.Frame, run: Run):
     """The distribution of the decision the frame shows, the value drawn marked."""
     r, c = divmod(frame.position, 28)
     names = pipeline.class_names(run.dataset)
-    title = words.drawn("Row {row}, column {col}: p(x | pixels before it, {name})", row=r + 1, col=c + 1,
+    title = i18n.drawn("Row {row}, column {col}: p(x | pixels before it, {name})", row=r + 1, col=c + 1,
                         name=Local(names[run.label if run.label != ALL else 0]))
-    return charts.bars(frame.probs, frame.value, title, axis=words.drawn("grey level (black ... white)"))
+    return charts.bars(frame.probs, frame.value, title, axis=i18n.drawn("grey level (black ... white)"))
 
 
 def _views() -> list[View]:
@@ -81,7 +81,7 @@ def build(dataset: gr.Radio) -> None:
     def complete(dataset_key, source_value, label_value, which, sketch, k, m, seed_value, temp):
         start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)
         out = painting.complete("pixelcnn", dataset_key, start, label_id, k, m, seed_value, temperature=temp)
-        labels = (words.drawn("start"), words.drawn("top {k} rows", k=int(k)))
+        labels = (i18n.drawn("start"), i18n.drawn("top {k} rows", k=int(k)))
         return completion_sheet(dataset_key, start, labels, out, label_id, origin)
 
     c_go.click(complete, [dataset, *picker, rows, count, c_seed, c_temperature],

@@ -18,7 +18,7 @@ from PIL import Image
 from .. import render
 from .handlers import Tape
 from .picture import cache_file, png_bytes, picture
-from .words import add, say, tr
+from .i18n import add, say, tr
 
 MAX_FRAMES = 120  # recorded pictures kept per run (a 784-step PixelCNN run is thinned evenly)
 

@@ -20,7 +20,7 @@ import functools
 import gradio as gr
 
 from . import uploads
-from .words import built, say
+from .i18n import built, say
 
 
 def check(block, payload) -> None:

@@ -9,13 +9,13 @@ import numpy as np
 
 from .. import charts, explore, painting, pipeline, render
 from ..models import transformer
-from . import words
+from . import i18n
 from .controls import START, option_names, picked_start, start_picker
 from .handlers import LONG, QUICK, api_names, user_errors
 from .panels import LABEL_ROOM, completion_sheet, how_it_works, result_sheet
 from .live import Run, View, live_panel, stream_stats
 from .picture import picture
-from .words import Local, add, say, tr
+from .i18n import Local, add, say, tr
 
 FAMILY = "transformer"
 TOP = 10  # next-token bars shown
@@ -34,10 +34,10 @@ def _next_token_bars(frame: pipeline.Frame, codes: int):
     r, c = divmod(frame.position, transformer.GRID)
     colours = render.token_colours(codes)
     return charts.bars(frame.probs[order], order.index(frame.value),
-                       words.drawn("Image 1, token {token} (row {row}, column {col}): p(next token | before)",
+                       i18n.drawn("Image 1, token {token} (row {row}, column {col}): p(next token | before)",
                                    token=frame.position + 1, row=r + 1, col=c + 1),
                        swatches=colours[order], names=[str(t) for t in order],
-                       axis=words.drawn("token id (top {k})", k=TOP),
+                       axis=i18n.drawn("token id (top {k})", k=TOP),
                        tallest=max(float(frame.probs.max()), 0.05))
 
 
@@ -95,10 +95,10 @@ def build(dataset: gr.Radio) -> None:
         side = 28 * 6
         tokens_img = np.asarray(render.token_map(out["tokens"], out["codes"], side=side).resize((side, side)))
         pics = [np.asarray(render.grid(im[None], scale=6, pad=0)) for im in (start, out["reconstruction"])]
-        captions = words.drawn_captions(["image (784 pixels)", "49 tokens", "decoded"])
+        captions = i18n.drawn_captions(["image (784 pixels)", "49 tokens", "decoded"])
         sheet = render.grid(np.stack([pics[0], tokens_img, pics[1]]), captions, scale=1, cols=3, top=LABEL_ROOM)
         bits = 49 * np.log2(out["codes"])
-        where = origin.capitalize() if words.visitor() == words.DEFAULT else words.translated(origin)
+        where = origin.capitalize() if i18n.visitor() == i18n.DEFAULT else i18n.translated(origin)
         return sheet, say("{origin}, class **{name}**: 784 grey values (6,272 bits) → 49 tokens of {codes} possible "
                           "({bits:.0f} bits) → decoded with mean squared error {mse:.4f}.", origin=where,
                           name=Local(pipeline.class_names(dataset_key)[label_id]), codes=out["codes"], bits=bits,
@@ -111,7 +111,7 @@ def build(dataset: gr.Radio) -> None:
         start, label_id, origin = picked_start(dataset_key, source_value, label_value, which, sketch)
         out = painting.complete(FAMILY, dataset_key, start, label_id, k, m, seed_value, **opts)
         recon = explore.round_trip(FAMILY, dataset_key, start)["reconstruction"]
-        labels = (words.drawn("start, decoded"), words.drawn("top {k} token rows", k=int(k)))
+        labels = (i18n.drawn("start, decoded"), i18n.drawn("top {k} token rows", k=int(k)))
         return completion_sheet(dataset_key, recon, labels, out, label_id, origin)
 
     trip.click(round_trip, [dataset, *picker], [trip_image, trip_text], api_name="round_trip_transformer",

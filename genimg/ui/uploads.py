@@ -22,7 +22,7 @@ from gradio_client.utils import is_http_url_like
 from PIL import Image
 
 from .. import painting
-from .words import say, translated
+from .i18n import say, translated
 
 # The canvases send PNG; browsers, phones and Gradio make the rest (a phone's multi-picture JPEG
 # opens as JPEG too, as Pillow's MPO).

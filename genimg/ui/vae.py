@@ -13,7 +13,7 @@ from .controls import ALL, class_dropdown, drawn, seed_input, sketchpad
 from .handlers import QUICK, api_names, user_errors
 from .panels import how_it_works, sample_panel
 from .picture import picture
-from .words import Local, add, say, tr
+from .i18n import Local, add, say, tr
 
 SEEN = re.compile(r"the classifier sees (?P<name>.+) \((?P<conf>\d+%)\)")  # explore.encode_drawing's "how"
 

@@ -28,7 +28,7 @@ import traceback
 from contextvars import ContextVar
 
 import gradio as gr
-from . import words
+from . import i18n
 from .picture import files_of, portable
 
 YIELD, DONE, ERROR, CRASH, STOP = "yield", "done", "error", "crash", "stop"
@@ -48,13 +48,13 @@ def handled(fn, args, lang: str, picture=portable):
     Closing this generator stops the handler."""
     out = None
     try:
-        with words.speaking(lang):  # set for each step: a step may run on another thread
+        with i18n.speaking(lang):  # set for each step: a step may run on another thread
             out = fn(*args)
         if not inspect.isgenerator(out):
             yield YIELD, picture(out)
         else:
             while True:
-                with words.speaking(lang):
+                with i18n.speaking(lang):
                     item = next(out, _END)
                 if item is _END:
                     break
@@ -63,8 +63,8 @@ def handled(fn, args, lang: str, picture=portable):
     except gr.Error as e:
         yield ERROR, str(e.message)
     except OSError as e:
-        with words.speaking(lang):
-            yield ((ERROR, words.say("The server's disk is full; try again shortly.")) if e.errno in FULL else
+        with i18n.speaking(lang):
+            yield ((ERROR, i18n.say("The server's disk is full; try again shortly.")) if e.errno in FULL else
                    (CRASH, f"{type(e).__name__}: {e}"))
     except Exception as e:  # noqa: BLE001 - the worker goes on serving; the visitor hears of it
         traceback.print_exc()
@@ -192,7 +192,7 @@ class Pool:
         try:
             worker = self.idle[cls].get(timeout=WAIT_S)
         except queue.Empty:
-            raise gr.Error(words.say("The server could not finish this request; try again.")) from None
+            raise gr.Error(i18n.say("The server could not finish this request; try again.")) from None
         if ABANDONED.get()():  # nobody waits for it any more
             self.idle[cls].put(worker)
             return
@@ -213,7 +213,7 @@ class Pool:
                 return
         except (EOFError, OSError) as e:  # the worker died: a new one takes its place
             settled, worker = True, self._replace(cls, worker)
-            raise gr.Error(words.say("The server could not finish this request; try again.")) from e
+            raise gr.Error(i18n.say("The server could not finish this request; try again.")) from e
         finally:
             if settled and worker is not None:
                 self.idle[cls].put(worker)
@@ -321,11 +321,11 @@ def _through(pool, cls: str, api: str, original):
     if inspect.isgeneratorfunction(original):
         @functools.wraps(original)
         def streaming(*args):
-            yield from pool.run(cls, api, args, words.visitor())
+            yield from pool.run(cls, api, args, i18n.visitor())
         return streaming
 
     @functools.wraps(original)
     def once(*args):
-        *_, last = pool.run(cls, api, args, words.visitor())
+        *_, last = pool.run(cls, api, args, i18n.visitor())
         return last
     return once

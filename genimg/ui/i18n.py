@@ -121,7 +121,7 @@ def built(text) -> str:
 GRADIO_GAPS = {"common.complete": {"en": "Complete", ZH: "完成"}}
 
 
-def i18n() -> gr.I18n:
+def translations() -> gr.I18n:
     """Every fixed text the app was built with, and Gradio's missing ones, for ``launch(i18n=...)``."""
     return gr.I18n(**{lang: {k: v[lang] for k, v in {**_KEYS, **GRADIO_GAPS}.items()} for lang in LANGS})
 
