@@ -5,9 +5,9 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from .. import charts, denoising, pipeline, render
+from .. import charts, checkpoint, denoising, pipeline, render
 from ..models import diffusion
-from . import i18n
+from . import i18n, lesson
 from .controls import START, option_names, picked_start, start_picker
 from .handlers import LONG, api_names, user_errors
 from .panels import LABEL_ROOM, how_it_works
@@ -198,4 +198,62 @@ add({
     "Rows, top to bottom:": "各行从上到下：",
     "*{k} more row coming…*": "*还有 {k} 行正在生成……*",
     "*{k} more rows coming…*": "*还有 {k} 行正在生成……*",
+})
+
+
+def _lesson_facts(dataset: str) -> dict:
+    """What the lesson's Diffusion steps rest on: the guidance sweep at guidance 0 and at the
+    defaults, and the sampler study at 5 and 10 DPM-Solver++ steps."""
+    rows, default = lesson.sweep_rows(FAMILY, dataset, "guidance"), pipeline.check_options(FAMILY, {})
+    guided = lesson.row(rows, **{k: default[k] for k in ("guidance", "guide_from", "guide_to")})
+    out = {"guidance0_acc": lesson.row(rows, guidance=0.0).get("class_accuracy"),
+           "guided_acc": guided.get("class_accuracy")}
+    study = (checkpoint.read_card(FAMILY, dataset).get("sampling", {}) if checkpoint.exists(FAMILY, dataset) else {})
+    for n in (5, 10):
+        found = lesson.row(study.get("rows", []), sampler="dpm++", steps=n)
+        out.update({f"steps{n}_fid": found.get("fid"), f"steps{n}_acc": found.get("class_accuracy")})
+    return out
+
+
+LESSON = (  # this family's steps of the Lesson tab (genimg/ui/lesson.py)
+    lesson.Step("diffusion", "5 · Diffusion: does it listen to the class?", {"label": 8, "n": 8, "guidance": 0.0},
+                "Open the Diffusion tab with guidance 0 and press Generate; then try guidance 2.",
+                "With guidance 0, will the images be of the class you asked for?",
+                ("Yes, all of them", "About half", "Hardly any more than chance"), 2,
+                "Guidance 0 is the model *without* the class. Measured on 2,000 samples, "
+                "{guidance0_acc} of them are the class asked for (one in ten would be chance); at the "
+                "default guidance, {guided_acc}.", lambda m: m["guidance0_acc"] < 0.2 and m["guided_acc"] > 0.9,
+                facts=_lesson_facts),
+    lesson.Step("diffusion", "6 · Diffusion: how many steps?", {"label": 4, "n": 4, "steps": 5},
+                "Open the Diffusion tab with 5 steps and generate; then open 'How many steps?' below.",
+                "With DPM-Solver++, will 5 steps look as good as 50?",
+                ("Just as good", "Close, slightly rougher", "Pure noise"), 1,
+                "Close: a second-order solver takes big, accurate steps. A first-order sampler (DDPM) "
+                "needs hundreds. Every step is one network pass (two where guidance acts).",
+                lambda m: m["steps5_acc"] > 0.9 and m["steps5_fid"] > m["steps10_fid"],
+                facts=_lesson_facts),
+)
+
+add({  # the lesson steps' words
+    "5 · Diffusion: does it listen to the class?": "5 · 扩散模型：它听从类别吗？",
+    "Open the Diffusion tab with guidance 0 and press Generate; then try guidance 2.":
+        "打开扩散模型页面，引导尺度设为 0，按 生成；然后试试引导尺度 2。",
+    "With guidance 0, will the images be of the class you asked for?": "引导尺度为 0 时，图像会是你要求的类别吗？",
+    "Yes, all of them": "会，全部都是",
+    "About half": "大约一半",
+    "Hardly any more than chance": "几乎和随机猜一样",
+    "Guidance 0 is the model *without* the class. Measured on 2,000 samples, {guidance0_acc} of them are the class "
+    "asked for (one in ten would be chance); at the default guidance, {guided_acc}.":
+        "引导尺度 0 就是*不带*类别的模型。在 2,000 个样本上测得，{guidance0_acc} 是所要求的类别（随机猜是十分之一）；"
+        "默认引导尺度下是 {guided_acc}。",
+    "6 · Diffusion: how many steps?": "6 · 扩散模型：要多少步？",
+    "Open the Diffusion tab with 5 steps and generate; then open 'How many steps?' below.":
+        "打开扩散模型页面，步数设为 5 并生成；然后打开下面的“需要多少步？”。",
+    "With DPM-Solver++, will 5 steps look as good as 50?": "用 DPM-Solver++，5 步会和 50 步一样好吗？",
+    "Just as good": "一样好",
+    "Close, slightly rougher": "接近，稍微粗糙一点",
+    "Pure noise": "纯噪声",
+    "Close: a second-order solver takes big, accurate steps. A first-order sampler (DDPM) needs hundreds. Every "
+    "step is one network pass (two where guidance acts).":
+        "接近：二阶求解器的每一步又大又准。一阶采样器（DDPM）需要几百步。每一步是一次网络评估（引导起作用时是两次）。",
 })

@@ -6,7 +6,7 @@ import gradio as gr
 import numpy as np
 
 from .. import charts, checkpoint, explore, pipeline, render
-from . import i18n
+from . import i18n, lesson
 from .controls import seed_input
 from .handlers import QUICK, api_names, user_errors
 from .panels import LABEL_ROOM, how_it_works
@@ -140,4 +140,24 @@ add({
     LOSS + " " + FLOOR: "这十张图像的每像素均方误差为 {mse:.4f}（以 0–1 为单位）：每个样本也带着这份损失，因为它们由同一个解码器"
                         "解码。在 10,000 张训练图像上测得，解码器自身在评判网络特征中的 FID 为 **{fid}**（图像本身：{floor}）："
                         "任何样本的分数都不可能低于它。",
+})
+
+
+LESSON = (  # this family's steps of the Lesson tab (genimg/ui/lesson.py)
+    lesson.Step("latent", "8 · Latent diffusion: fewer numbers", {"label": 6, "n": 8},
+                "Open the Latent diffusion tab and press Generate; look at the four small channels.",
+                "How many numbers does it denoise per image, against the image's 784 pixels?",
+                ("784", "196", "10"), 1,
+                "196: an autoencoder squeezes the image into 7×7×4 numbers, the flow model works there, "
+                "and the decoder paints the pixels once at the end, the 'latent' of Stable Diffusion."),
+)
+
+add({  # the lesson steps' words
+    "784": "784", "196": "196", "10": "10",
+    "8 · Latent diffusion: fewer numbers": "8 · 潜在扩散：更少的数",
+    "Open the Latent diffusion tab and press Generate; look at the four small channels.": "打开潜在扩散页面，按 生成；看那四个小通道。",
+    "How many numbers does it denoise per image, against the image's 784 pixels?": "和图像的 784 个像素相比，它每张图像要去噪多少个数？",
+    "196: an autoencoder squeezes the image into 7×7×4 numbers, the flow model works there, and the decoder paints "
+    "the pixels once at the end, the 'latent' of Stable Diffusion.":
+        "196 个：自编码器把图像压缩成 7×7×4 个数，流模型在那里工作，最后解码器一次画出像素——这就是 Stable Diffusion 里的“潜在”。",
 })

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import charts, painting, pipeline, render
 from ..models import pixelcnn
-from . import i18n
+from . import i18n, lesson
 from .controls import ALL, START, option_names, option_sliders, picked_start, seed_input, start_picker
 from .handlers import LONG, api_names, user_errors
 from .panels import LABEL_ROOM, completion_sheet, how_it_works, result_sheet
@@ -107,4 +107,36 @@ add({
     "Row {row}, column {col}: p(x | pixels before it, {name})": "第 {row} 行第 {col} 列：p(x | 之前的像素, {name})",
     "grey level (black ... white)": "灰度级（黑 ... 白）",
     "Blue: what the prediction for the red pixel may use": "蓝色：预测红色像素时可以使用的部分",
+})
+
+
+def _lesson_facts(dataset: str) -> dict:
+    """What the lesson's PixelCNN step quotes: its time per image, its passes, and who is slowest."""
+    board = lesson.board(dataset)
+    mine = board.get("pixelcnn", {})
+    slowest = max(board.values(), key=lambda r: r["ms_per_image"])["family"] if board else None
+    return {"pixelcnn_ms": mine.get("ms_per_image"), "pixelcnn_nfe": mine.get("nfe"), "slowest_family": slowest}
+
+
+LESSON = (  # this family's steps of the Lesson tab (genimg/ui/lesson.py)
+    lesson.Step("pixelcnn", "3 · PixelCNN: one pixel at a time", {"label": 2, "n": 4},
+                "Open the PixelCNN tab and press Paint; watch the red pixel move.",
+                "How many network passes does it take to draw one 28×28 image?",
+                ("1", "28, one per row", "784, one per pixel"), 2,
+                "784: each pixel is drawn from p(x_i | the pixels before it, the class), in reading order. "
+                "That is why it is the slowest tab ({pixelcnn_ms} ms per image on the scoreboard).",
+                lambda m: m["slowest_family"] == "pixelcnn" and m["pixelcnn_nfe"] == 784,
+                facts=_lesson_facts),
+)
+
+add({  # the lesson steps' words
+    "3 · PixelCNN: one pixel at a time": "3 · PixelCNN：一次一个像素",
+    "Open the PixelCNN tab and press Paint; watch the red pixel move.": "打开 PixelCNN 页面，按 绘制；看红色像素移动。",
+    "How many network passes does it take to draw one 28×28 image?": "画一张 28×28 的图像需要多少次网络评估？",
+    "28, one per row": "28 次，每行一次",
+    "784, one per pixel": "784 次，每个像素一次",
+    "784: each pixel is drawn from p(x_i | the pixels before it, the class), in reading order. That is why it is "
+    "the slowest tab ({pixelcnn_ms} ms per image on the scoreboard).":
+        "784 次：每个像素按阅读顺序从 p(x_i | 它之前的像素, 类别) 中采样。所以它是最慢的页面（评分榜上每张图像 {pixelcnn_ms} ms）。",
+    "1": "1", "784": "784",
 })

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import charts, explore, painting, pipeline, render
 from ..models import transformer
-from . import i18n
+from . import i18n, lesson
 from .controls import START, option_names, picked_start, start_picker
 from .handlers import LONG, QUICK, api_names, user_errors
 from .panels import LABEL_ROOM, completion_sheet, how_it_works, result_sheet
@@ -151,4 +151,25 @@ add({
     "The causal mask, from transformer.attention: row i is position i (the class, then tokens 1-11), blue the "
     "positions it attends to": "因果掩码，取自 transformer.attention：第 i 行是位置 i（先是类别，然后是词元 1-11），"
                                "蓝色是它关注的位置",
+})
+
+
+LESSON = (  # this family's steps of the Lesson tab (genimg/ui/lesson.py)
+    lesson.Step("transformer", "4 · Transformer: an image as 49 words", {"label": 5, "n": 4},
+                "Open the Transformer tab and press Generate; look at the coloured token map.",
+                "How many steps does the GPT take to write one image?",
+                ("784", "49", "1"), 1,
+                "49: a VQ-VAE turns each 4×4 patch into one of 128 codes, so an image is a 7×7 grid of "
+                "tokens, written one after another like words, then decoded in one pass."),
+)
+
+add({  # the lesson steps' words
+    "4 · Transformer: an image as 49 words": "4 · Transformer：把图像写成 49 个词",
+    "Open the Transformer tab and press Generate; look at the coloured token map.": "打开 Transformer 页面，按 生成；看彩色的词元图。",
+    "How many steps does the GPT take to write one image?": "GPT 写一张图像要多少步？",
+    "784": "784", "49": "49", "1": "1",
+    "49: a VQ-VAE turns each 4×4 patch into one of 128 codes, so an image is a 7×7 grid of tokens, written one "
+    "after another like words, then decoded in one pass.":
+        "49 步：VQ-VAE 把每个 4×4 的图块变成 128 个码字之一，所以一张图像是 7×7 的词元（token）网格，"
+        "像写词一样一个接一个写出来，最后一次解码成图像。",
 })
