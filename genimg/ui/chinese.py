@@ -1,7 +1,8 @@
 """The Chinese of what every tab shares: the page, the common controls, datasets and class
 names, the status lines, and the errors of the pipeline and the models (by pattern). Terms as
 in the glossary (``GLOSSARY_zh.md`` in the project's docs): one term per concept. A family's
-own words are in its tab module."""
+title, summary and options are in its locale file (``locale/<family>.zh-CN.json``), the rest of
+its tab's words in its tab module."""
 from __future__ import annotations
 
 TABLE = {
