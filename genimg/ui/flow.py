@@ -119,23 +119,7 @@ def build(dataset: gr.Radio) -> None:
     how_it_works("flow")
 
 
-OPTION_WORDS = {  # the flow's options, which the Latent diffusion tab shares
-    "Sampler": "采样器",
-    "Euler: one network pass a step · Heun: two, second order · DPM-Solver++(2M): one, second order from the step "
-    "before": "Euler：每步一次网络评估 · Heun：两次，二阶 · DPM-Solver++(2M)：一次，借助上一步达到二阶",
-    "Steps": "步数",
-    "ODE steps from noise (t = 1) to image (t = 0)": "从噪声（t = 1）到图像（t = 0）的 ODE 步数",
-    "Guidance scale": "引导尺度",
-    "0: ignore the class · 1: the plain conditional model · more: push harder towards the class":
-        "0：忽略类别 · 1：普通的条件模型 · 更大：更用力地推向该类别",
-    "Guide from time": "从时间开始引导",
-    "guidance acts only at times t from this one (1: pure noise) ...": "引导只作用于从这个时间 t（1：纯噪声）起……",
-    "... down to time": "……一直到时间",
-    "... to this one (0: clean); elsewhere the plain conditional model (one pass)":
-        "……到这个时间（0：干净）为止；其余地方使用普通的条件模型（一次网络评估）",
-}
 add({
-    **OPTION_WORDS,
     # the tab
     "Paths from the same noise: along the noise (x) and towards the image (y)":
         "从同一噪声出发的路径：沿噪声方向（x）与朝图像方向（y）",

@@ -10,7 +10,6 @@ from . import i18n, lesson
 from .controls import seed_input
 from .handlers import QUICK, api_names, user_errors
 from .panels import LABEL_ROOM, how_it_works
-from .flow import OPTION_WORDS
 from .live import View, denoised_pictures, live_panel, stream_stats
 from .picture import picture
 from .i18n import add, say, tr
@@ -109,7 +108,6 @@ def build(dataset: gr.Radio) -> None:
 
 
 add({
-    **OPTION_WORDS,
     # the tab
     "Not measured for this checkpoint yet (`python benchmarks/latent_cost.py`).":
         "这个检查点还没有测量过（`python benchmarks/latent_cost.py`）。",
