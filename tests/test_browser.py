@@ -234,6 +234,10 @@ def test_switching_language_relabels_the_page_and_the_server_answers_in_it(page,
         pg.goto(app_url + "?tab=compare&lang=zh-CN", wait_until="load")
         pg.get_by_role("button", name="换个种子再对比").wait_for(timeout=30000)
         pg.get_by_text("类别准确率").first.wait_for(timeout=30000)  # the scoreboard, written by the server
+        # every name in the tab bar, not only the first and the open one, is in the link's language
+        pg.get_by_role("tab", name="扩散模型", exact=True).wait_for(timeout=30000)
+        names = pg.get_by_role("tab").all_inner_texts()
+        assert "Diffusion" not in names and "Lesson" not in names and "课程" in names, names
     finally:
         pg.close()
 

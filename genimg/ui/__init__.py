@@ -66,14 +66,22 @@ def build() -> gr.Blocks:
             language = i18n.switcher()
         dataset = gr.Radio(dataset_choices(), value=DEFAULT_DATASET, label=tr("Dataset"))
         note = gr.Markdown(visible=False)  # what a link asked for that could not be applied
+        titles = [get(family).TITLE for family in families] + ["Compare", "Lesson"]
         with gr.Tabs() as tabs:
+            pages = []
             for family in families:
-                with gr.Tab(tr(get(family).TITLE), id=family):
+                with gr.Tab(tr(get(family).TITLE), id=family) as page:
                     family_tab(family, dataset)
-            with gr.Tab(tr("Compare"), id="compare"):
+                pages.append(page)
+            with gr.Tab(tr("Compare"), id="compare") as page:
                 compare.build(dataset)
-            with gr.Tab(tr("Lesson"), id="lesson"):
+            pages.append(page)
+            with gr.Tab(tr("Lesson"), id="lesson") as page:
                 lesson.build(families)
+            pages.append(page)
+        # The browser relabels a tab it has not drawn yet, but not the tab bar's other names when a
+        # link or the switch changes the language: the server names them again in it.
+        i18n.follow(lambda: [gr.Tab(label=i18n.say(t)) for t in titles], [], pages)
         links.attach(i18n.attach(demo, language), tabs, dataset, note, families)
     strict_numbers(demo)
     name_endpoints(demo)
