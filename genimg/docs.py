@@ -65,7 +65,7 @@ def write() -> list[Path]:
 # What reads as a measurement in prose: a decimal, a percentage, a number with a unit of time,
 # size, rate or ratio, or a number right after a score's name. Shapes (28×28), version numbers,
 # code, formulas, links and placeholders are not prose and are left out before looking.
-_NOT_PROSE = re.compile(r"```.*?```|`[^`\n]*(?:\n[^`\n]*)?`|\$\$.*?\$\$|\$[^$\n]+\$|\{\{.*?\}\}|<!--.*?-->|\]\([^)]*\)"
+_NOT_PROSE = re.compile(facts.CODE + r"|\$\$.*?\$\$|\$[^$\n]+\$|\{\{.*?\}\}|<!--.*?-->|\]\([^)]*\)"
                         r"|https?://\S+|\b\d[\d,]*(?: ?× ?\d[\d,]*)+\b|\bv?\d+\.\d+\.\d+\b", re.S)
 _UNITS = (r"ms|s|sec|seconds?|min|minutes?|h|hours?|KB|MB|GB|KiB|MiB|GiB|nats?|bits?|bits/dim|req/s|img/s"
           r"|MFLOPs?|GFLOPs?|TFLOPs?|×|x|毫秒|秒|分钟|小时")

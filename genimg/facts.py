@@ -25,7 +25,8 @@ from . import checkpoint
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 PLACEHOLDER = re.compile(r"\{\{\s*(.+?)\s*\}\}")
-_CODE_OR_PLACEHOLDER = re.compile(r"```.*?```|`[^`\n]*(?:\n[^`\n]*)?`|\{\{\s*(.+?)\s*\}\}", re.S)  # code shows one as it is
+CODE = r"```.*?```|`[^`\n]*(?:\n[^`\n]*)?`"  # a fenced block or an inline span (which may wrap once)
+_CODE_OR_PLACEHOLDER = re.compile(CODE + r"|\{\{\s*(.+?)\s*\}\}", re.S)  # code shows a placeholder as it is
 _INDEX = re.compile(r"^(\w+)\[(.+)\]$")
 _PART = re.compile(r"[^.\[]+(?:\[[^\]]*\])?")  # a dotted path's parts; a [selector] may hold dots
 
@@ -85,6 +86,11 @@ def default(family: str, option: str):
     return pipeline.check_options(family, {})[option]
 
 
+def fid(value: float) -> str:
+    """An FID as the docs write it: one decimal, two below 1 (where one would hide the difference)."""
+    return f"{value:.2f}" if value < 1 else f"{value:.1f}"
+
+
 def fmt(value, spec: str | None, field: str = "") -> str:
     """``value`` written with ``spec``, or as its field's kind of figure is usually written."""
     if isinstance(value, str):
@@ -99,7 +105,7 @@ def fmt(value, spec: str | None, field: str = "") -> str:
     if "accuracy" in name or name.endswith(("_share", "share", "_pct")):
         return f"{value:.1%}"
     if "fid" in name:
-        return f"{value:.2f}" if value < 1 else f"{value:.1f}"
+        return fid(value)
     if name in ("precision", "recall") or name.startswith(("precision", "recall")):
         return f"{value:.2f}"
     if isinstance(value, int):

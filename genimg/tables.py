@@ -10,7 +10,7 @@ import json
 
 from . import checkpoint, models, pipeline
 from .data import DATASETS
-from .facts import RESULTS, Missing
+from .facts import RESULTS, Missing, fid
 
 NETWORKS = ("classifier", "judge")  # the two networks that measure the families
 ZH = {"family": "模型家族", "what it generates, and how": "生成什么、怎样生成", "network passes / image": "每张图的网络前向次数",
@@ -33,11 +33,6 @@ def cards(names=None) -> list[tuple[str, str, dict]]:
 def _table(header: list[str], align: str, rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|",
             *("| " + " | ".join(r) + " |" for r in rows)]
-
-
-def fid(value: float) -> str:
-    """An FID as the docs write it: one decimal, two below 1 (where one would hide the difference)."""
-    return f"{value:.2f}" if value < 1 else f"{value:.1f}"
 
 
 def _fid(e: dict | None) -> str:

@@ -112,9 +112,9 @@ def measured(step: Step, dataset: str = DEFAULT_DATASET) -> dict:
 def facts(step: Step, dataset: str = DEFAULT_DATASET) -> dict:
     """The numbers a step's answer quotes, as they are written ('–' where one is missing); the
     families' names are ``Local``, to be said in the visitor's language."""
-    out = {}
+    found, out = measured(step, dataset), {}
     for key in re.findall(r"\{(\w+)\}", step.answer):
-        value = measured(step, dataset).get(key)
+        value = found.get(key)
         if value is None:
             out[key] = "–"
         elif isinstance(value, str):
