@@ -2,6 +2,7 @@
 
     python -m genimg sample --family F --dataset D -n N [--label L] [--seed S] [options] --out PATH
     python -m genimg train  --family F --dataset D [--data-dir DIR] [--epochs E] [--set KEY=VALUE] [--device D]
+                                                [--threads N] [--root DIR]
     python -m genimg eval   [--family F ...] [--dataset D ...] [-n N] [--data-dir DIR]
     python -m genimg bench  [--family F ...] [--dataset D] [--batch B ...] [--no-tabs] [--out PATH.json]
     python -m genimg docs   [--check]
@@ -62,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with no state to resume: start from the checkpoint's weights (fresh optimizer)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="change a Config default, e.g. --set beta=0.5 (repeatable)")
+    t.add_argument("--root", default=None, metavar="DIR",
+                   help="write the checkpoint, its sheets and its resumable state under DIR/<dataset>/ "
+                        "(default: the shipped checkpoints, state under runs/), e.g. runs/scratch for a "
+                        "run that must not replace a shipped checkpoint")
 
     e = sub.add_parser("eval", help="the scoreboard: FID (with its floor), accuracy, IS, precision/recall, "
                                     "likelihood and cost per family, written into the cards")
@@ -161,7 +166,7 @@ def cmd_train(a) -> None:
         torch.set_num_threads(a.threads)
     card = train(a.family, a.dataset, data_dir=a.data_dir, epochs=a.epochs,
                  resume=not a.no_resume, seed=a.seed, max_steps=a.max_steps, overrides=a.set,
-                 from_checkpoint=a.from_checkpoint, device=a.device)
+                 from_checkpoint=a.from_checkpoint, device=a.device, root=a.root)
     if card:  # process 0 of a torchrun writes and reports; the others return nothing
         print(json.dumps({"metrics": card.get("metrics"), "recipe": card["recipe"]}, indent=1))
 

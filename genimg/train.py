@@ -13,12 +13,13 @@ import platform
 import shlex
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import checkpoint, distributed, models
+from . import checkpoint, distributed, learning, models
 from .data import NUM_CLASSES, dataset_info, load_tensors, to_uint8
 
 SAVE_EVERY_S = 120  # resumable state at most this stale when a session ends
@@ -34,8 +35,9 @@ def hardware(on: torch.device | None = None) -> str:
     return f"{cpu}, {torch.get_num_threads()} CPU threads, torch {torch.__version__}"
 
 
-def _state_path(family: str, dataset: str):
-    return checkpoint.RUNS_DIR / dataset / f"{family}.state.safetensors"
+def _state_path(family: str, dataset: str, root=None):
+    """The resumable state: under ``runs/``, or beside the checkpoint when it goes to another root."""
+    return (checkpoint.RUNS_DIR if root is None else Path(root)) / dataset / f"{family}.state.safetensors"
 
 
 def parse_overrides(config_cls, pairs: list[str]) -> dict:
@@ -60,16 +62,25 @@ def earlier_steps(earlier: dict | None) -> int:
 
 
 @torch.no_grad()
-def sample_sheet(fam, trainer, x, y) -> np.ndarray:
-    """The model as it stands, on a copy of the trainer (training goes on untouched): SHEET_ROWS
-    samples of every class at the family's default options, always the same seed, on the CPU.
-    Returns uint8 (SHEET_ROWS * classes, 28, 28), one row per seed."""
-    snapshot = copy.deepcopy(trainer)
-    distributed.place(snapshot, torch.device("cpu"))
-    model = snapshot.inference_model(x.cpu(), y.cpu()).eval()
-    defaults = {o.name: o.default for o in fam.OPTIONS}
+def snapshot(trainer, x, y):
+    """The inference model as it stands, from a copy of the trainer (training goes on untouched),
+    on the CPU, in eval mode."""
+    twin = copy.deepcopy(trainer)
+    distributed.place(twin, torch.device("cpu"))
+    return twin.inference_model(x.cpu(), y.cpu()).eval()
+
+
+@torch.no_grad()
+def sample_sheet(fam, model) -> np.ndarray:
+    """SHEET_ROWS samples of every class from ``model`` (a ``snapshot``) at the family's default
+    options, always the same seed. Returns uint8 (SHEET_ROWS * classes, 28, 28), one row per seed."""
     labels = torch.arange(NUM_CLASSES).repeat(SHEET_ROWS)
-    return to_uint8(model.sample(labels, torch.Generator().manual_seed(0), **defaults))
+    with torch.random.fork_rng(devices=[]):
+        return to_uint8(model.sample(labels, torch.Generator().manual_seed(0), **defaults(fam)))
+
+
+def defaults(fam) -> dict:
+    return {o.name: o.default for o in fam.OPTIONS}
 
 
 def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, resume: bool = True,
@@ -99,7 +110,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
     total = epochs * per_epoch if max_steps is None else min(max_steps, epochs * per_epoch)
     config = fam.Config(**parse_overrides(fam.Config, overrides or []))
     model = fam.Model(config)
-    state_path = _state_path(family, dataset)
+    state_path = _state_path(family, dataset, root)
     earlier = None
     if from_checkpoint and not (resume and state_path.exists()):
         shipped, old = checkpoint.load(family, dataset, fam.Config, fam.Model, root)
@@ -117,7 +128,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
     builds_on = trainer.build_on(dataset, root, fresh=earlier is None) if hasattr(trainer, "build_on") else None
     distributed.place(trainer, on)  # before loading state, so the optimizers' state lands there too
     gen = torch.Generator().manual_seed(seed + 7919 * rank)  # each process its own noise
-    step, curve, elapsed, sheets = 0, [], 0.0, []
+    step, curve, elapsed, sheets, spent = 0, [], 0.0, [], {}
     if resume and state_path.exists():
         state = checkpoint.load_state(state_path)
         if state.get("config", dataclasses.asdict(config)) != json.loads(json.dumps(dataclasses.asdict(config))):
@@ -125,7 +136,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
                              f"options to resume it, or pass --no-resume to start over")
         trainer.load_state_dict(state["trainer"])
         step, curve, elapsed = state["step"], state["curve"], state["elapsed"]
-        earlier, sheets = state.get("continued_from"), state.get("sheets", [])
+        earlier, sheets, spent = state.get("continued_from"), state.get("sheets", []), state.get("learning", {})
         if rank == 0:
             gen.set_state(state["rng"])
         print(f"resuming {family}/{dataset} from step {step} ({state_path})", file=sys.stderr)
@@ -135,15 +146,21 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
                                            "config": dataclasses.asdict(config),
                                            "curve": curve, "elapsed": elapsed + time.time() - t0,
                                            "rng": gen.get_state(), "continued_from": earlier,
-                                           "sheets": sheets})
+                                           "sheets": sheets, **({"learning": meter.state()} if meter else {})})
 
     draws_sheets = hasattr(fam, "OPTIONS") and rank == 0
     sheet_steps = {max(1, round(total * k / SHEETS)) for k in range(1, SHEETS + 1)} if draws_sheets else set()
+    # a learning curve beside the sheets: quality and what training has spent (learning.py)
+    ruler = learning.Ruler.make(dataset, data_dir) if draws_sheets else None
     if draws_sheets and step == 0:
-        if earlier:  # a continued run adds its sheets after the checkpoint's own
-            sheets = list(checkpoint.read_card(family, dataset, root).get("sheets", []))
+        if earlier:  # a continued run adds its sheets (and points) after the checkpoint's own
+            old = checkpoint.read_card(family, dataset, root)
+            sheets = list(old.get("sheets", []))
+            last = (old.get("learning") or [{}])[-1]
+            spent = {"points": old.get("learning", []), **{k: last.get(k, 0) for k in ("flops", "cpu_s", "wall_s")}}
         else:
             checkpoint.clear_sheets(family, dataset, root)
+    meter = learning.Meter(**spent) if ruler else None
     before = earlier_steps(earlier)  # the steps of the checkpoint this run continues
 
     with distributed.shared(trainer, size, on):  # each trained network in DDP, for the run
@@ -155,9 +172,12 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
             epoch, offset = divmod(step, per_epoch)
             order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed * 1000 + epoch))
             idx = distributed.shard(order[offset * bs:(offset + 1) * bs], rank, size)
-            logs = trainer.step(x[idx].to(on), y[idx].to(on), gen)
+            xb, yb = x[idx].to(on), y[idx].to(on)
+            logs = trainer.step(xb, yb, gen)
             distributed.share_buffers(trainer, size)
             step += 1
+            if meter:
+                meter.add(logs, trainer, xb, yb)
             for k, v in logs.items():
                 window.setdefault(k, []).append(v)
             if step % CURVE_EVERY == 0 or step == total:
@@ -167,9 +187,16 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
                 bar.set_postfix({k: v for k, v in point.items() if k != "step"}, refresh=False)
             bar.update(1)
             if step in sheet_steps:
-                name = checkpoint.save_sheet(sample_sheet(fam, trainer, x, y), family, dataset, before + step,
+                if meter:
+                    meter.pause()
+                now = snapshot(trainer, x, y)
+                name = checkpoint.save_sheet(sample_sheet(fam, now), family, dataset, before + step,
                                              NUM_CLASSES, root)
                 sheets.append({"step": before + step, "file": name})
+                if meter:
+                    mark = meter.point(before + step, ruler.measure(now, **defaults(fam)), name)
+                    tqdm.write(f"{family}/{dataset} learning: {mark}", file=sys.stderr)
+                    meter.resume()
             if time.time() - last_save > SAVE_EVERY_S and rank == 0:
                 save_state()
                 last_save = time.time()
@@ -203,6 +230,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
         "parameters": sum(p.numel() for p in final.parameters()),
         "loss_curve": curve,
         **({"sheets": sheets} if sheets else {}),
+        **({"learning": meter.points} if meter and meter.points else {}),
     }
     checkpoint.save(final, config, family, dataset, card, root)
     distributed.stop()
