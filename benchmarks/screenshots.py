@@ -33,7 +33,7 @@ def in_language(lang: str):
 
 def every_tab() -> list[str]:
     from genimg.models import FAMILIES, get
-    return [get(f).TITLE for f in FAMILIES] + ["Compare"]
+    return [get(f).TITLE for f in FAMILIES] + ["Compare", "Train"]
 
 
 def main() -> None:

@@ -6,6 +6,8 @@
     python -m genimg eval   [--family F ...] [--dataset D ...] [-n N] [--data-dir DIR]
     python -m genimg bench  [--family F ...] [--dataset D] [--batch B ...] [--no-tabs] [--out PATH.json]
     python -m genimg docs   [--check]
+    python -m genimg toys   [--data ring8|...|word|drawing] [--word W] [--drawing PNG] [--families gan,vae,...]
+                            [--steps S] [--lr-scale X] [--width W] [--seed S] [--look-at A] [family options] --out PATH
 
 Speed and quality measurements live in ``benchmarks/``.
 
@@ -16,6 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+
+import numpy as np
 
 from . import models
 from .data import DATASETS
@@ -33,6 +37,26 @@ def _sample_options(parser: argparse.ArgumentParser) -> None:
                 allowed = "|".join(opt.choices) if opt.choices else f"{opt.minimum}..{opt.maximum}"
                 parser.add_argument(*flags, dest=opt.name, type=str if opt.choices else float, default=None,
                                     help=f"{family}: {opt.info} [{allowed}, default {opt.default}]")
+
+
+def _toy_parser(sub) -> None:
+    from . import playground, toys
+    from .toys import data
+
+    d = playground.DEFAULTS
+    y = sub.add_parser("toys", help="train the 2-D families side by side (the Train tab) and draw or record the run")
+    y.add_argument("--data", default=d.data, help=f"one of {', '.join(data.SOURCES)} (default {d.data})")
+    y.add_argument("--word", default="", help=f"the word to learn with --data word (up to {data.MAX_WORD} characters)")
+    y.add_argument("--drawing", default=None, help="with --data drawing: a picture, dark strokes on light paper")
+    y.add_argument("--families", default=",".join(toys.TOYS), help=f"comma-separated, of {', '.join(toys.TOYS)}")
+    y.add_argument("--steps", default=d.steps, help=f"training steps ({playground.MIN_STEPS}-{playground.MAX_STEPS})")
+    y.add_argument("--lr-scale", dest="lr_scale", default=d.lr_scale, help="factor on each family's learning rate")
+    y.add_argument("--width", default=d.width, help="units in each hidden layer")
+    y.add_argument("--seed", default=d.seed)
+    y.add_argument("--look-at", dest="look_at", default=d.look_at, help="where the views look, 0-1 (t, or x)")
+    for o in toys.options().values():
+        y.add_argument(f"--{o.name.replace('_', '-')}", dest=o.name, default=o.default, help=o.info)
+    y.add_argument("--out", required=True, help="PATH.png (the last frame), PATH.gif (every frame) or PATH.json (numbers)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("docs", help="write README.md, README.zh-CN.md and docs/ from docs/src/, every figure "
                                     "from the cards and the benchmarks' results")
     d.add_argument("--check", action="store_true", help="write nothing; fail when a generated file is stale")
+    _toy_parser(sub)
     return p
 
 
@@ -171,11 +196,45 @@ def cmd_train(a) -> None:
         print(json.dumps({"metrics": card.get("metrics"), "recipe": card["recipe"]}, indent=1))
 
 
+def cmd_toys(a) -> None:
+    from pathlib import Path
+
+    from . import playground, toyframes, toys
+
+    if not a.out.endswith((".png", ".gif", ".json")):
+        raise ValueError(f"--out must end in .png, .gif or .json, got {a.out!r}")
+    drawing = None
+    if a.drawing:
+        from PIL import Image
+
+        from .painting import check_pixels
+
+        with Image.open(a.drawing) as picture:  # the header first: a huge picture is refused before it is decoded
+            check_pixels(picture.width * picture.height, f"{picture.width}x{picture.height}")
+            drawing = np.asarray(picture.convert("RGBA"))
+    options = {o.name: getattr(a, o.name) for o in toys.options().values()}
+    frames = list(playground.train(a.data, a.word, drawing, a.families.split(","), a.steps, a.lr_scale, a.width,
+                                   a.seed, a.look_at, **options))
+    last = frames[-1]
+    if a.out.endswith(".png"):
+        toyframes.composite(last).save(a.out)
+    elif a.out.endswith(".gif"):
+        pictures = [toyframes.composite(f) for f in frames]
+        pictures[0].save(a.out, save_all=True, append_images=pictures[1:], loop=0, duration=250)
+    else:
+        head, body = toyframes.rows(last)
+        Path(a.out).write_text(json.dumps({"settings": vars(a), "floor": last.floor,
+                                           "families": {n: dict(zip(head, r)) for n, r in zip(last.families, body)}},
+                                          indent=1, ensure_ascii=False) + "\n")
+    print(toyframes.table(last))
+    print(f"\nwrote {a.out}")
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         {"sample": cmd_sample, "train": cmd_train, "eval": cmd_eval, "bench": cmd_bench,
-         "docs": cmd_docs}[args.command](args)
+         "docs": cmd_docs, "toys": cmd_toys}[args.command](args)
     except (ValueError, FileNotFoundError, Missing) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

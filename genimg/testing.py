@@ -6,7 +6,7 @@ import socket
 
 # every tab's action buttons, by their text (a tab has some of them)
 BUTTONS = ("Generate", "Interpolate", "Encode and decode", "Decode the map", "Paint", "Tokenise and decode",
-           "Complete it", "Denoise it", "Compare", "Compare with the teacher")
+           "Complete it", "Denoise it", "Compare", "Compare with the teacher", "Train")
 # headless Chromium in a container: no sandbox, no GPU, and none of its own network traffic
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]

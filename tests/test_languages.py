@@ -6,6 +6,7 @@ import re
 from types import SimpleNamespace
 
 import gradio as gr
+import numpy as np
 import pytest
 from gradio.context import LocalContext
 
@@ -106,6 +107,13 @@ def _errors() -> list[str]:
     for call in calls:
         with pytest.raises(ValueError) as e:
             call()
+        found.append(str(e.value))
+    from genimg import playground
+
+    for bad in (dict(data_name="word", word=" "), dict(data_name="word", word="x" * 50), dict(families=[]),
+                dict(data_name="drawing"), dict(data_name="drawing", drawing=np.zeros((500, 500), np.uint8))):
+        with pytest.raises(ValueError) as e:
+            playground.check(**bad)
         found.append(str(e.value))
     return found + ["the drawing is empty: draw something first, or start from a test image"]
 

@@ -29,7 +29,18 @@ def test_every_linkable_panel_takes_the_names_of_its_endpoint(families):
     for tab, panel in ((t, p) for t, p in links.PANELS.items() if p.press):  # the Lesson tab only opens
         # the tab's first endpoint is its main panel's (generate_gan, generate_pixelcnn, generate_flow, compare)
         endpoint = next(params for name, params in api.items() if name.endswith(f"_{tab}") or name == tab)
-        assert endpoint == ["dataset", *panel.controls], tab
+        linked = [p for p in endpoint if p not in panel.unlinked]  # (the Train tab's drawing travels in no link)
+        assert linked == ["dataset"] * (endpoint[0] == "dataset") + list(panel.controls), tab
+
+
+def test_a_link_sets_the_train_tab():
+    ui.build()
+    tab, _, values, notes = links.read({"tab": "train", "data": "moons", "seed": "3", "families": "gan,flow",
+                                        "steps": "200", "lr_scale": "2", "gan_loss": "plain"}, [])
+    assert notes == [] and values == {"data": "moons", "seed": 3, "families": ["gan", "flow"], "steps": 200,
+                                      "lr_scale": 2.0, "gan_loss": "plain"}
+    _, _, values, notes = links.read({"tab": "train", "data": "drawing", "steps": "1e9", "families": "gan,nope"}, [])
+    assert values == {} and len(notes) == 3
 
 
 @pytest.mark.parametrize("query, ignored", [

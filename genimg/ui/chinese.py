@@ -100,6 +100,19 @@ ERRORS = {  # English error (a regular expression) -> Chinese template over its 
         "{family} 没有选项 {got}；它的选项是：{allowed}",
     r"label must be one class between 0 and 9 here, not all classes": "这里的 label 必须是 0 到 9 之间的一个类别，不能是全部类别",
     r"the drawing is empty: draw something first": "画布是空的：请先画点什么",
+    r"the drawing is empty: draw at least (?P<n>\d+) pixels of strokes": "画布是空的：请至少画 {n} 个像素的笔画",
+    r"the word has too little ink to learn from: at least (?P<n>\d+) pixels, got (?P<got>\d+)":
+        "这个词的笔画太少，学不了：至少需要 {n} 个像素，收到的是 {got}",
+    r"a drawing may have at most (?P<most>\S+) points \(pixels of ink\), got (?P<got>\S+)":
+        "手绘最多 {most} 个点（墨迹像素），收到的是 {got}",
+    r"a word may have at most (?P<most>\S+) points \(pixels of ink\), got (?P<got>\S+)":
+        "一个词最多 {most} 个点（墨迹像素），收到的是 {got}",
+    r"word must be 1 to (?P<n>\d+) characters, not only spaces, got (?P<got>.+)":
+        "word 必须是 1 到 {n} 个字符，不能只有空格，收到的是 {got}",
+    r"word may have at most (?P<n>\d+) characters, got (?P<got>\d+)": "word 最多 {n} 个字符，收到的是 {got} 个",
+    r"steps × families may be at most (?P<most>\S+) for this data, got (?P<got>.+): train fewer steps or fewer "
+    r"families": "步数 × 家族数在这份数据上最多 {most}，收到的是 {got}：请减少步数或家族",
+    r"families must name at least one of (?P<allowed>.+), got none": "families 必须至少包含 {allowed} 中的一个，收到的是空",
     r"the drawing is empty: draw something first, or start from a test image": "画布是空的：请先画点什么，或从测试图像开始",
     r"a drawing must be a grey, RGB or RGBA image, got an array of shape (?P<shape>.+)":
         "手绘必须是灰度、RGB 或 RGBA 图像，收到的数组形状为 {shape}",

@@ -55,9 +55,14 @@ def seed_input(value: int = 0, label: str = "Seed") -> gr.Number:
 
 def option_sliders(family: str) -> list:
     """A slider per numeric option of the family, a radio per option with choices."""
+    return option_controls(models.get(family).OPTIONS)
+
+
+def option_controls(options) -> list:
+    """A slider per numeric ``models.Option``, a radio per option with choices."""
     return [gr.Radio(list(o.choices), value=o.default, label=tr(o.label), info=tr(o.info)) if o.choices else
             gr.Slider(o.minimum, o.maximum, value=o.default, step=o.step, label=tr(o.label), info=tr(o.info))
-            for o in models.get(family).OPTIONS]
+            for o in options]
 
 
 def option_names(family: str) -> list[str]:

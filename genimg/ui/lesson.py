@@ -1,4 +1,4 @@
-"""The Lesson tab: ten steps a teacher can project, one family at a time. Each step has one
+"""The Lesson tab: twelve steps a teacher can project, one family at a time. Each step has one
 thing to try (a link that opens the tab with its settings, ``genimg.ui.links``), a question to
 answer *before* pressing the button, and the answer, revealed on request with the class's
 prediction beside it. Where an answer quotes a measurement, it is read from the checkpoint
@@ -95,13 +95,20 @@ COMPARE = (
 )
 
 
+TABS_AFTER = ("train",)  # tabs that are not a family's whose modules hold steps, after Compare's
+
+
 def steps(shown=models.FAMILIES) -> list[Step]:
-    """Every step, in order: each shown family's own (its tab module's ``LESSON``), then Compare's."""
+    """Every step, in order: each shown family's own (its tab module's ``LESSON``), Compare's, then
+    those of the tabs in ``TABS_AFTER``."""
     found = []
     for family in shown:
         if importlib.util.find_spec(f"{__package__}.{family}"):
             found += getattr(importlib.import_module(f"{__package__}.{family}"), "LESSON", ())
-    return found + list(COMPARE)
+    found += COMPARE
+    for tab in TABS_AFTER:
+        found += getattr(importlib.import_module(f"{__package__}.{tab}"), "LESSON", ())
+    return found
 
 
 def measured(step: Step, dataset: str = DEFAULT_DATASET) -> dict:
@@ -119,7 +126,9 @@ def facts(step: Step, dataset: str = DEFAULT_DATASET) -> dict:
             out[key] = "–"
         elif isinstance(value, str):
             out[key] = Local(value)
-        elif key.endswith("_acc"):
+        elif isinstance(value, int):
+            out[key] = str(value)
+        elif key.endswith(("_acc", "_share")):
             out[key] = f"{value:.0%}"
         else:
             out[key] = f"{value:.1f}" if key.endswith(("_fid", "floor")) or value < 10 else f"{value:.0f}"
@@ -135,7 +144,7 @@ def build(shown: list[str]) -> None:
     """The walkthrough over the steps whose tab is shown (``?tab=lesson`` opens it)."""
     links.register_tab("lesson")
     steps = globals()["steps"](shown)
-    gr.Markdown(tr("**A lesson in ten steps.** At each step: open the tab it links to (a new browser tab), "
+    gr.Markdown(tr("**A lesson in twelve steps.** At each step: open the tab it links to (a new browser tab), "
                    "*predict* the answer with the class, then press the button and reveal it."))
     with gr.Walkthrough(selected=0) as walk:
         for i, step in enumerate(steps):
@@ -164,9 +173,9 @@ def build(shown: list[str]) -> None:
 
 
 add({
-    "**A lesson in ten steps.** At each step: open the tab it links to (a new browser tab), *predict* the answer "
+    "**A lesson in twelve steps.** At each step: open the tab it links to (a new browser tab), *predict* the answer "
     "with the class, then press the button and reveal it.":
-        "**十步课程。** 每一步：打开它链接的页面（新的浏览器标签页），和全班一起*预测*答案，然后按下按钮，揭晓答案。",
+        "**十二步课程。** 每一步：打开它链接的页面（新的浏览器标签页），和全班一起*预测*答案，然后按下按钮，揭晓答案。",
     "**Try it:** {try_it} [Open it ↗]({link})": "**试一试：** {try_it} [打开 ↗]({link})",
     "Reveal the answer": "揭晓答案",
     "← Back": "← 上一步",

@@ -11,7 +11,8 @@ control's default, and a note above the tabs says which one and why.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import gradio as gr
 
@@ -30,6 +31,8 @@ class Panel:
     max_n: int
     all_classes: bool  # whether label may be -1 (all classes)
     press: bool = True  # whether a link presses the panel's button (a tab without one only opens)
+    checks: dict[str, Callable] = field(default_factory=dict)  # a setting of its own -> its check (raw text -> value)
+    unlinked: tuple[str, ...] = ()  # parameters of its endpoint that no link carries (a drawing)
 
 
 PANELS: dict[str, Panel] = {}
@@ -40,11 +43,14 @@ def button_id(tab: str) -> str:
 
 
 def register(tab: str, go: gr.Button, dataset: gr.Radio, max_n: int = pipeline.UI_MAX_N, all_classes: bool = True,
-             **controls) -> None:
+             checks: dict[str, Callable] | None = None, unlinked: tuple[str, ...] = (), **controls) -> None:
     """Make ``tab``'s panel linkable: ``controls`` by their API names (label, n, seed, options),
-    ``go`` the button a link presses; adds a "Copy link" button and the box that shows the link."""
+    ``go`` the button a link presses; adds a "Copy link" button and the box that shows the link.
+    ``checks``: how a setting that is not a family's (label, n, seed, options) is read from a
+    link, by its name (raising ValueError as the API does); ``unlinked``: the endpoint's
+    parameters a link does not carry."""
     go.elem_id = button_id(tab)
-    PANELS[tab] = Panel(tab, controls, max_n, all_classes)
+    PANELS[tab] = Panel(tab, controls, max_n, all_classes, checks=checks or {}, unlinked=unlinked)
     with gr.Row():
         copy = gr.Button(tr("🔗 Copy link"), size="sm", scale=1, min_width=100)
         shown = gr.Textbox(label=tr("Link"), show_label=False, container=False, scale=4, interactive=False, visible=True,
@@ -76,6 +82,8 @@ def _copy_js(tab: str, names: list[str]) -> str:
 
 def _value(name: str, raw: str, panel: Panel, family: str | None):
     """A query value checked as the API checks it (raises ValueError naming what is allowed)."""
+    if name in panel.checks:
+        return panel.checks[name](raw)
     if name == "label":
         if raw.strip() == "-1" and panel.all_classes:  # all classes, as in the API
             return -1

@@ -48,10 +48,10 @@ def picture_of(images: np.ndarray) -> Image.Image:
     return render.grid(images, scale=4)
 
 
-def movie(tape: list[np.ndarray], per_second: float) -> bytes:
-    """The recorded steps as an animated GIF, ``per_second`` steps a second, looping, the last
-    one held for a second."""
-    pictures = [picture_of(images) for images in tape]
+def movie(tape: list, per_second: float, draw=picture_of) -> bytes:
+    """The recorded steps as an animated GIF (each drawn by ``draw``), ``per_second`` steps a
+    second, looping, the last one held for a second."""
+    pictures = [draw(step) for step in tape]
     ms = max(20, round(1000 / per_second))
     buf = io.BytesIO()
     pictures[0].save(buf, format="gif", save_all=True, append_images=pictures[1:], loop=0,
@@ -59,9 +59,10 @@ def movie(tape: list[np.ndarray], per_second: float) -> bytes:
     return buf.getvalue()
 
 
-def panel(recorded: gr.State, name: str) -> gr.State:
+def panel(recorded: gr.State, name: str, draw=picture_of) -> gr.State:
     """The replay controls under a streaming tab, fed by ``recorded`` (the State that
-    ``recording`` fills); ``name`` prefixes the downloaded files. Returns ``recorded``."""
+    ``recording`` fills); ``name`` prefixes the downloaded files; ``draw`` turns a recorded step
+    into its picture (default: its images as a grid). Returns ``recorded``."""
     with gr.Accordion(tr("Replay the steps · download"), open=False):
         step = gr.Slider(1, 2, value=1, step=1, label=tr("Recorded step (drag: nothing is recomputed)"),
                          interactive=False)
@@ -77,17 +78,17 @@ def panel(recorded: gr.State, name: str) -> gr.State:
     def ready(tape):
         if not tape:
             return gr.skip(), gr.skip(), gr.skip()
-        last = cache_file(png_bytes(picture_of(tape[-1])), f"{name}-final.png")
+        last = cache_file(png_bytes(draw(tape[-1])), f"{name}-final.png")
         return (gr.Slider(1, max(len(tape), 2), value=len(tape), interactive=len(tape) > 1), last,
                 gr.DownloadButton(value=last, visible=True))
 
     def at(tape, k):
-        return picture_of(tape[min(int(k), len(tape)) - 1]) if tape else None
+        return draw(tape[min(int(k), len(tape)) - 1]) if tape else None
 
     def played(tape, per_second):
         if not tape:
             raise gr.Error(say("Run the tab first: there is nothing recorded to play yet."))
-        path = cache_file(movie(tape, per_second), f"{name}-steps.gif")
+        path = cache_file(movie(tape, per_second, draw), f"{name}-steps.gif")
         return gr.Image(value=path, visible=True), gr.DownloadButton(value=path, visible=True)
 
     private = dict(queue=False, api_visibility="private", show_progress="hidden")
