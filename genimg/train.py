@@ -160,7 +160,8 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
             spent = {"points": old.get("learning", []), **{k: last.get(k, 0) for k in ("flops", "cpu_s", "wall_s")}}
         else:
             checkpoint.clear_sheets(family, dataset, root)
-    meter = learning.Meter(**spent) if ruler else None
+    # (a run resumed from a state saved before curves were drawn has not counted its spending: none)
+    meter = learning.Meter(**spent) if ruler and (spent or step == 0) else None
     before = earlier_steps(earlier)  # the steps of the checkpoint this run continues
 
     with distributed.shared(trainer, size, on):  # each trained network in DDP, for the run
