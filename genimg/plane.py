@@ -141,10 +141,11 @@ _DRAW = {"lines": _lines, "arrows": _arrows, "bars": _bars, "circle": _circle}
 
 def series(curves: dict[str, list[tuple[float, float]]], title: str, xlabel: str, floor: float | None = None,
            floor_label: str = "", width: int = 480, height: int = 260, log: bool = True,
-           colours: dict[str, tuple] | None = None) -> Image.Image:
+           colours: dict[str, tuple] | None = None, xlog: bool = False, marks: bool = False) -> Image.Image:
     """Curves (name -> [(x, y)]) on one chart, a legend of their names, and a dashed ``floor``
-    (the lowest a curve can honestly reach); ``log`` puts y on a log scale. The top 26 px stay
-    free for an overlaid label."""
+    (the lowest a curve can honestly reach); ``log`` puts y on a log scale, ``xlog`` x (x > 0,
+    ticks at 1, 2, 5 per decade; else x runs from 0), ``marks`` puts a dot on every point. The
+    top 26 px stay free for an overlaid label."""
     img = Image.new("RGB", (width, height), (255, 255, 255))
     d = ImageDraw.Draw(img)
     font = typeface(12)
@@ -156,15 +157,31 @@ def series(curves: dict[str, list[tuple[float, float]]], title: str, xlabel: str
     f = np.log10 if log else (lambda v: v)
     lo, hi = f(lo) - 0.05 * (f(hi) - f(lo) + 1e-9), f(hi) + 0.05 * (f(hi) - f(lo) + 1e-9)
     x_hi = max(max(xs), 1)
+    if xlog:
+        x_lo, x_top = np.log10(max(min(xs), 1e-9)), np.log10(max(max(xs), 1e-9))
+        pad = 0.05 * (x_top - x_lo) + 0.05
+        x_lo, x_top = x_lo - pad, x_top + pad
+
+    def px_x(x):
+        if xlog:
+            return left + (right - left) * (np.log10(max(x, 1e-9)) - x_lo) / (x_top - x_lo)
+        return left + (right - left) * x / x_hi
 
     def xy(x, y):
-        return left + (right - left) * x / x_hi, bottom - (bottom - top) * (f(max(y, 1e-9)) - lo) / (hi - lo + 1e-12)
+        return px_x(x), bottom - (bottom - top) * (f(max(y, 1e-9)) - lo) / (hi - lo + 1e-12)
 
     d.line([left, top, left, bottom, right, bottom], fill=(120, 120, 120))
     ticks = [10 ** v for v in np.linspace(lo, hi, 4)] if log else _round_ticks(lo, hi)
     for value in ticks:
-        d.text((4, xy(0, value)[1] - 7), f"{value:.3g}", fill=(90, 90, 90), font=font)
-    d.text((right - 30, bottom + 4), f"{x_hi:g}", fill=(90, 90, 90), font=font)
+        d.text((4, xy(x_hi, value)[1] - 7), f"{value:.3g}", fill=(90, 90, 90), font=font)
+    if xlog:
+        for tick in (m * 10 ** e for e in range(int(np.floor(x_lo)), int(np.ceil(x_top)) + 1) for m in (1, 2, 5)):
+            if x_lo <= np.log10(tick) <= x_top:
+                x = px_x(tick)
+                d.line([x, bottom, x, bottom + 3], fill=(120, 120, 120))
+                d.text((x - 3 * len(f"{tick:g}"), bottom + 4), f"{tick:g}", fill=(90, 90, 90), font=font)
+    else:
+        d.text((right - 30, bottom + 4), f"{x_hi:g}", fill=(90, 90, 90), font=font)
     d.text((left, height - 16), xlabel, fill=(90, 90, 90), font=font_for(xlabel, 12))
     if floor:
         y = xy(0, floor)[1]
@@ -175,7 +192,10 @@ def series(curves: dict[str, list[tuple[float, float]]], title: str, xlabel: str
         colour = (colours or {}).get(name, PALETTE[k % len(PALETTE)])
         if len(c) > 1:
             d.line([xy(x, y) for x, y in c], fill=colour, width=2)
-        elif c:
+        if marks:
+            for x, y in (xy(*p) for p in c):
+                d.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
+        elif len(c) == 1:
             x, y = xy(*c[0])
             d.ellipse([x - 2, y - 2, x + 2, y + 2], fill=colour)
         d.text((right + 6, top + 16 * k), name, fill=colour, font=font_for(name, 12))

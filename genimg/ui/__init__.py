@@ -14,7 +14,7 @@ import gradio as gr
 from .. import checkpoint
 from ..data import DATASETS
 from ..models import FAMILIES, get
-from . import aging, answers, compare, i18n, lesson, links, sessions, train, workers  # noqa: F401 - aging, answers, sessions, workers: app.py's
+from . import aging, answers, compare, i18n, lesson, links, scaling, sessions, train, workers  # noqa: F401 - aging, answers, sessions, workers: app.py's
 from .controls import DEFAULT_DATASET, dataset_choices
 from .panels import learning_panel, sample_panel, summary
 from .strict import strict_numbers
@@ -66,7 +66,7 @@ def build() -> gr.Blocks:
             language = i18n.switcher()
         dataset = gr.Radio(dataset_choices(), value=DEFAULT_DATASET, label=tr("Dataset"))
         note = gr.Markdown(visible=False)  # what a link asked for that could not be applied
-        titles = [get(family).TITLE for family in families] + ["Compare", "Train", "Lesson"]
+        titles = [get(family).TITLE for family in families] + ["Compare", "Train", "Scaling", "Lesson"]
         with gr.Tabs() as tabs:
             pages = []
             for family in families:
@@ -78,6 +78,9 @@ def build() -> gr.Blocks:
             pages.append(page)
             with gr.Tab(tr("Train"), id=train.TAB) as page:
                 train.build(dataset)
+            pages.append(page)
+            with gr.Tab(tr("Scaling"), id=scaling.TAB) as page:
+                scaling.build(dataset)
             pages.append(page)
             with gr.Tab(tr("Lesson"), id="lesson") as page:
                 lesson.build(families)
