@@ -141,11 +141,13 @@ _DRAW = {"lines": _lines, "arrows": _arrows, "bars": _bars, "circle": _circle}
 
 def series(curves: dict[str, list[tuple[float, float]]], title: str, xlabel: str, floor: float | None = None,
            floor_label: str = "", width: int = 480, height: int = 260, log: bool = True,
-           colours: dict[str, tuple] | None = None, xlog: bool = False, marks: bool = False) -> Image.Image:
+           colours: dict[str, tuple] | None = None, xlog: bool = False, marks: bool = False,
+           yticks: tuple[float, ...] = ()) -> Image.Image:
     """Curves (name -> [(x, y)]) on one chart, a legend of their names, and a dashed ``floor``
     (the lowest a curve can honestly reach); ``log`` puts y on a log scale, ``xlog`` x (x > 0,
-    ticks at 1, 2, 5 per decade; else x runs from 0), ``marks`` puts a dot on every point. The
-    top 26 px stay free for an overlaid label."""
+    ticks at 1, 2, 5 per decade; else x runs from 0), ``marks`` puts a dot on every point, and
+    ``yticks`` (those in range) replace the evenly spread y labels. The top 26 px stay free for
+    an overlaid label."""
     img = Image.new("RGB", (width, height), (255, 255, 255))
     d = ImageDraw.Draw(img)
     font = typeface(12)
@@ -172,6 +174,8 @@ def series(curves: dict[str, list[tuple[float, float]]], title: str, xlabel: str
 
     d.line([left, top, left, bottom, right, bottom], fill=(120, 120, 120))
     ticks = [10 ** v for v in np.linspace(lo, hi, 4)] if log else _round_ticks(lo, hi)
+    if yticks:
+        ticks = [t for t in yticks if t > 0 and lo <= f(t) <= hi]
     for value in ticks:
         d.text((4, xy(x_hi, value)[1] - 7), f"{value:.3g}", fill=(90, 90, 90), font=font)
     if xlog:
