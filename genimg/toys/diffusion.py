@@ -33,11 +33,12 @@ def alpha_bar(t: torch.Tensor) -> torch.Tensor:
     return (torch.cos((t + s) / (1 + s) * math.pi / 2) ** 2).clamp(1e-5, 1.0)
 
 
-class Toy:
+class Toy(nets.Integrator):
+    PATHS = PATHS
+
     def __init__(self, width: int, lr: float, gen: torch.Generator, diffusion_steps: int = 80):
         self.steps = diffusion_steps
         self.eps = nets.Regressor(width, lr, gen)  # (x_t, t) -> its noise; called, the averaged weights answer
-        self.paths = None  # the last samples' first few paths (``sample`` keeps them for the view)
         self.optimizers = [self.eps.opt]
 
     def step(self, x: torch.Tensor, gen: torch.Generator) -> dict[str, float]:
@@ -63,16 +64,9 @@ class Toy:
             out.append(x)
         return out
 
-    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        steps = self.trajectory(n, gen)
-        self.paths = torch.stack([x[:PATHS] for x in steps], 1)  # the view draws the way the first few came
-        return steps[-1]
-
     @torch.no_grad()
     def view(self, gen: torch.Generator, at: float, data: torch.Tensor | None = None) -> dict:
-        if self.paths is None:
-            self.sample(PATHS, gen)
-        paths = self.paths.numpy()
+        paths = self.drawn_paths(gen)
         where = nets.lattice(FIELD, reach=1.9)
         t = torch.full((len(where),), at)
         a = alpha_bar(t)[:, None]

@@ -23,11 +23,12 @@ FIELD = 15
 ARROW = 0.25  # the arrows are this fraction of a velocity long
 
 
-class Toy:
+class Toy(nets.Integrator):
+    PATHS = PATHS
+
     def __init__(self, width: int, lr: float, gen: torch.Generator, flow_steps: int = 20):
         self.steps = flow_steps
         self.velocity = nets.Regressor(width, lr, gen)  # (x_t, t) -> its velocity; called, the averaged weights answer
-        self.paths = None  # the last samples' first few paths (``sample`` keeps them for the view)
         self.optimizers = [self.velocity.opt]
 
     def step(self, x: torch.Tensor, gen: torch.Generator) -> dict[str, float]:
@@ -45,16 +46,9 @@ class Toy:
             out.append(x)
         return out
 
-    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        steps = self.trajectory(n, gen)
-        self.paths = torch.stack([x[:PATHS] for x in steps], 1)  # the view draws the way the first few came
-        return steps[-1]
-
     @torch.no_grad()
     def view(self, gen: torch.Generator, at: float, data: torch.Tensor | None = None) -> dict:
-        if self.paths is None:
-            self.sample(PATHS, gen)
-        paths = self.paths.numpy()
+        paths = self.drawn_paths(gen)
         where = nets.lattice(FIELD, reach=1.9)
         v = self.velocity(where, torch.full((len(where),), at))
         return {"over": [{"kind": "lines", "lines": paths, "ends": True}],

@@ -122,3 +122,22 @@ class Regressor:
 
     def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         return self.ema.copy(x, t)
+
+
+class Integrator:
+    """What a family that samples along a path (diffusion, flow matching) shares: ``sample``
+    runs its ``trajectory`` and keeps the first ``PATHS`` paths, which its view draws."""
+
+    PATHS = 8
+    paths = None
+
+    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        steps = self.trajectory(n, gen)
+        self.paths = torch.stack([x[: self.PATHS] for x in steps], 1)
+        return steps[-1]
+
+    def drawn_paths(self, gen: torch.Generator) -> np.ndarray:
+        """The last samples' first paths (a few drawn now if nothing was sampled yet)."""
+        if self.paths is None:
+            self.sample(self.PATHS, gen)
+        return self.paths.numpy()
