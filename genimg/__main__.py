@@ -77,7 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dataset", required=True, help=f"one of {', '.join(DATASETS)}")
     t.add_argument("--data-dir", default=None, help="folder holding mnist/ or fashion/ idx files")
     t.add_argument("--epochs", type=int, default=None)
-    t.add_argument("--max-steps", type=int, default=None, help="stop early (smoke runs)")
+    t.add_argument("--max-steps", type=int, default=None,
+                   help="stop after this many steps; the schedules end there too (smoke runs, budgets)")
+    t.add_argument("--subset", type=int, default=None,
+                   help="train on only this many images (class-balanced), as many steps as on all")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     t.add_argument("--device", default="auto",
@@ -190,7 +193,7 @@ def cmd_train(a) -> None:
     if a.threads:
         torch.set_num_threads(a.threads)
     card = train(a.family, a.dataset, data_dir=a.data_dir, epochs=a.epochs,
-                 resume=not a.no_resume, seed=a.seed, max_steps=a.max_steps, overrides=a.set,
+                 resume=not a.no_resume, seed=a.seed, max_steps=a.max_steps, overrides=a.set, subset=a.subset,
                  from_checkpoint=a.from_checkpoint, device=a.device, root=a.root)
     if card:  # process 0 of a torchrun writes and reports; the others return nothing
         print(json.dumps({"metrics": card.get("metrics"), "recipe": card["recipe"]}, indent=1))

@@ -50,10 +50,27 @@ def parse_overrides(config_cls, pairs: list[str]) -> dict:
             raise ValueError(f"--set takes KEY=VALUE with KEY one of {', '.join(fields)}, got {pair!r}")
         kind = type(getattr(config_cls(), key))
         try:
-            out[key] = kind(value)
+            if kind is tuple:  # widths=12,24,48
+                out[key] = tuple(int(v) for v in value.split(","))
+            elif kind is bool and value not in ("True", "False"):
+                raise ValueError(value)
+            else:
+                out[key] = value == "True" if kind is bool else kind(value)
         except ValueError:
             raise ValueError(f"--set {key} needs a {kind.__name__}, got {value!r}") from None
     return out
+
+
+def take_subset(x: torch.Tensor, y: torch.Tensor, n: int, batch_size: int):
+    """The first ``n`` images of the class-balanced order (as many of every class)."""
+    from .evaluate import balanced_order
+
+    order = balanced_order(y)
+    if n % NUM_CLASSES or not batch_size <= n <= len(order):
+        raise ValueError(f"--subset must be a multiple of {NUM_CLASSES} between the batch size "
+                         f"{batch_size} and {len(order)}, got {n}")
+    keep = order[:n]
+    return x[keep], y[keep]
 
 
 def earlier_steps(earlier: dict | None) -> int:
@@ -85,7 +102,8 @@ def defaults(fam) -> dict:
 
 def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, resume: bool = True,
           seed: int = 0, max_steps: int | None = None, root=None, quiet: bool = False,
-          overrides: list[str] | None = None, from_checkpoint: bool = False, device: str = "auto") -> dict:
+          overrides: list[str] | None = None, from_checkpoint: bool = False, device: str = "auto",
+          subset: int | None = None) -> dict:
     """Train ``family`` on ``dataset`` and write its checkpoint; return the card.
 
     Args:
@@ -98,6 +116,9 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
             count its steps and time in the new card.
         device: ``auto`` (a GPU when torch sees one, else the CPU), ``cpu`` or ``cuda``. The
             finished model is moved back to the CPU, where the app runs it.
+        subset: train on only this many training images, the first of the class-balanced order
+            (``evaluate.balanced_order``: 600 of them are within the first 6,000), for as many
+            steps as the whole set would take (the data study of docs/scaling.md).
     """
     dataset_info(dataset)
     fam = models.get(family)
@@ -106,8 +127,11 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
     x, y = load_tensors(dataset, "train", data_dir)
     epochs = epochs or fam.Trainer.epochs
     bs = fam.Trainer.batch_size
+    full = epochs * (len(x) // bs)  # the recipe's steps, on the whole set or a part of it
+    if subset is not None:
+        x, y = take_subset(x, y, subset, bs)
     per_epoch = len(x) // bs
-    total = epochs * per_epoch if max_steps is None else min(max_steps, epochs * per_epoch)
+    total = full if max_steps is None else min(max_steps, full)
     config = fam.Config(**parse_overrides(fam.Config, overrides or []))
     model = fam.Model(config)
     state_path = _state_path(family, dataset, root)
@@ -215,6 +239,10 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
         command += ["--epochs", str(epochs)]
     if seed:
         command += ["--seed", str(seed)]
+    if total < full:
+        command += ["--max-steps", str(total)]
+    if subset is not None:
+        command += ["--subset", str(subset)]
     for pair in overrides or []:
         command += ["--set", pair]
     if earlier:
@@ -223,6 +251,7 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
         command += ["--device", device]
     card = {
         "recipe": {"command": shlex.join(command), "epochs": epochs, "steps": step,
+                   **({"images": len(x)} if subset is not None else {}),
                    "batch_size": bs, "seed": seed, "wall_time_s": round(wall, 1),
                    "hardware": hardware(on) + (f", {size} processes" if size > 1 else ""),
                    "trainer": fam.Trainer.__doc__.strip(),

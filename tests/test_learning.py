@@ -1,6 +1,8 @@
 """Learning curves: every run that draws sample sheets measures quality and training spent there."""
 import itertools
 
+import pytest
+
 import torch
 from conftest import TINY
 from safetensors.torch import load_file
@@ -73,3 +75,35 @@ def test_the_flop_counter_against_a_hand_count_for_one_layer():
     # (the input's is not needed: the data asks for none); the bias and the loss are not counted
     assert learning.step_flops(trainer, x, None) == 2 * (2 * 8 * 30 * 20)
     assert torch.equal(trainer.layer.weight, before)  # counted on a copy
+
+
+def test_a_subset_run_sees_only_its_images_for_as_many_steps(tmp_path, synthetic_data, monkeypatch):
+    """The data study: --subset N trains on the first N of the class-balanced order, and the card
+    says how many images and how to repeat the run."""
+    monkeypatch.setattr(learning.Ruler, "make", classmethod(lambda cls, *a: None))
+    x, y = torch.randn(200, 1, 28, 28), torch.arange(200) % 10
+    small, labels = train.take_subset(x, y, 40, 20)
+    assert len(small) == 40 and torch.bincount(labels).tolist() == [4] * 10
+    big, _ = train.take_subset(x, y, 80, 20)
+    assert torch.equal(big[:40].sort(0).values, small.sort(0).values)  # 40 are within the first 80
+    for n in (35, 10, 1000):
+        with pytest.raises(ValueError, match="--subset must be a multiple of 10"):
+            train.take_subset(x, y, n, 20)
+    card = train.train("vae", "mnist", synthetic_data, max_steps=3, root=tmp_path, quiet=True,
+                       overrides=tiny("vae"), subset=200)
+    assert card["recipe"]["images"] == 200 and card["recipe"]["steps"] == 3
+    assert card["recipe"]["command"].split("--family")[1].startswith(" vae --dataset mnist --max-steps 3 --subset 200")
+
+
+def test_overrides_read_tuples_and_booleans_and_refuse_the_rest():
+    from genimg.models import flow, transformer
+
+    assert train.parse_overrides(flow.Config, ["widths=12,24,48", "attention=False"]) == {
+        "widths": (12, 24, 48), "attention": False}
+    for bad in ("widths=a,b", "attention=no", "emb=wide"):
+        with pytest.raises(ValueError, match="needs a"):
+            train.parse_overrides(flow.Config, [bad])
+    # the size study keeps the tokenizer's stage fixed while the Transformer's steps change
+    model = transformer.Model(transformer.Config(tokenizer_steps=30, **transformer.TINY))
+    assert transformer.Trainer(model, total_steps=1000).split == 30
+    assert transformer.Trainer(transformer.Model(transformer.Config(**transformer.TINY)), 600).split == 100

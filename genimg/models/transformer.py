@@ -56,6 +56,7 @@ class Config:
     layers: int = 6
     heads: int = 4
     num_classes: int = 10
+    tokenizer_steps: int = 0  # training only: steps of the VQ-VAE stage (0: a sixth of the run)
 
 
 def attention(q, k, v, offset: int = 0):
@@ -222,7 +223,7 @@ class Model(nn.Module):
 
 
 class Trainer:
-    """Two stages in one run. First 1/6 of the steps: the VQ-VAE, with binary cross-entropy
+    """Two stages in one run. First 1/6 of the steps (or ``tokenizer_steps``): the VQ-VAE, with binary cross-entropy
     of the reconstruction + 0.25 x the commitment loss |z - sg(q)|^2 (Adam 1e-3), the codebook
     by moving averages with dead-code restarts. Then the tokenizer is frozen and the rest train
     the Transformer on the tokens of each batch with next-token cross-entropy (AdamW 1e-3,
@@ -237,7 +238,8 @@ class Trainer:
 
     def __init__(self, model: Model, total_steps: int, lr: float = 1e-3):
         self.model, self.total_steps, self.done = model, total_steps, 0
-        self.split = min(max(1, round(total_steps * self.tokenizer_share)), max(total_steps - 1, 1))
+        share = model.config.tokenizer_steps or round(total_steps * self.tokenizer_share)
+        self.split = min(max(1, share), max(total_steps - 1, 1))
         self.ema = CodebookEMA(model.tokenizer.quantizer)
         self.tok_opt = torch.optim.Adam(model.tokenizer.parameters(), lr=lr)
         self.opt = torch.optim.AdamW(model.prior.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.01)
