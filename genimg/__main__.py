@@ -118,7 +118,40 @@ def build_parser() -> argparse.ArgumentParser:
                                     "from the cards and the benchmarks' results")
     d.add_argument("--check", action="store_true", help="write nothing; fail when a generated file is stale")
     _toy_parser(sub)
+    c = sub.add_parser("scaling", help="a chart of the scaling study (the Scaling tab): FID against training "
+                                       "compute, model size, training images or network passes")
+    c.add_argument("--chart", default="compute", help="one of compute, size, data, passes")
+    c.add_argument("--dataset", default="mnist", help=f"one of {', '.join(DATASETS)}")
+    c.add_argument("--family", action="append", default=None, help="repeatable (default: every family measured)")
+    c.add_argument("--out", required=True, help="the chart (.png) or its points and reading (.json)")
     return p
+
+
+def cmd_scaling(a) -> None:
+    import os
+    from pathlib import Path
+
+    from . import facts, models, scaling
+    from .data import dataset_info
+
+    dataset_info(a.dataset)
+    if not a.out.endswith((".png", ".json")):
+        raise ValueError(f"--out must end in .png or .json, got {a.out!r}")
+    for name in a.family or ():
+        models.get(name)
+    if a.chart not in scaling.CHARTS:  # before any work
+        raise ValueError(f"--chart must be one of {', '.join(scaling.CHARTS)}, got {a.chart!r}")
+    picture = scaling.chart(a.chart, a.dataset, a.family)
+    if picture is None:
+        raise ValueError(f"the {a.chart} chart has no measurements on {a.dataset} yet")
+    if a.out.endswith(".png"):
+        picture.save(a.out)
+    else:
+        points = [{**p, "sheet": os.path.relpath(p["sheet"], facts.ROOT)}
+                  for p in scaling.points(a.chart, a.dataset, a.family)]
+        Path(a.out).write_text(json.dumps({"chart": a.chart, "dataset": a.dataset, "reading": scaling.reading(
+            a.chart, a.dataset, a.family), "points": points}, indent=1) + "\n")
+    print(f"wrote the {a.chart} chart of {a.dataset} to {a.out}")
 
 
 def cmd_docs(a) -> None:
@@ -237,7 +270,8 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         {"sample": cmd_sample, "train": cmd_train, "eval": cmd_eval, "bench": cmd_bench,
-         "docs": cmd_docs, "toys": cmd_toys}[args.command](args)
+         "docs": cmd_docs, "toys": cmd_toys,
+         "scaling": cmd_scaling}[args.command](args)
     except (ValueError, FileNotFoundError, Missing) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

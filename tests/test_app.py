@@ -256,9 +256,10 @@ def test_the_api_names_every_parameter(client):
     from genimg.ui.train import SETTINGS  # the Train tab's: its data and run, and its families' own options
 
     vocabulary = {"dataset", "label", "n", "seed", *START, "rows", "count", "strength", "region", "size",
-                  "seed_a", "seed_b", "frames", *SETTINGS, *toys.options()} | options
+                  "seed_a", "seed_b", "frames", *SETTINGS, *toys.options(), "chart"} | options
     assert {e: [n for n in ps if n not in vocabulary] for e, ps in names.items() if set(ps) - vocabulary} == {}
     assert names["/generate_pixelcnn"] == ["dataset", "label", "n", "seed", "temperature"]
+    assert names["/scaling"] == ["dataset", "chart", "families"]
     assert names["/interpolate_gan"] == ["dataset", "label", "seed_a", "seed_b", "frames", "truncation"]
     assert names["/compare"] == names["/paths_flow"] == ["dataset", "label", "seed"]
 

@@ -1,114 +1,168 @@
 """The Scaling tab (规模): how quality grows with what is spent, on one ruler for every family.
 
-Two charts, both read from where the numbers live: FID (the judge's, with its floor) against the
-training compute spent so far, from the learning curves the trainer writes into each card
-(``learning``: eight points of the run that made the checkpoint), and FID against the network
-passes per image at sampling time, from ``benchmarks/passes.py``'s results. A table lists the
-learning points, and a family's sample sheets show what it drew at each of them. A family whose
-checkpoint was trained before the trainer kept learning curves is named as such; its next
-training run adds one.
+Four charts, each read from where its numbers live (``genimg.scaling``): FID in the judge's
+features against training compute (the learning curves the trainer writes into each card),
+against training compute for several model sizes with their frontier and power law, against the
+number of training images (with the share of samples that copy one), and against the network
+passes per image at sampling time. The visitor picks the chart and the families; a short reading
+says what grew and what saturated; every learning point opens the sample sheet drawn there, and
+the data chart shows each run's samples nearest to a copy beside the training image they resemble.
 """
 from __future__ import annotations
 
 import gradio as gr
+from PIL import Image
 
-from .. import checkpoint, facts, models, plane
+from .. import checks, models, scaling
 from . import i18n, links
-from .controls import DEFAULT_DATASET
-from .i18n import add, say, tr
+from .handlers import api_names, user_errors
+from .i18n import add, drawn, say, tr
 from .picture import picture
 
 TAB = "scaling"
+NAMES = {"compute": "Training compute", "size": "Model size", "data": "Training data", "passes": "Sampling compute"}
+FAMILIES = models.FAMILIES + models.DEVELOPING
 INTRO = ("**How quality grows with what is spent.** The question behind today's large image models, asked of "
          "every family here on one ruler: FID in the judge's features (lower is better; the dashed line is real "
-         "images against real images). Left, against the training compute spent so far, at eight points of the "
-         "run that made each checkpoint. Right, against the network passes each image costs at sampling time.")
+         "images against real images). Pick a chart: FID against the training compute spent so far; the same for "
+         "models of several sizes on one budget; against the number of training images, with how often a sample "
+         "copies one; against the network passes each image costs at sampling time.")
 
 
-def learning(dataset: str) -> dict[str, list[dict]]:
-    """Each family's learning curve on ``dataset`` (the card's ``learning``), where it has one."""
-    out = {}
-    for family in models.FAMILIES + models.DEVELOPING:
-        if checkpoint.exists(family, dataset):
-            points = checkpoint.read_card(family, dataset).get("learning") or []
-            if points:
-                out[family] = points
-    return out
+def check_families(raw) -> list[str]:
+    chosen = [n.strip() for n in raw.split(",") if n.strip()] if isinstance(raw, str) else list(raw or [])
+    for name in chosen:
+        checks.choice("families", name, FAMILIES)
+    return chosen
 
 
-def passes(dataset: str) -> dict[str, list[dict]]:
-    """FID against passes per image by family (``benchmarks/results/passes.json``), on its dataset."""
-    try:
-        if facts.results("passes", "dataset") != dataset:
-            return {}
-        return facts.results("passes", "families")
-    except facts.Missing:
-        return {}
+def show(dataset_key: str, chart: str, families) -> tuple:
+    """The chart, its reading, the points that open a sheet, the data pictures and the table."""
+    chart = checks.choice("chart", chart, scaling.CHARTS)
+    chosen = check_families(families)
+    picture_ = scaling.chart(chart, dataset_key, chosen, say=drawn)
+    text = scaling.reading(chart, dataset_key, chosen, say=say)
+    if picture_ is None:
+        text = say("This chart has no measurements on this dataset yet.")
+    found = scaling.points(chart, dataset_key, chosen, say=say)
+    copies = [(Image.open(r["picture"]).convert("RGB"), say("{family}, {images:,} images: {share:.1%} of the samples copy a training image",
+                                      family=say(models.get(f).TITLE), images=r["images"], share=r["memorised"]))
+              for f, runs in scaling.data(dataset_key).items() if f in chosen for r in runs] if chart == "data" else []
+    return picture_, text, found, copies, table(found)
 
 
-def charts(dataset: str):
-    """(the training-compute chart, the passes chart, the table, the note) in the visitor's language."""
-    curves, sampled = learning(dataset), passes(dataset)
-    title = lambda f: say(models.get(f).TITLE)  # noqa: E731
-    floor = min((p["fid_floor"] for ps in curves.values() for p in ps), default=None)
-    trained = plane.series({title(f): [(p["flops"], p["fid"]) for p in ps] for f, ps in curves.items()},
-                           say("FID against training compute"), say("training FLOPs so far (log scale)"), floor,
-                           say("real images"), width=560, height=320, xlog=True, marks=True) if curves else None
-    floor = min((p["fid_floor"] for ps in sampled.values() for p in ps), default=None)
-    spent = plane.series({title(f): [(p["nfe"], p["fid"]) for p in ps] for f, ps in sampled.items()},
-                         say("FID against network passes per image"), say("passes per image (log scale)"), floor,
-                         say("real images"), width=560, height=320, xlog=True, marks=True) if sampled else None
-    head = [say("Family"), say("Step"), say("Training FLOPs"), say("CPU-seconds"), "FID", say("Class accuracy")]
-    rows = [[title(f), f"{p['step']:,}", f"{p['flops']:.2e}", f"{p['cpu_s']:,.0f}", f"{p['fid']:.2f} ({p['fid_floor']:.2f})",
-             f"{p['class_accuracy']:.1%}"] for f, ps in curves.items() for p in ps]
-    table = "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] +
-                      ["| " + " | ".join(r) + " |" for r in rows]) if rows else ""
-    missing = [title(f) for f in models.FAMILIES if checkpoint.exists(f, dataset) and f not in curves]
-    note = say("Not yet measured while learning (trained before the trainer kept learning curves): {names}.",
-               names=", ".join(missing)) if missing else ""
-    return trained, spent, table, note
+def table(found: list[dict]) -> str:
+    if not found:
+        return ""
+    return "\n".join([f"| {say('Point')} | {say('Measured')} |", "|---|---|"] +
+                     [f"| {p['label']} | {p['caption']} |" for p in found])
+
+
+def sheet(dataset_key: str, chart: str, families, label: str):
+    for p in scaling.points(chart, dataset_key, check_families(families), say=say):
+        if p["label"] == label:
+            with Image.open(p["sheet"]) as img:
+                grey = img.convert("L")
+                return grey.resize((grey.width * 3, grey.height * 3), Image.NEAREST), p["caption"]
+    return None, ""
 
 
 def build(dataset: gr.Radio) -> None:
-    links.register_tab(TAB)
     gr.Markdown(tr(INTRO))
-    a, b, rows, said = charts(DEFAULT_DATASET)  # the page as built (English); a visitor's language redraws it
     with gr.Row():
-        trained = picture(a, label=tr("Quality against training compute"), visible=a is not None)
-        spent = picture(b, label=tr("Quality against network passes per image"), visible=b is not None)
-    note = gr.Markdown(said)
-    with gr.Accordion(tr("The learning points"), open=False):
-        table = gr.Markdown(rows)
+        with gr.Column(scale=1, min_width=280):
+            chart = gr.Radio([(tr(NAMES[k]), k) for k in scaling.CHARTS], value="compute", label=tr("Chart"))
+            families = gr.CheckboxGroup([(tr(models.get(f).TITLE), f) for f in FAMILIES], value=list(FAMILIES),
+                                        label=tr("Families"))
+            go = gr.Button(tr("Show"), variant="primary")
+        with gr.Column(scale=2):
+            shown = picture(label=tr("Chart"), show_label=False)
+            said = gr.Markdown()
+    links.register(TAB, go, dataset, all_classes=False, checks={"chart": lambda raw: checks.choice(
+        "chart", raw, scaling.CHARTS), "families": check_families}, chart=chart, families=families)
+    copies = gr.Gallery(label=tr("Each class's sample nearest to a copy (its distance ratio), above that training image"),
+                        columns=1, height="auto", format="png", visible=False)
+    with gr.Row():
+        point = gr.Dropdown([], label=tr("Open a point's sample sheet"), scale=1)
+        with gr.Column(scale=2):
+            opened = picture(label=tr("Sample sheet: a column per class, a row per seed"))
+            caption = gr.Markdown()
+    with gr.Accordion(tr("Every point"), open=False):
+        rows = gr.Markdown()
 
-    def show(dataset_key):
-        a, b, rows, said = charts(dataset_key)
-        return (gr.Image(a, visible=a is not None), gr.Image(b, visible=b is not None), rows, said)
+    @user_errors
+    @api_names("dataset", "chart", "families")
+    def draw(dataset_key, chart_key, chosen):
+        a, text, found, pictures, listed = show(dataset_key, chart_key, chosen)
+        first = found[-1]["label"] if found else None
+        img, cap = sheet(dataset_key, chart_key, chosen, first) if first else (None, "")
+        return (a, text, gr.Gallery(pictures, visible=bool(pictures)),
+                gr.Dropdown([p["label"] for p in found], value=first), img, cap, listed)
 
-    outputs = [trained, spent, table, note]
-    dataset.change(show, dataset, outputs, queue=False, api_visibility="private", show_progress="hidden")
-    i18n.follow(show, [dataset], outputs)
+    outputs = [shown, said, copies, point, opened, caption, rows]
+    go.click(draw, [dataset, chart, families], outputs, api_name=TAB, queue=False)
+    for control in (chart, dataset):
+        control.change(draw, [dataset, chart, families], outputs, queue=False, api_visibility="private",
+                       show_progress="hidden")
+    families.input(draw, [dataset, chart, families], outputs, queue=False, api_visibility="private",
+                   show_progress="hidden")
+    point.input(sheet, [dataset, chart, families, point], [opened, caption], queue=False, api_visibility="private",
+                show_progress="hidden")
+    i18n.follow(draw, [dataset, chart, families], outputs)
 
 
 add({
     "Scaling": "规模",
     INTRO: "**质量怎样随投入增长。** 这是当今大型图像模型背后的问题，这里对每个模型家族用同一把尺子来问：裁判网络特征上的 FID"
-           "（越低越好；虚线是真实图像对真实图像）。左图：对训练至今花费的计算量，取自训练出每个检查点的那次运行中的八个点。"
-           "右图：对采样时每张图像花费的网络计算次数。",
-    "Quality against training compute": "质量与训练计算量",
-    "Quality against network passes per image": "质量与每张图像的网络计算次数",
-    "The learning points": "训练过程中的测量点",
+           "（越低越好；虚线是真实图像对真实图像）。选一张图：FID 与至今花费的训练计算量；几种规模的模型在同一预算下的同一张图；"
+           "FID 与训练图像的数量，以及样本复制训练图像的频率；FID 与采样时每张图像花费的网络计算次数。",
+    "Training compute": "训练计算量",
+    "Model size": "模型规模",
+    "Training data": "训练数据",
+    "Sampling compute": "采样计算量",
+    "Chart": "图表",
+    "Show": "显示",
+    "Open a point's sample sheet": "打开一个测量点的样本表",
+    "Sample sheet: a column per class, a row per seed": "样本表：每列一个类别，每行一个种子",
+    "Every point": "所有测量点",
+    "Point": "测量点",
+    "Measured": "测得",
+    "Each class's sample nearest to a copy (its distance ratio), above that training image":
+        "每个类别中最接近复制的样本（及其距离比），下方是它最接近的训练图像",
+    "This chart has no measurements on this dataset yet.": "这张图在这个数据集上还没有测量结果。",
+    "{family}, {images:,} images: {share:.1%} of the samples copy a training image":
+        "{family}，{images:,} 张图像：{share:.1%} 的样本复制了一张训练图像",
     "FID against training compute": "FID 与训练计算量",
-    "training FLOPs so far (log scale)": "至今的训练 FLOPs（对数刻度）",
-    "real images": "真实图像",
+    "FID against training compute, one curve per model size": "FID 与训练计算量，每种模型规模一条曲线",
+    "FID against the training images, the same steps": "FID 与训练图像数量（相同步数）",
     "FID against network passes per image": "FID 与每张图像的网络计算次数",
+    "training FLOPs so far (log scale)": "至今的训练 FLOPs（对数刻度）",
+    "training images (log scale)": "训练图像数（对数刻度）",
     "passes per image (log scale)": "每张图像的计算次数（对数刻度）",
-    "Step": "步",
-    "Training FLOPs": "训练 FLOPs",
-    "CPU-seconds": "CPU 秒",
-    "Class accuracy": "类别准确率",
+    "real images": "真实图像",
+    "{family}: the frontier": "{family}：前沿",
+    "{family}, {params} parameters": "{family}，{params} 参数",
+    "{family}, {images:,} images": "{family}，{images:,} 张图像",
+    "{name}, step {step:,}: FID {fid:.2f}": "{name}，第 {step:,} 步：FID {fid:.2f}",
     "FID {fid:.2f} (real images: {floor:.2f}), class accuracy {acc:.1%}, after {flops:.2e} training FLOPs and "
     "{cpu:,.0f} CPU-seconds.": "FID {fid:.2f}（真实图像：{floor:.2f}），类别准确率 {acc:.1%}，此时已花费 {flops:.2e} 训练 FLOPs、"
                                "{cpu:,.0f} CPU 秒。",
-    "Not yet measured while learning (trained before the trainer kept learning curves): {names}.":
-        "还没有训练过程中的测量（它们在训练器记录学习曲线之前训练）：{names}。",
+    "**{family}** went from FID {first:.1f} to {last:.2f}; it was within a quarter of its final distance to the floor "
+    "after {share:.0%} of its training compute.":
+        "**{family}** 的 FID 从 {first:.1f} 降到 {last:.2f}；花费 {share:.0%} 的训练计算量时，它与真实数据基线的距离已不超过最终距离的 1.25 倍。",
+    "{params}: {fid:.2f}": "{params}：{fid:.2f}",
+    "**{family}**, final FID by parameters at the same CPU budget: {ends}.": "**{family}**，相同 CPU 预算下各参数量的最终 FID：{ends}。",
+    "The {big} model overtakes the {small} one at {flops:.1e} training FLOPs.":
+        "{big} 的模型在 {flops:.1e} 训练 FLOPs 处超过 {small} 的模型。",
+    "The {big} model never overtakes the {small} one within this budget.": "在这个预算内，{big} 的模型始终没有超过 {small} 的模型。",
+    "Power law on the frontier, FID − floor ∝ C^−α: α = {a:.2f} (95%: {lo:.2f} to {hi:.2f}) over {n} points from "
+    "{x0:.1e} to {x1:.1e} FLOPs, R² {r2:.2f}.":
+        "前沿上的幂律 FID − 基线 ∝ C^−α：α = {a:.2f}（95%：{lo:.2f} 到 {hi:.2f}），用 {n} 个点，从 {x0:.1e} 到 {x1:.1e} FLOPs，R² {r2:.2f}。",
+    "At this scale the power law does not hold: the interval reaches 0 or the fit explains little of the frontier.":
+        "在这个规模上幂律不成立：区间包含 0，或者拟合几乎解释不了前沿。",
+    "Too few frontier points for a power law.": "前沿上的点太少，无法拟合幂律。",
+    "{images:,} images: FID {fid:.2f}, {share:.1%} copied": "{images:,} 张图像：FID {fid:.2f}，{share:.1%} 是复制",
+    "**{family}**: {each}.": "**{family}**：{each}。",
+    "**{family}** is within 10% of its best FID ({best:.2f}) from {nfe} passes per image.":
+        "**{family}** 从每张图像 {nfe} 次计算起，FID 就在其最佳值（{best:.2f}）的 10% 以内。",
 })

@@ -1,0 +1,238 @@
+"""The scaling study (issue 37, parts 2 and 3): model size and data, measured on MNIST.
+
+**Model size.** The Transformer's GPT and the flow-matching UNet, each at three sizes about 4x
+apart in the parameters of the network that changes (the shipped size in the middle), trained
+with the shipped recipe on one CPU thread for the same CPU budget: the middle size's recipe,
+with the other sizes' steps set from their measured cost per step (``--max-steps``; the
+schedules end there). The GPT's tokenizer stage is the same 936 steps for every size. Each run
+draws its learning curve (``learning.py``). The chart puts every size's curve on one axis of
+training FLOPs with the frontier (the best FID any size reached by then), and a power law
+FID - floor = a C^-alpha is fitted to the frontier's points past the first tenth of the budget,
+the exponent with a 95% interval from the fit's standard error (Student's t).
+
+**Data.** The GAN and flow matching trained on 600, 6,000 and 60,000 images (``--subset``: the
+first of the class-balanced order), for as many steps as on all of them. Beside each run's FID:
+the share of 1,000 samples that copy a training image of their run (``memorisation.py``) and a
+picture of each class's sample nearest to a copy beside that image.
+
+``plan`` prints the training commands of the runs not yet collected (run them in the background,
+two at a time, one thread each; they resume from their ``runs/`` state). ``collect`` copies each
+finished run's card and sample sheets (not its weights) to ``benchmarks/results/scaling/<run>/``,
+measures memorisation while the weights are still in ``runs/``, fits the power laws, and writes
+``benchmarks/results/scaling.json``; with ``--write`` also the charts in docs/scaling/ and the
+tables for the docs.
+
+    python benchmarks/scaling.py plan
+    python benchmarks/scaling.py collect [--write] [--threads 1]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import ROOT, save_json, write_table  # noqa: E402
+from genimg import checkpoint, facts, memorisation, models, scaling  # noqa: E402
+from genimg.data import load_tensors  # noqa: E402
+from genimg.train import take_subset  # noqa: E402
+
+DATASET = "mnist"
+OUT = ROOT / "benchmarks" / "results" / "scaling.json"
+STORE = ROOT / "benchmarks" / "results" / "scaling"
+CHARTS = ROOT / "docs" / "scaling"
+RUN = "python -m genimg train --family {family} --dataset mnist --threads 1 --root {root} {extra}"
+# family -> (the network whose size changes: an attribute of the model, or None for all of it,
+#            [(run name, its training options beyond the recipe), ...]); None: the shipped size
+SIZES = {
+    "transformer": ("prior", [
+        ("transformer-d64", "--epochs 18 --max-steps 8026 --set d_model=64 --set tokenizer_steps=936"),
+        (None, ""),
+        ("transformer-d256", "--epochs 12 --max-steps 3521 --set d_model=256 --set tokenizer_steps=936")]),
+    "flow": (None, [
+        ("flow-w12", "--epochs 30 --max-steps 13600 --set widths=12,24,48"),
+        ("flow-scratch", ""),
+        ("flow-w48", "--epochs 7 --max-steps 3130 --set widths=48,96,192")]),
+}
+FULL = 60000
+DATA = {  # family -> [(images, run name, its training options beyond the recipe)]
+    "gan": [(600, "gan-600", "--subset 600"), (6000, "gan-6000", "--subset 6000"), (FULL, "gan-scratch", "")],
+    "flow": [(600, "flow-600", "--subset 600"), (6000, "flow-6000", "--subset 6000"), (FULL, "flow-scratch", "")],
+}
+RECIPE = {"gan": "--epochs 4 --set minibatch_std=class"}  # the shipped recipe's options (its card's command)
+FIT_FROM = 0.1  # the power law is fitted past this share of the largest compute
+
+
+def run_dir(name: str) -> Path:
+    """Where a run trains: the learning runs of part 1 under runs/scratch, the others their own."""
+    if name.endswith("-scratch"):
+        return checkpoint.RUNS_DIR / "scratch"
+    return checkpoint.RUNS_DIR / ("sizes" if name in {n for _, rs in SIZES.values() for n, _ in rs} else "data") / name
+
+
+def shipped_is(family: str, name: str) -> bool:
+    """Whether the shipped checkpoint is this run's (a learning run of part 1 that was shipped)."""
+    if name is None:
+        return True
+    card = run_dir(name) / DATASET / f"{family}.json"
+    return (name.endswith("-scratch") and card.exists() and
+            json.loads(card.read_text())["sha256"] == checkpoint.read_card(family, DATASET)["sha256"])
+
+
+def runs():
+    """(family, study, run name, options, images) for every run of the study."""
+    for family, (_, entries) in SIZES.items():
+        for name, extra in entries:
+            yield family, "size", name, extra, FULL
+    for family, entries in DATA.items():
+        for images, name, extra in entries:
+            yield family, "data", name, extra, images
+
+
+def plan() -> None:
+    seen = set()
+    for family, _, name, extra, _ in runs():
+        if name and name not in seen and not (STORE / name).exists() and not shipped_is(family, name):
+            seen.add(name)
+            root = run_dir(name).relative_to(ROOT)
+            print(RUN.format(family=family, root=root, extra=f"{RECIPE.get(family, '')} {extra}".strip()))
+
+
+def collect_run(family: str, name: str | None) -> str | None:
+    """Copy a finished run's card and sheets into the store; the root the study reads it from
+    (None: the shipped checkpoint), or "" when the run has not finished."""
+    if shipped_is(family, name):
+        return None
+    source, target = run_dir(name) / DATASET, STORE / name / DATASET
+    if (source / f"{family}.json").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source / f"{family}.json", target / f"{family}.json")
+        shutil.copytree(source / f"{family}.sheets", target / f"{family}.sheets", dirs_exist_ok=True)
+    return str((STORE / name).relative_to(ROOT)) if (target / f"{family}.json").exists() else ""
+
+
+def params(family: str, root, part: str | None) -> int:
+    fam = models.get(family)
+    config = checkpoint.read_card(family, DATASET, root and ROOT / root)["config"]
+    model = fam.Model(fam.Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}))
+    return sum(p.numel() for p in (getattr(model, part) if part else model).parameters())
+
+
+def power_law(curves: list[list[tuple[float, float]]], floor: float) -> dict | None:
+    """FID - floor = a C^-alpha fitted (least squares in log-log) to the frontier's points past
+    FIT_FROM of the largest compute: alpha, its 95% interval, the points used, R^2."""
+    from scipy import stats
+
+    edge = scaling.frontier(curves)
+    top = max(x for x, _ in edge)
+    use = [(x, y) for x, y in edge if x >= FIT_FROM * top and y > floor]
+    if len(use) < 3:
+        return None
+    fit = stats.linregress([math.log10(x) for x, _ in use], [math.log10(y - floor) for _, y in use])
+    half = stats.t.ppf(0.975, len(use) - 2) * fit.stderr
+    return {"exponent": round(-fit.slope, 3), "low": round(-fit.slope - half, 3), "high": round(-fit.slope + half, 3),
+            "points": len(use), "r2": round(fit.rvalue ** 2, 3), "from_flops": min(x for x, _ in use),
+            "to_flops": top, "floor": floor}
+
+
+def memorised(family: str, name: str, images: int) -> dict:
+    """Memorisation of the run's model against its own training images (its weights in runs/,
+    or the shipped checkpoint's)."""
+    fam = models.get(family)
+    model, _ = checkpoint.load(family, DATASET, fam.Config, fam.Model, None if shipped_is(family, name) else run_dir(name))
+    x, y = load_tensors(DATASET, "train")
+    if images < FULL:
+        x, y = take_subset(x, y, images, fam.Trainer.batch_size)
+    found = memorisation.measure(model.eval(), DATASET, (x + 1) / 2, **{o.name: o.default for o in fam.OPTIONS})
+    picture = STORE / f"{name}.nearest.png"
+    memorisation.picture(found["pairs"]).save(picture)
+    return {"memorised": found["share"], "median_ratio": found["median_ratio"], "n": found["n"],
+            "picture": str(picture.relative_to(ROOT))}
+
+
+def collect(old: dict) -> dict:
+    result = {"dataset": DATASET, "date": time.strftime("%Y-%m-%d"), "ratio": round(memorisation.RATIO, 4),
+              "fit_from": FIT_FROM, "sizes": {}, "fits": {}, "data": {}}
+    for family, (part, entries) in SIZES.items():
+        found = []
+        for name, _ in entries:
+            root = collect_run(family, name)
+            if root != "":
+                found.append({"name": name or "shipped", "root": root, "params": params(family, root, part),
+                              "network": part or "all"})
+        if found:
+            result["sizes"][family] = {"network": part or "all", "runs": found}
+    for family, (part, _) in SIZES.items():
+        runs_ = scaling._runs(result["sizes"].get(family, {}).get("runs", []), family, DATASET)
+        if len(runs_) > 1:
+            curves = [[(p["flops"], p["fid"]) for p in r["points"]] for r in runs_]
+            floor = min(p["fid_floor"] for r in runs_ for p in r["points"])
+            result["fits"][family] = power_law(curves, floor)
+    kept = {(f, r["name"]): r for f, rs in old.get("data", {}).items() for r in rs}
+    for family, entries in DATA.items():
+        for images, name, _ in entries:
+            root = collect_run(family, name)
+            if root == "":
+                continue
+            entry = {"images": images, "name": name, "root": root}
+            same = kept.get((family, name))
+            if same and same.get("root") == root and (ROOT / same["picture"]).exists():
+                entry.update({k: same[k] for k in ("memorised", "median_ratio", "n", "picture")})
+            else:
+                t0 = time.perf_counter()
+                entry.update(memorised(family, name, images))
+                print(f"{name}: memorised {entry['memorised']:.1%} ({time.perf_counter() - t0:.0f} s)", flush=True)
+            result["data"].setdefault(family, []).append(entry)
+    return result
+
+
+def tables(result: dict) -> tuple[str, str]:
+    size = ["| family | network | parameters | steps | training FLOPs | CPU-seconds | final FID (floor) | class accuracy |",
+            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for family, runs_ in scaling.sizes(DATASET).items():
+        for r in runs_:
+            p = r["points"][-1]
+            size.append(f"| {models.get(family).TITLE} | {r['network']} | {r['params']:,} | {p['step']:,} | {p['flops']:.2e} "
+                        f"| {p['cpu_s']:,.0f} | {facts.fid(p['fid'])} ({facts.fid(p['fid_floor'])}) | {p['class_accuracy']:.1%} |")
+    data = ["| family | training images | final FID (floor) | class accuracy | memorised | median distance ratio |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for family, runs_ in scaling.data(DATASET).items():
+        for r in runs_:
+            p = r["points"][-1]
+            data.append(f"| {models.get(family).TITLE} | {r['images']:,} | {facts.fid(p['fid'])} ({facts.fid(p['fid_floor'])}) "
+                        f"| {p['class_accuracy']:.1%} | {r['memorised']:.1%} | {r['median_ratio']:.2f} |")
+    return "\n".join(size), "\n".join(data)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("what", choices=("plan", "collect"))
+    p.add_argument("--write", action="store_true", help="draw docs/scaling/*.png and keep the tables for the docs")
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args()
+    if args.what == "plan":
+        return plan()
+    torch.set_num_threads(args.threads)
+    STORE.mkdir(parents=True, exist_ok=True)
+    old = json.loads(OUT.read_text()) if OUT.exists() else {}
+    save_json(OUT, collect(old))
+    size, data = tables(json.loads(OUT.read_text()))
+    print(size, data, sep="\n\n")
+    if args.write:
+        CHARTS.mkdir(parents=True, exist_ok=True)
+        for kind in ("compute", "size", "data"):
+            picture = scaling.chart(kind, DATASET, width=720, height=460)
+            if picture is not None:
+                picture.save(CHARTS / f"{kind}.png")
+        write_table("scaling_sizes", size)
+        write_table("scaling_data", data)
+
+
+if __name__ == "__main__":
+    main()
