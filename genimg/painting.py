@@ -113,19 +113,23 @@ def complete(family: str, dataset: str, start: np.ndarray, label: int, rows=3, c
 
 
 
+def inpainters() -> tuple[str, ...]:
+    """The families whose model has ``inpaint(given, keep, labels, generator, **options)``."""
+    return tuple(f for f in models.FAMILIES + models.DEVELOPING if callable(getattr(models.get(f).Model, "inpaint", None)))
+
+
 def inpaint(family: str, dataset: str, start: np.ndarray, keep: np.ndarray, label: int, count=5, seed=0,
             **options) -> dict:
-    """Keep the tokens of ``start`` (uint8 28x28) where ``keep`` (a bool grid of the family's
-    tokens) is true and let the model fill in the rest, any region, ``count`` times: for a family
-    whose model has ``inpaint(given, keep, labels, generator, **options)``.
+    """Keep the tokens or pixels of ``start`` (uint8 28x28) where ``keep`` (a bool grid of the
+    family's: ``grid``) is true and let the model fill in the rest, any region, ``count`` times.
 
-    Returns ``kept`` (the start as the model is given it: the kept tokens decoded, the rest
-    blank), ``hidden`` (tokens to fill), ``completions`` uint8 (count, 28, 28), the classifier's
-    ``captions`` and ``agree``, and ``seconds``."""
+    Returns ``kept`` (the start as the model is given it: the kept tokens decoded or the kept
+    pixels, the rest blank), ``hidden`` (tokens or pixels to fill), ``completions`` uint8
+    (count, 28, 28) in which the kept pixels of a pixel family are the start's exactly, the
+    classifier's ``captions`` and ``agree``, and ``seconds``."""
     pipeline.check_family(family)
-    if not callable(getattr(models.get(family).Model, "inpaint", None)):
-        raise ValueError(f"{family} cannot fill in any region; the families that can are "
-                         f"{', '.join(f for f in models.FAMILIES if hasattr(models.get(f).Model, 'inpaint'))}")
+    if family not in inpainters():
+        raise ValueError(f"{family} cannot fill in any region; the families that can are {', '.join(inpainters())}")
     count = pipeline.check_int("count", count, 1, MAX_COMPLETIONS)
     seed, label = pipeline.check_seed(seed), pipeline.check_int("label", label, 0, NUM_CLASSES - 1)
     options = pipeline.check_options(family, options)
@@ -145,8 +149,11 @@ def inpaint(family: str, dataset: str, start: np.ndarray, keep: np.ndarray, labe
     with torch.inference_mode():
         out = model.inpaint(given, mask, labels, torch.Generator().manual_seed(seed), **options)
         seconds = time.perf_counter() - t0
-        tokens = model.tokenize(given[:1])
-        kept = to_uint8(model.detokenize(tokens.where(mask, model.blank_token())))[0]
+        if hasattr(model, "tokenize"):  # the kept tokens decoded, the rest a blank patch
+            tokens = model.tokenize(given[:1])
+            kept = to_uint8(model.detokenize(tokens.where(mask, model.blank_token())))[0]
+        else:  # the kept pixels, the rest black
+            kept = np.where(keep, start, 0).astype(np.uint8)
         pred, conf = metrics.classify(dataset, out)
     names = dataset_info(dataset).classes
     return {"kept": kept, "hidden": int((~keep).sum()), "completions": to_uint8(out), "seconds": seconds,

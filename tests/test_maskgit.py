@@ -178,7 +178,7 @@ def test_inpaint_fills_only_the_marked_tokens():
         painting.inpaint("maskgit", "fashion", images[0], np.ones((7, 7), bool), 3)
     with pytest.raises(ValueError, match="7x7 grid"):
         painting.inpaint("maskgit", "fashion", images[0], np.ones((4, 4), bool), 3)
-    with pytest.raises(ValueError, match="cannot fill in any region; the families that can are maskgit"):
+    with pytest.raises(ValueError, match="cannot fill in any region; the families that can are diffusion, flow, maskgit"):
         painting.inpaint("transformer", "fashion", images[0], keep, 3)
 
 

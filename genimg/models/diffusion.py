@@ -65,6 +65,14 @@ def to01(x: torch.Tensor) -> torch.Tensor:
 
 class Model(Denoiser):
     schedule = Schedule()  # fixed numbers, not weights: the same for every model
+    grid = (28, 28)  # what an inpainting mask marks: pixels
+
+    @torch.no_grad()
+    def inpaint(self, given, keep, labels, generator, **options):
+        """Keep the pixels of ``given`` (B,1,28,28 in [0,1]) where ``keep`` (28, 28) is true and
+        draw the rest: denoising with the kept pixels put back at each step's noise level."""
+        *_, last = self.stream(labels, generator, known=(given * 2 - 1, keep), **options)
+        return last.canvas
 
     def guided(self, t: int, guidance: float, guide_from: float = 1.0, guide_to: float = 0.0) -> float:
         """The guidance scale at timestep ``t``: ``guidance`` inside the interval of noise levels
@@ -84,10 +92,13 @@ class Model(Denoiser):
 
     @torch.no_grad()
     def stream(self, labels, generator, sampler="dpm++", steps=10, guidance=2.0, guide_from=0.8, guide_to=0.2,
-               start=None, strength=1.0, noise=None):
+               start=None, strength=1.0, noise=None, known=None):
         """Yield a ``Step`` per denoising step, from pure noise (or, with ``start`` (B,1,28,28)
         in [0,1], from ``start`` noised to ``strength`` of the way: SDEdit). ``noise``: the
-        starting noise (default: drawn from ``generator``). The extra ``state`` is x after the step."""
+        starting noise (default: drawn from ``generator``). The extra ``state`` is x after the step.
+        ``known`` (x_0 in [-1, 1], keep (28, 28) bool): after every step the kept pixels are set to
+        that x_0 noised to the step's level with the starting noise, and to x_0 itself after the
+        last (inpainting, RePaint-style)."""
         self.guided(0, guidance, guide_from, guide_to)  # a reversed interval fails before any work
         scheduler = SCHEDULERS[sampler](self.schedule)
         steps = int(steps)
@@ -105,6 +116,9 @@ class Model(Denoiser):
             w = self.guided(t, guidance, guide_from, guide_to)
             out = scheduler.step(self.predict(x, t, labels, w), t, x, generator)
             x = out.prev
+            if known is not None:
+                s = scheduler.previous(t)
+                x = torch.where(known[1], self.schedule.q_sample(known[0], s, noise) if s >= 0 else known[0], x)
             yield Step(to01(x), i + 1, n, preview=to01(out.x0), t=t, extras={"state": x})
 
 

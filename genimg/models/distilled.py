@@ -70,6 +70,7 @@ class Model(FlowModel):
     """The Flow matching family's model, sampled by Euler steps without guidance (the teacher's
     guidance is in the weights): ``steps`` passes, evenly spaced in t."""
 
+    inpaint = None  # one jump from noise: no steps to put the kept pixels back into
     defaults = {"sampler": "euler", "steps": 1, "guidance": 1.0, "guide_from": 1.0, "guide_to": 0.0}
 
     def __init__(self, config: Config):

@@ -78,6 +78,7 @@ def check_sampler(sampler: str) -> str:
 
 
 class Model(Denoiser):
+    grid = (28, 28)  # what an inpainting mask marks: pixels
     shape = (1, 28, 28)  # what flows: an image (a family that flows in another space sets its own)
     defaults = {o.name: o.default for o in OPTIONS}  # the options when not given (a family may set its own)
 
@@ -122,13 +123,17 @@ class Model(Denoiser):
         points = ts[:-1] + (ts[1:-1] if sampler == "heun" else [])
         return sum(1 if self.guided(t, *guide) in (0, 1) else 2 for t in points)
 
-    def solve(self, labels, generator, noise=None, **options):
+    def solve(self, labels, generator, noise=None, known=None, **options):
         """The ODE from pure noise (``noise``, default drawn from ``generator``) to t = 0 with the
         family's ``OPTIONS`` (sampler, steps, guidance, guide_from, guide_to): yield (t the step
-        started from, x after the step, the clean x_0 guessed at its start)."""
+        started from, x after the step, the clean x_0 guessed at its start). ``known`` (x_0 in the
+        model's units, keep (28, 28) bool): after every step the kept pixels are set to that x_0
+        on the path to the same noise, (1 - s) x_0 + s eps, so the last step ends on them
+        (inpainting, RePaint-style)."""
         sampler, steps, *guide = self.settings(options)
         self.guided(0, *guide)  # a reversed interval fails before any work
         x = torch.randn(len(labels), *self.shape, generator=generator) if noise is None else noise
+        eps = x
         ts = self.times(steps, sampler)
         last = None  # (t, x_0 guessed there) of the step before, for dpm++
         for t, s in zip(ts[:-1], ts[1:]):
@@ -142,7 +147,7 @@ class Model(Denoiser):
                 guess = x0 if last is None or s == 0 else extrapolate(last, (t, x0), s)
                 last = (t, x0) if t < 1 else None
                 nxt = (s / t) * x + (1 - s / t) * guess  # Euler, written as a step towards a guess of x_0
-            x = nxt
+            x = nxt if known is None else torch.where(known[1], (1 - s) * known[0] + s * eps, nxt)
             yield t, x, x0
 
     @torch.no_grad()
@@ -151,6 +156,13 @@ class Model(Denoiser):
         steps = self.settings(options)[1]
         for i, (t, x, x0) in enumerate(self.solve(labels, generator, noise, **options)):
             yield Step(self.picture(x), i + 1, steps, preview=self.picture(x0), t=t, extras={"state": x})
+
+    @torch.no_grad()
+    def inpaint(self, given, keep, labels, generator, **options):
+        """Keep the pixels of ``given`` (B,1,28,28 in [0,1]) where ``keep`` (28, 28) is true and
+        draw the rest: the ODE with the kept pixels put back on their path after every step."""
+        *_, (_, x, _) = self.solve(labels, generator, known=(given * 2 - 1, keep), **options)
+        return self.picture(x)
 
     @torch.no_grad()
     def sample(self, labels, generator, **options):

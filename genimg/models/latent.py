@@ -123,6 +123,7 @@ class LatentNet(nn.Module):
 
 
 class Model(FlowModel):
+    inpaint = None  # the mask marks pixels; this family does not denoise pixels step by step
     defaults = DEFAULTS
 
     def __init__(self, config: Config):

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import charts, checkpoint, denoising, pipeline, render
 from ..models import diffusion
-from . import i18n, lesson
+from . import i18n, inpainting, lesson
 from .controls import START, option_names, picked_start, start_picker
 from .handlers import LONG, api_names, user_errors
 from .panels import LABEL_ROOM, how_it_works
@@ -147,6 +147,7 @@ def build(dataset: gr.Radio) -> None:
         trigger(user_errors(_tradeoff), [dataset, *guide], [tradeoff, tradeoff_text], api_visibility="private",
                 show_progress="hidden")
     i18n.follow(user_errors(_tradeoff), [dataset, *guide], [tradeoff, tradeoff_text])
+    inpainting.panel(FAMILY, dataset, live.seed, live.options, NAMES)
     how_it_works("diffusion")
 
 

@@ -7,8 +7,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .. import denoising, pipeline, render
-from . import i18n, lesson
-from .controls import class_dropdown, seed_input
+from . import i18n, inpainting, lesson
+from .controls import class_dropdown, option_names, seed_input
 from .handlers import LONG, api_names, user_errors
 from .panels import LABEL_ROOM, how_it_works
 from .live import View, denoised_pictures, live_panel, stream_stats
@@ -16,6 +16,7 @@ from .picture import picture
 from .i18n import add, say, tr
 
 FAMILY = "flow"
+NAMES = option_names(FAMILY)
 OTHER = "diffusion"  # the family whose paths and steps this tab sets beside its own
 STEP_COUNTS = (1, 2, 4, 8, 16)
 COLOURS = {FAMILY: (40, 150, 70), OTHER: (60, 90, 180)}
@@ -66,7 +67,7 @@ def _views() -> list[View]:
 
 
 def build(dataset: gr.Radio) -> None:
-    live_panel(FAMILY, dataset, _views, _stats, former="denoise_flow")
+    live = live_panel(FAMILY, dataset, _views, _stats, former="denoise_flow")
     with gr.Accordion(tr("Flow matching against diffusion, from the same noise"), open=True):
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
@@ -116,6 +117,7 @@ def build(dataset: gr.Radio) -> None:
                   concurrency_id=LONG)
     compare_go.click(compare, [dataset, path_label, path_seed], [compared, compare_text],
                      api_name="compare_steps_flow", concurrency_id=LONG)
+    inpainting.panel(FAMILY, dataset, live.seed, live.options, NAMES)
     how_it_works("flow")
 
 
