@@ -213,3 +213,23 @@ def test_the_maskgit_tab_fills_a_painted_region(client, tmp_path):
 def test_bad_maskgit_input_is_a_message(client, args, message):
     with pytest.raises(Exception, match=message):
         client.predict(*args, api_name="/generate_maskgit")
+
+
+def test_the_crossover_benchmark_decodes_longer_grids_with_both_networks():
+    """benchmarks/crossover.py: the GPT takes a step per token, MaskGIT its steps, on any grid;
+    MaskGIT spends more arithmetic for its fewer steps."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks import crossover
+
+    gpt, n = crossover.gpt_decoder(14)
+    tokens = gpt(torch.arange(2), torch.Generator().manual_seed(0))
+    assert n == 196 and tokens.canvas.shape == (2, 14, 14) and (tokens.canvas >= 0).all()
+    ours, steps, model = crossover.maskgit_decoder(14, 4)
+    out = ours(torch.arange(2), torch.Generator().manual_seed(0))
+    assert steps == 4 and out.shape == (2, 196) and (out >= 0).all()
+    row = crossover.measure(7, 2, 4, 1)
+    assert row["gpt"]["steps"] == 49 and row["maskgit"]["steps"] == 4
+    assert row["maskgit"]["mflop_per_image"] > row["gpt"]["mflop_per_image"] > 0 and row["speedup"] > 0

@@ -65,10 +65,10 @@ class Config:
     codes: int = 128  # the tokenizer's: the Transformer family's codebook (its weights are copied in)
     code_dim: int = 16
     width: int = 64
-    # the bidirectional Transformer: narrower and shallower than the GPT's 128 x 6, since each of
-    # its passes reads all 50 positions (benchmarks/maskgit_speed.py)
-    d_model: int = 96
-    layers: int = 4
+    # the bidirectional Transformer at the GPT's size (128 x 6): parallel decoding saves sequential
+    # steps, not arithmetic (benchmarks/maskgit_speed.py), so it gets the same network to learn with
+    d_model: int = 128
+    layers: int = 6
     heads: int = 4
     num_classes: int = 10
 
@@ -102,13 +102,14 @@ class BiTransformer(nn.Module):
     Position 0 holds the class (or "no class", the last entry, for guidance); no causal mask:
     every position reads every other one."""
 
-    def __init__(self, c: Config):
+    def __init__(self, c: Config, tokens: int = TOKENS):
+        """``tokens``: positions after the class (49 for the 7x7 grid; a benchmark's longer grids)."""
         super().__init__()
         d = c.d_model
         self.mask_id, self.null_class = c.codes, c.num_classes
         self.cls = nn.Embedding(c.num_classes + 1, d)
         self.tok = nn.Embedding(c.codes + 1, d)
-        self.pos = nn.Parameter(torch.randn(TOKENS + 1, d) * 0.02)
+        self.pos = nn.Parameter(torch.randn(tokens + 1, d) * 0.02)
         layer = nn.TransformerEncoderLayer(d, c.heads, 4 * d, dropout=0.0, activation="gelu",
                                            batch_first=True, norm_first=True)
         self.blocks = nn.TransformerEncoder(layer, c.layers, enable_nested_tensor=False)
@@ -166,23 +167,23 @@ class Model(nn.Module):
         steps, schedule = int(steps), check_schedule(schedule)
         if steps < 1:
             raise ValueError(f"steps must be at least 1, got {steps}")
-        b = len(labels)
-        tokens = torch.full((b, TOKENS), -1, dtype=torch.long)
+        b, n = len(labels), self.net.pos.shape[0] - 1  # n: 49 tokens (a benchmark's grids: more)
+        tokens = torch.full((b, n), -1, dtype=torch.long)
         if given is not None:
             kept = keep.flatten().bool()
             tokens[:, kept] = self.tokenize(given).flatten(1)[:, kept]
-        fixed = torch.zeros(b, TOKENS, dtype=torch.long)
+        fixed = torch.zeros(b, n, dtype=torch.long)
         for k, left in enumerate(still_masked(steps, int((tokens < 0).sum(1).max()), schedule), 1):
             masked = tokens < 0
             probs = filtered(self.logits(tokens, labels, guidance), temperature)  # (B, 49, codes)
-            drawn = draw_from(probs.reshape(-1, probs.shape[-1]), generator).view(b, TOKENS)
+            drawn = draw_from(probs.reshape(-1, probs.shape[-1]), generator).view(b, n)
             conf = probs.gather(-1, drawn[..., None])[..., 0].clamp_min(1e-30).log()
-            u = torch.rand(b, TOKENS, generator=generator).clamp(1e-20, 1 - 1e-7)
+            u = torch.rand(b, n, generator=generator).clamp(1e-20, 1 - 1e-7)
             conf = conf + randomness * (1 - k / steps) * -torch.log(-torch.log(u))  # Gumbel noise
             conf = conf.masked_fill(~masked, -math.inf)  # only masked positions compete
             commit = masked.sum(1) - left  # the surest ``commit`` of them are fixed for good
             rank = torch.empty_like(fixed).scatter_(1, conf.argsort(1, descending=True),
-                                                    torch.arange(TOKENS).expand(b, -1))
+                                                    torch.arange(n).expand(b, -1))
             now = masked & (rank < commit[:, None])
             tokens, fixed = tokens.where(~now, drawn), fixed.where(~now, k)
             yield tokens, fixed, drawn
@@ -218,10 +219,12 @@ class Model(nn.Module):
 
 
 def masked_token_loss(model: Model, x01: torch.Tensor, y: torch.Tensor, generator: torch.Generator,
-                      drop_class: float = 0.1) -> torch.Tensor:
+                      drop_class: float = 0.1, smoothing: float = 0.0) -> torch.Tensor:
     """Cross-entropy of the masked tokens only: each image hides ceil(cos(pi u / 2) x 49) of its
     tokens (u uniform, at least one), chosen at random; its class is dropped a ``drop_class``
-    share of the time (guidance needs the model without a class too)."""
+    share of the time (guidance needs the model without a class too). ``smoothing``: the target
+    puts that share of its mass evenly on every code (label smoothing), so the network is never
+    pushed to certainty about a hidden token."""
     with torch.no_grad():
         tokens = model.tokenize(x01).flatten(1)
     b = len(tokens)
@@ -233,20 +236,22 @@ def masked_token_loss(model: Model, x01: torch.Tensor, y: torch.Tensor, generato
     net = model.net.train()
     with autocast(x01.device):
         logits = net(tokens.masked_fill(mask, net.mask_id), torch.where(drop, net.null_class, y))
-    per_token = F.cross_entropy(logits.float().transpose(1, 2), tokens, reduction="none")  # (B, 49)
+    per_token = F.cross_entropy(logits.float().transpose(1, 2), tokens, reduction="none",
+                                label_smoothing=smoothing)  # (B, 49)
     return (per_token * mask).sum() / mask.sum()  # the mean over the masked positions only
 
 
 class Trainer(EmaTrainer):
     """The Transformer family's shipped tokenizer, frozen; the bidirectional Transformer trained on
-    each batch's tokens with the masked-token loss (cosine masking ratio, the class dropped 10% of
-    the time); AdamW 1e-3 with 200 warm-up steps and cosine decay to a tenth, clipping at 1,
+    each batch's tokens with the masked-token loss (cosine masking ratio, label smoothing 0.1, the
+    class dropped 10% of the time); AdamW 1e-3 with 200 warm-up steps and cosine decay to a tenth, clipping at 1,
     bfloat16 autocast where the device has it; samples from an EMA of the weights (decay up to
     0.999)."""
 
     epochs = 12
     batch_size = 128
     drop_class = 0.1
+    smoothing = 0.1  # label smoothing of the masked tokens' targets (MaskGIT's recipe)
 
     def __init__(self, model: Model, total_steps: int, lr: float = 1e-3):
         super().__init__(model, total_steps, lr)
@@ -262,7 +267,7 @@ class Trainer(EmaTrainer):
         return {"tokenizer": {"family": BUILDS_ON[0], "dataset": dataset, "sha256": card["sha256"]}}
 
     def step(self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> dict:
-        loss = masked_token_loss(self.model, (x + 1) / 2, y, generator, self.drop_class)
+        loss = masked_token_loss(self.model, (x + 1) / 2, y, generator, self.drop_class, self.smoothing)
         self.update(loss)
         return {"nats_per_masked_token": loss.item()}
 

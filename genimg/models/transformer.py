@@ -115,9 +115,10 @@ class Prior(nn.Module):
     """The GPT: position 0 holds the class, position i > 0 the token i-1; the output at position
     i is the distribution of token i."""
 
-    def __init__(self, c: Config):
+    def __init__(self, c: Config, tokens: int = GRID * GRID):
+        """``tokens``: positions of the sequence (49 for the 7x7 grid; a benchmark's longer grids)."""
         super().__init__()
-        d, n = c.d_model, GRID * GRID
+        d, n = c.d_model, tokens
         self.cls = nn.Embedding(c.num_classes, d)
         self.tok = nn.Embedding(c.codes, d)
         self.pos = nn.Parameter(torch.randn(n, d) * 0.02)
