@@ -20,7 +20,7 @@ ZH = {"family": "模型家族", "what it generates, and how": "生成什么、�
       "IS (test set)": "IS（测试集）", "precision": "精确率", "recall": "召回率", "likelihood": "似然",
       "parameters": "参数量", "network evals / image": "每张图的网络评估次数", "ms / image": "每张图的毫秒数",
       "class accuracy MNIST": "类别准确率 MNIST", "class accuracy Fashion-MNIST": "类别准确率 Fashion-MNIST",
-      "ms for 16 images": "16 张图的毫秒数"}
+      "ms for 16 images": "16 张图的毫秒数", "training FLOPs (MNIST)": "训练 FLOPs（MNIST）"}
 LABEL = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
 
 
@@ -41,11 +41,12 @@ def _fid(e: dict | None) -> str:
 
 def glance(lang: str = "en") -> str:
     """One row per family: what it generates and how, network passes per image, the headline
-    FID with its floor and class accuracy on both datasets (``eval``), and the time of 16 images
-    at the defaults (``speed``: one run of ``benchmarks/speed.py`` for every family)."""
+    FID with its floor and class accuracy on both datasets (``eval``), the time of 16 images at
+    the defaults (``speed``: one run of ``benchmarks/speed.py`` for every family), and the FLOPs
+    its MNIST checkpoint's training spent (the card's learning curve, where it has one)."""
     header = ["family", "what it generates, and how", "network passes / image",
               *(f"FID {LABEL[d]} (floor)" for d in DATASETS), *(f"class accuracy {LABEL[d]}" for d in DATASETS),
-              "ms for 16 images"]
+              "ms for 16 images", "training FLOPs (MNIST)"]
     rows, runs = [], set()
     for family in models.FAMILIES:
         mod = models.get(family)
@@ -56,7 +57,7 @@ def glance(lang: str = "en") -> str:
         rows.append([mod.TITLE, mod.SUMMARY, str(speed["nfe"]) if speed else "–",
                      *(_fid(evals.get(d)) for d in DATASETS),
                      *(f"{evals[d]['class_accuracy']:.1%}" if evals.get(d) else "–" for d in DATASETS),
-                     f"{speed['ms']:.1f}" if speed else "–"])
+                     f"{speed['ms']:.1f}" if speed else "–", _trained(got.get("mnist"))])
         if speed:
             runs.add(f"speed {speed['date']}")
     dates = ", ".join(sorted(d for d in runs if not d.startswith("speed")))
@@ -64,7 +65,8 @@ def glance(lang: str = "en") -> str:
     note = (f"FID: the judge's, against its floor (as many real images); class accuracy: the share of samples the "
             f"shipped classifier sees as their class; both from `python -m genimg eval` ({dates}). ms: 16 images at "
             f"the defaults on one CPU thread, every family in one run of `python benchmarks/speed.py --threads 1 "
-            f"--cards` ({speed}).")
+            f"--cards` ({speed}). Training FLOPs: forward and backward passes of the run that made the MNIST "
+            f"checkpoint, counted by torch's FLOP counter (docs/scaling.md); – where it was trained before the count.")
     if lang != "en":
         from .ui import i18n  # (each family's words are its locale file)
 
@@ -72,9 +74,16 @@ def glance(lang: str = "en") -> str:
         rows = [[i18n.in_lang(lang, c) if i < 2 else c for i, c in enumerate(r)] for r in rows]
         note = (f"FID：评判网络（judge）特征中的 FID，括号里是真实数据基线（同样数量的真实图像）；类别准确率：随附的分类器认为属于所要求"
                 f"类别的样本比例；两者都来自 `python -m genimg eval`（{dates}）。毫秒数：默认选项下 16 张图、单个 CPU 线程，"
-                f"所有家族在同一次 `python benchmarks/speed.py --threads 1 --cards` 中测得（{speed}）。")
+                f"所有家族在同一次 `python benchmarks/speed.py --threads 1 --cards` 中测得（{speed}）。训练 FLOPs：训练出 MNIST "
+                f"检查点的那次运行的前向和反向计算，由 torch 的 FLOP 计数器统计（见 docs/scaling.md）；在开始统计之前训练的记为 –。")
     rows = [[f"[**{r[0]}**](docs/families/{family}.md)", *r[1:]] for family, r in zip(models.FAMILIES, rows)]
-    return "\n".join(_table(header, "llrrrrrr", rows) + ["", note])
+    return "\n".join(_table(header, "llrrrrrrr", rows) + ["", note])
+
+
+def _trained(card: dict | None) -> str:
+    """The training FLOPs at the last point of the card's learning curve (``learning.py``)."""
+    points = (card or {}).get("learning")
+    return f"{points[-1]['flops']:.1e}" if points else "–"
 
 
 def _likelihood(e: dict) -> str:
