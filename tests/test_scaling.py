@@ -120,7 +120,7 @@ def test_the_size_and_data_charts_read_the_study(study):
     picture, said, found, copies, rows = tab.show("mnist", "data", ["gan"])
     assert picture is not None and len(copies) == 1 and "25.0%" in copies[0][1] and rows.count("\n") == 4
     img, caption = tab.sheet("mnist", "size", ["gan"], opened[0]["label"])
-    assert img.size == (3 * 10 * 28, 3 * 4 * 28) and "FID 40.00" in caption
+    assert img.size == (3 * 10 * 28, 3 * 4 * 28 + tab.LABEL_ROOM) and "FID 40.00" in caption
     assert scaling.sizes("fashion") == {}  # the study is of one dataset
 
 

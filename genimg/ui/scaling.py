@@ -15,7 +15,9 @@ from PIL import Image
 
 from .. import checks, models, scaling
 from . import i18n, links
+from .controls import DEFAULT_DATASET
 from .handlers import api_names, user_errors
+from .panels import LABEL_ROOM
 from .i18n import add, drawn, say, tr
 from .picture import picture
 
@@ -62,13 +64,19 @@ def sheet(dataset_key: str, chart: str, families, label: str):
     for p in scaling.points(chart, dataset_key, check_families(families), say=say):
         if p["label"] == label:
             with Image.open(p["sheet"]) as img:
-                grey = img.convert("L")
-                return grey.resize((grey.width * 3, grey.height * 3), Image.NEAREST), p["caption"]
+                big = img.convert("L").resize((img.width * 3, img.height * 3), Image.NEAREST)
+            out = Image.new("L", (big.width, big.height + LABEL_ROOM), 255)  # room for the picture's label
+            out.paste(big, (0, LABEL_ROOM))
+            return out, p["caption"]
     return None, ""
 
 
 def build(dataset: gr.Radio) -> None:
     gr.Markdown(tr(INTRO))
+    # the page as built (English); a visitor's language redraws it (i18n.follow)
+    a, text, found, _, listed = show(DEFAULT_DATASET, "compute", FAMILIES)
+    first = found[-1]["label"] if found else None
+    img, cap = sheet(DEFAULT_DATASET, "compute", FAMILIES, first) if first else (None, "")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             chart = gr.Radio([(tr(NAMES[k]), k) for k in scaling.CHARTS], value="compute", label=tr("Chart"))
@@ -76,19 +84,19 @@ def build(dataset: gr.Radio) -> None:
                                         label=tr("Families"))
             go = gr.Button(tr("Show"), variant="primary")
         with gr.Column(scale=2):
-            shown = picture(label=tr("Chart"), show_label=False)
-            said = gr.Markdown()
+            shown = picture(a, label=tr("Chart"), show_label=False)
+            said = gr.Markdown(text)
     links.register(TAB, go, dataset, all_classes=False, checks={"chart": lambda raw: checks.choice(
         "chart", raw, scaling.CHARTS), "families": check_families}, chart=chart, families=families)
     copies = gr.Gallery(label=tr("Each class's sample nearest to a copy (its distance ratio), above that training image"),
                         columns=1, height="auto", format="png", visible=False)
     with gr.Row():
-        point = gr.Dropdown([], label=tr("Open a point's sample sheet"), scale=1)
+        point = gr.Dropdown([p["label"] for p in found], value=first, label=tr("Open a point's sample sheet"), scale=1)
         with gr.Column(scale=2):
-            opened = picture(label=tr("Sample sheet: a column per class, a row per seed"))
-            caption = gr.Markdown()
+            opened = picture(img, label=tr("Sample sheet: a column per class, a row per seed"))
+            caption = gr.Markdown(cap)
     with gr.Accordion(tr("Every point"), open=False):
-        rows = gr.Markdown()
+        rows = gr.Markdown(listed)
 
     @user_errors
     @api_names("dataset", "chart", "families")
