@@ -59,14 +59,15 @@ def sha256(path: Path) -> str:
 
 
 def save(model: torch.nn.Module, config, family: str, dataset: str, card: dict,
-         root: Path | None = None) -> Path:
-    """Write ``model``'s weights and its card; return the weights path."""
+         root: Path | None = None, max_bytes: int | None = MAX_FILE_BYTES) -> Path:
+    """Write ``model``'s weights and its card; return the weights path. Weights over ``max_bytes``
+    are refused (None: any size, for a study's run that is never shipped)."""
     weights, card_path = paths(family, dataset, root)
     weights.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     save_file(tensors, str(weights), metadata={"family": family, "dataset": dataset})
     size = weights.stat().st_size
-    if size > MAX_FILE_BYTES:
+    if max_bytes is not None and size > max_bytes:
         raise CheckpointError(f"{weights} is {size / 2**20:.1f} MB; the limit is 10 MB")
     card = dict(card, family=family, dataset=dataset, config=dataclasses.asdict(config),
                 file_bytes=size, sha256=sha256(weights))

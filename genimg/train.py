@@ -262,7 +262,9 @@ def train(family: str, dataset: str, data_dir=None, epochs: int | None = None, r
         **({"sheets": sheets} if sheets else {}),
         **({"learning": meter.points} if meter and meter.points else {}),
     }
-    checkpoint.save(final, config, family, dataset, card, root)
+    # a run under another root (a study's, under runs/) is never shipped: its weights may be of any size
+    checkpoint.save(final, config, family, dataset, card, root,
+                    max_bytes=checkpoint.MAX_FILE_BYTES if root is None else None)
     distributed.stop()
     final.eval().requires_grad_(False)
     metrics = fam.Trainer.evaluate(final, dataset, data_dir)

@@ -87,3 +87,14 @@ def test_training_state_roundtrip(tmp_path):
     opt2.load_state_dict(back["opt"])
     assert torch.equal(opt2.state_dict()["state"][0]["exp_avg"], opt.state_dict()["state"][0]["exp_avg"])
     assert tuple(opt2.param_groups[0]["betas"]) == (0.5, 0.999)
+
+
+def test_weights_over_the_limit_are_refused_unless_the_run_is_a_study_s(tmp_path):
+    """A shipped checkpoint stays under 10 MB; a study's run under runs/ (never shipped) may be bigger."""
+    from genimg.models import vae
+
+    model = vae.Model(vae.Config())
+    with pytest.raises(checkpoint.CheckpointError, match="the limit is 10 MB"):
+        checkpoint.save(model, model.config, "vae", "mnist", {}, tmp_path / "a", max_bytes=1000)
+    checkpoint.save(model, model.config, "vae", "mnist", {}, tmp_path / "b", max_bytes=None)
+    assert checkpoint.read_card("vae", "mnist", tmp_path / "b")["file_bytes"] > 1000
