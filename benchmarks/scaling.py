@@ -15,6 +15,10 @@ first of the class-balanced order), for as many steps as on all of them. Beside 
 the share of 1,000 samples that copy a training image of their run (``memorisation.py``) and a
 picture of each class's sample nearest to a copy beside that image.
 
+**Learning curves** (part 1) come from each family's run from scratch with its shipped recipe
+(``--root runs/scratch``); a run that was not shipped (it did not beat the shipped checkpoint) is
+kept here with the shipped checkpoint measured on the same ruler beside it.
+
 ``plan`` prints the training commands of the runs not yet collected (run them in the background,
 two at a time, one thread each; they resume from their ``runs/`` state). ``collect`` copies each
 finished run's card and sample sheets (not its weights) to ``benchmarks/results/scaling/<run>/``,
@@ -39,7 +43,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import ROOT, save_json, write_table  # noqa: E402
-from genimg import checkpoint, facts, memorisation, models, scaling  # noqa: E402
+from genimg import checkpoint, facts, learning, memorisation, models, scaling  # noqa: E402
 from genimg.data import load_tensors  # noqa: E402
 from genimg.train import take_subset  # noqa: E402
 
@@ -156,9 +160,28 @@ def memorised(family: str, name: str, images: int) -> dict:
             "picture": str(picture.relative_to(ROOT))}
 
 
+def kept_back(family: str, root: str, old: dict) -> dict:
+    """A learning run (part 1) that was not shipped: its root, and the shipped checkpoint measured
+    on the same ruler as the run's last point (the learning curves' N samples, seed and options)."""
+    shipped = checkpoint.read_card(family, DATASET)
+    same = old.get("learning", {}).get(family)
+    if same and same.get("root") == root and same.get("shipped_sha256") == shipped["sha256"]:
+        return same
+    fam = models.get(family)
+    model, _ = checkpoint.load(family, DATASET, fam.Config, fam.Model)
+    found = learning.Ruler(DATASET).measure(model.eval(), **{o.name: o.default for o in fam.OPTIONS})
+    return {"root": root, "kept": "shipped", "shipped_sha256": shipped["sha256"], "shipped_fid": found["fid"],
+            "shipped_class_accuracy": found["class_accuracy"], "n": learning.N}
+
+
 def collect(old: dict) -> dict:
     result = {"dataset": DATASET, "date": time.strftime("%Y-%m-%d"), "ratio": round(memorisation.RATIO, 4),
-              "fit_from": FIT_FROM, "sizes": {}, "fits": {}, "data": {}}
+              "fit_from": FIT_FROM, "learning": {}, "sizes": {}, "fits": {}, "data": {}}
+    for family in models.FAMILIES:  # part 1: the learning runs from scratch that were not shipped
+        name = f"{family}-scratch"
+        if (run_dir(name) / DATASET / f"{family}.json").exists() and not shipped_is(family, name):
+            result["learning"][family] = kept_back(family, collect_run(family, name), old)
+            print(f"{name}: kept the shipped checkpoint; {result['learning'][family]}", flush=True)
     for family, (part, entries) in SIZES.items():
         found = []
         for name, _ in entries:

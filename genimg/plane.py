@@ -142,17 +142,19 @@ _DRAW = {"lines": _lines, "arrows": _arrows, "bars": _bars, "circle": _circle}
 def series(curves: dict[str, list[tuple[float, float]]], title: str, xlabel: str, floor: float | None = None,
            floor_label: str = "", width: int = 480, height: int = 260, log: bool = True,
            colours: dict[str, tuple] | None = None, xlog: bool = False, marks: bool = False,
-           yticks: tuple[float, ...] = ()) -> Image.Image:
+           yticks: tuple[float, ...] = (), legend: int = 120, faint: tuple[str, ...] = ()) -> Image.Image:
     """Curves (name -> [(x, y)]) on one chart, a legend of their names, and a dashed ``floor``
     (the lowest a curve can honestly reach); ``log`` puts y on a log scale, ``xlog`` x (x > 0,
     ticks at 1, 2, 5 per decade; else x runs from 0), ``marks`` puts a dot on every point, and
-    ``yticks`` (those in range) replace the evenly spread y labels. The top 26 px stay free for
-    an overlaid label."""
+    ``yticks`` (those in range) replace the evenly spread y labels, ``legend`` is the width kept
+    on the right for the names, and the curves named in ``faint`` are drawn thick and pale
+    beneath the others (a frontier under the curves it follows). The top 26 px stay free for an
+    overlaid label."""
     img = Image.new("RGB", (width, height), (255, 255, 255))
     d = ImageDraw.Draw(img)
     font = typeface(12)
     d.text((8, 28), title, fill=(30, 30, 30), font=font_for(title, 12))
-    left, right, top, bottom = 46, width - 120, 50, height - 34
+    left, right, top, bottom = 46, width - legend, 50, height - 34
     ys = [y for c in curves.values() for _, y in c if y > 0] + ([floor] if floor else [])
     xs = [x for c in curves.values() for x, _ in c] or [0, 1]
     lo, hi = (min(ys), max(ys)) if ys else (0.1, 1)
@@ -192,8 +194,14 @@ def series(curves: dict[str, list[tuple[float, float]]], title: str, xlabel: str
         for x in range(left, right, 8):
             d.line([x, y, x + 4, y], fill=(90, 90, 90))
         d.text((right + 6, y - 7), floor_label, fill=(90, 90, 90), font=font_for(floor_label, 12))
-    for k, (name, c) in enumerate(curves.items()):
+    order = sorted(enumerate(curves.items()), key=lambda kc: kc[1][0] not in faint)  # the faint ones first
+    for k, (name, c) in order:
         colour = (colours or {}).get(name, PALETTE[k % len(PALETTE)])
+        if name in faint:
+            colour = tuple(int(v + (255 - v) * 0.6) for v in colour)
+            d.line([xy(x, y) for x, y in c], fill=colour, width=7)
+            d.text((right + 6, top + 16 * k), name, fill=colour, font=font_for(name, 12))
+            continue
         if len(c) > 1:
             d.line([xy(x, y) for x, y in c], fill=colour, width=2)
         if marks:

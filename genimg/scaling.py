@@ -43,14 +43,25 @@ def _root(entry: dict) -> Path | None:
 
 
 def learning(dataset: str) -> dict[str, list[dict]]:
-    """Each family's learning curve on ``dataset`` (the card's ``learning``), where it has one."""
+    """Each family's learning curve on ``dataset``: the shipped card's ``learning``, or that of the
+    run from scratch the study kept where the shipped checkpoint stayed (``scaling.json``'s
+    ``learning``)."""
+    return {f: points for f, (points, _) in _curves(dataset).items()}
+
+
+def _curves(dataset: str) -> dict[str, tuple[list[dict], Path]]:
+    """family -> (its learning points, the folder their sheets are in)."""
+    kept = _results("scaling", dataset).get("learning", {})
     out = {}
     for family in models.FAMILIES + models.DEVELOPING:
         if checkpoint.exists(family, dataset):
             points = checkpoint.read_card(family, dataset).get("learning") or []
             if points:
-                out[family] = points
-    return out
+                out[family] = (points, checkpoint.CHECKPOINT_DIR / dataset)
+            elif family in kept:
+                root = _root(kept[family])
+                out[family] = (checkpoint.read_card(family, dataset, root).get("learning") or [], root / dataset)
+    return {f: c for f, c in out.items() if c[0]}
 
 
 def passes(dataset: str) -> dict[str, list[dict]]:
@@ -120,9 +131,9 @@ def points(chart: str, dataset: str, families=None, say=_plain) -> list[dict]:
                                    acc=p["class_accuracy"], flops=p["flops"], cpu=p["cpu_s"])})
 
     if chart == "compute":
-        for f, ps in learning(dataset).items():
+        for f, (ps, folder) in _curves(dataset).items():
             for p in ps if keep(f) else ():
-                add(_title(f, say), checkpoint.CHECKPOINT_DIR / dataset, p)
+                add(_title(f, say), folder, p)
     elif chart in ("size", "data"):
         study = sizes(dataset) if chart == "size" else data(dataset)
         for f, runs in study.items():
@@ -134,11 +145,11 @@ def points(chart: str, dataset: str, families=None, say=_plain) -> list[dict]:
 
 def _run_name(family: str, run: dict, chart: str, say) -> str:
     if chart == "size":
-        return say("{family}, {params} parameters", family=_title(family, say), params=_count(run["params"]))
+        return say("{family} {params}", family=_title(family, say), params=count(run["params"]))
     return say("{family}, {images:,} images", family=_title(family, say), images=run["images"])
 
 
-def _count(n: int) -> str:
+def count(n: int) -> str:
     return f"{n / 1e6:.2f}M" if n >= 1e6 else f"{n / 1e3:.0f}k"
 
 
@@ -148,7 +159,7 @@ def chart(kind: str, dataset: str, families=None, say=_plain, width: int = 640, 
     if kind not in CHARTS:
         raise ValueError(f"chart must be one of {', '.join(CHARTS)}, got {kind!r}")
     keep = (lambda f: True) if families is None else (lambda f: f in families)
-    curves, floors = {}, []
+    curves, floors, faint = {}, [], []
     if kind == "compute":
         for f, ps in learning(dataset).items():
             if keep(f):
@@ -162,7 +173,8 @@ def chart(kind: str, dataset: str, families=None, say=_plain, width: int = 640, 
                     curves[_run_name(f, r, kind, say)] = [(p["flops"], p["fid"]) for p in r["points"]]
                     floors += [p["fid_floor"] for p in r["points"]]
                 edge = frontier([[(p["flops"], p["fid"]) for p in r["points"]] for r in runs])
-                curves[say("{family}: the frontier", family=_title(f, say))] = edge
+                faint.append(say("{family}: the frontier", family=_title(f, say)))
+                curves[faint[-1]] = edge
         title, xlabel = say("FID against training compute, one curve per model size"), say("training FLOPs so far (log scale)")
     elif kind == "data":
         for f, runs in data(dataset).items():
@@ -179,8 +191,9 @@ def chart(kind: str, dataset: str, families=None, say=_plain, width: int = 640, 
     curves = {k: v for k, v in curves.items() if v}
     if not curves:
         return None
-    return plane.series(curves, title, xlabel, min(floors), say("real images"), width=width, height=height,
-                        xlog=True, marks=True, yticks=YTICKS)
+    legend = min(260, 24 + 7 * max(len(name) for name in curves))  # room for the longest name
+    return plane.series(curves, title, xlabel, min(floors), say("real images"), width=width + legend - 120,
+                        height=height, xlog=True, marks=True, yticks=YTICKS, legend=legend, faint=tuple(faint))
 
 
 def _at(points: list[tuple[float, float]], x: float) -> float | None:
@@ -214,6 +227,7 @@ def reading(kind: str, dataset: str, families=None, say=_plain) -> str:
     keep = (lambda f: True) if families is None else (lambda f: f in families)
     lines = []
     if kind == "compute":
+        kept = _results("scaling", dataset).get("learning", {})
         for f, ps in learning(dataset).items():
             if not keep(f) or len(ps) < 2:
                 continue
@@ -222,21 +236,24 @@ def reading(kind: str, dataset: str, families=None, say=_plain) -> str:
             lines.append(say("**{family}** went from FID {first:.1f} to {last:.2f}; it was within a quarter of its "
                              "final distance to the floor after {share:.0%} of its training compute.",
                              family=_title(f, say), first=ps[0]["fid"], last=last["fid"], share=near["flops"] / last["flops"]))
+            if f in kept:
+                lines[-1] += " " + say("(A run from scratch that was not shipped: the shipped checkpoint measures "
+                                       "{fid:.2f} on the same ruler.)", fid=kept[f]["shipped_fid"])
     elif kind == "size":
         fitted = fits(dataset)
         for f, runs in sizes(dataset).items():
             if not keep(f):
                 continue
-            ends = ", ".join(say("{params}: {fid:.2f}", params=_count(r["params"]), fid=r["points"][-1]["fid"])
+            ends = ", ".join(say("{params}: {fid:.2f}", params=count(r["params"]), fid=r["points"][-1]["fid"])
                              for r in runs if r["points"])
             lines.append(say("**{family}**, final FID by parameters at the same CPU budget: {ends}.",
                              family=_title(f, say), ends=ends))
             for a, b in zip(runs, runs[1:]):
                 x = overtakes(*([(p["flops"], p["fid"]) for p in r["points"]] for r in (a, b)))
                 lines.append(say("The {big} model overtakes the {small} one at {flops:.1e} training FLOPs.",
-                                 big=_count(b["params"]), small=_count(a["params"]), flops=x) if x else
+                                 big=count(b["params"]), small=count(a["params"]), flops=x) if x else
                              say("The {big} model never overtakes the {small} one within this budget.",
-                                 big=_count(b["params"]), small=_count(a["params"])))
+                                 big=count(b["params"]), small=count(a["params"])))
             fit = fitted.get(f)
             if fit:
                 lines.append(say("Power law on the frontier, FID − floor ∝ C^−α: α = {a:.2f} (95%: {lo:.2f} to {hi:.2f}) "

@@ -57,6 +57,6 @@ def test_the_training_sheets_show_how_a_family_learned():
     assert len(found["steps"]) == len(found["sheets"]) == 8
     assert found["steps"] == sorted(found["steps"]) and found["steps"][-1] == found["total"]
     assert all(s.dtype == np.uint8 and s.shape[1] == 10 * 28 for s in found["sheets"])
-    assert explore.training_sheets("pixelcnn", "mnist")["sheets"] == []
+    assert explore.training_sheets("pixelcnn", "fashion")["sheets"] == []
     with pytest.raises(ValueError, match="unknown dataset"):
         explore.training_sheets("gan", "cifar")

@@ -20,8 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def test_the_charts_read_the_cards_learning_curves():
     curves = scaling.learning("mnist")
+    kept = facts.results("scaling", "learning")  # runs from scratch that were not shipped
     for family, points in curves.items():
-        assert points == checkpoint.read_card(family, "mnist")["learning"]
+        card = checkpoint.read_card(family, "mnist")
+        if "learning" not in card:
+            card = checkpoint.read_card(family, "mnist", facts.ROOT / kept[family]["root"])
+        assert points == card["learning"]
         assert all(a["flops"] < b["flops"] for a, b in zip(points, points[1:]))
     assert (scaling.chart("compute", "mnist") is not None) == bool(curves)
     found = scaling.points("compute", "mnist")

@@ -149,7 +149,7 @@ add({
     "passes per image (log scale)": "每张图像的计算次数（对数刻度）",
     "real images": "真实图像",
     "{family}: the frontier": "{family}：前沿",
-    "{family}, {params} parameters": "{family}，{params} 参数",
+    "{family} {params}": "{family} {params}",
     "{family}, {images:,} images": "{family}，{images:,} 张图像",
     "{name}, step {step:,}: FID {fid:.2f}": "{name}，第 {step:,} 步：FID {fid:.2f}",
     "FID {fid:.2f} (real images: {floor:.2f}), class accuracy {acc:.1%}, after {flops:.2e} training FLOPs and "
@@ -159,6 +159,8 @@ add({
     "after {share:.0%} of its training compute.":
         "**{family}** 的 FID 从 {first:.1f} 降到 {last:.2f}；花费 {share:.0%} 的训练计算量时，它与真实数据基线的距离已不超过最终距离的 1.25 倍。",
     "{params}: {fid:.2f}": "{params}：{fid:.2f}",
+    "(A run from scratch that was not shipped: the shipped checkpoint measures {fid:.2f} on the same ruler.)":
+        "（这是一次没有发布的从头训练：发布的检查点用同一把尺子量得 {fid:.2f}。）",
     "**{family}**, final FID by parameters at the same CPU budget: {ends}.": "**{family}**，相同 CPU 预算下各参数量的最终 FID：{ends}。",
     "The {big} model overtakes the {small} one at {flops:.1e} training FLOPs.":
         "{big} 的模型在 {flops:.1e} 训练 FLOPs 处超过 {small} 的模型。",
