@@ -215,22 +215,27 @@ def collect(old: dict) -> dict:
     return result
 
 
-def tables(result: dict) -> tuple[str, str]:
-    size = ["| family | network | parameters | steps | training FLOPs | CPU-seconds | final FID (floor) | class accuracy |",
-            "|---|---|---:|---:|---:|---:|---:|---:|"]
-    for family, runs_ in scaling.sizes(DATASET).items():
-        for r in runs_:
-            p = r["points"][-1]
-            size.append(f"| {models.get(family).TITLE} | {r['network']} | {r['params']:,} | {p['step']:,} | {p['flops']:.2e} "
-                        f"| {p['cpu_s']:,.0f} | {facts.fid(p['fid'])} ({facts.fid(p['fid_floor'])}) | {p['class_accuracy']:.1%} |")
-    data = ["| family | training images | final FID (floor) | class accuracy | memorised | median distance ratio |",
-            "|---|---:|---:|---:|---:|---:|"]
-    for family, runs_ in scaling.data(DATASET).items():
-        for r in runs_:
-            p = r["points"][-1]
-            data.append(f"| {models.get(family).TITLE} | {r['images']:,} | {facts.fid(p['fid'])} ({facts.fid(p['fid_floor'])}) "
-                        f"| {p['class_accuracy']:.1%} | {r['memorised']:.1%} | {r['median_ratio']:.2f} |")
-    return "\n".join(size), "\n".join(data)
+def _table(header: str, align: str, study: dict, cells) -> str:
+    """A markdown table with a row per run of ``study`` (family -> runs): the family's title, then
+    ``cells(run, its last learning point)``."""
+    rows = [f"| {models.get(f).TITLE} | " + " | ".join(cells(r, r["points"][-1])) + " |"
+            for f, runs_ in study.items() for r in runs_]
+    return "\n".join([header, align, *rows])
+
+
+def tables() -> tuple[str, str]:
+    def fid(p):
+        return f"{facts.fid(p['fid'])} ({facts.fid(p['fid_floor'])})"
+
+    size = _table("| family | network | parameters | steps | training FLOPs | CPU-seconds | final FID (floor) | class accuracy |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|", scaling.sizes(DATASET),
+                  lambda r, p: [r["network"], f"{r['params']:,}", f"{p['step']:,}", f"{p['flops']:.2e}",
+                                f"{p['cpu_s']:,.0f}", fid(p), f"{p['class_accuracy']:.1%}"])
+    data = _table("| family | training images | final FID (floor) | class accuracy | memorised | median distance ratio |",
+                  "|---|---:|---:|---:|---:|---:|", scaling.data(DATASET),
+                  lambda r, p: [f"{r['images']:,}", fid(p), f"{p['class_accuracy']:.1%}", f"{r['memorised']:.1%}",
+                                f"{r['median_ratio']:.2f}"])
+    return size, data
 
 
 def main() -> None:
@@ -245,7 +250,7 @@ def main() -> None:
     STORE.mkdir(parents=True, exist_ok=True)
     old = json.loads(OUT.read_text()) if OUT.exists() else {}
     save_json(OUT, collect(old))
-    size, data = tables(json.loads(OUT.read_text()))
+    size, data = tables()
     print(size, data, sep="\n\n")
     if args.write:
         CHARTS.mkdir(parents=True, exist_ok=True)
