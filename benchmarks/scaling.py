@@ -128,6 +128,12 @@ def params(family: str, root, part: str | None) -> int:
     return sum(p.numel() for p in (getattr(model, part) if part else model).parameters())
 
 
+def final(family: str, root: str | None) -> dict:
+    """The last point of a run's learning curve (its card's): what the docs quote of it."""
+    points = checkpoint.read_card(family, DATASET, root and ROOT / root).get("learning") or [{}]
+    return {k: v for k, v in points[-1].items() if k != "sheet"}
+
+
 def power_law(curves: list[list[tuple[float, float]]], floor: float) -> dict | None:
     """FID - floor = a C^-alpha fitted (least squares in log-log) to the frontier's points past
     FIT_FROM of the largest compute: alpha, its 95% interval, the points used, R^2."""
@@ -188,7 +194,7 @@ def collect(old: dict) -> dict:
             root = collect_run(family, name)
             if root != "":
                 found.append({"name": name or "shipped", "root": root, "params": params(family, root, part),
-                              "network": part or "all"})
+                              "network": part or "all", "final": final(family, root)})
         if found:
             result["sizes"][family] = {"network": part or "all", "runs": found}
     for family, (part, _) in SIZES.items():
@@ -197,13 +203,16 @@ def collect(old: dict) -> dict:
             curves = [[(p["flops"], p["fid"]) for p in r["points"]] for r in runs_]
             floor = min(p["fid_floor"] for r in runs_ for p in r["points"])
             result["fits"][family] = power_law(curves, floor)
+            result["sizes"][family]["overtakes"] = [
+                {"small": a["name"], "big": b["name"], "flops": scaling.overtakes(*curves[i:i + 2])}
+                for i, (a, b) in enumerate(zip(runs_, runs_[1:]))]
     kept = {(f, r["name"]): r for f, rs in old.get("data", {}).items() for r in rs}
     for family, entries in DATA.items():
         for images, name, _ in entries:
             root = collect_run(family, name)
             if root == "":
                 continue
-            entry = {"images": images, "name": name, "root": root}
+            entry = {"images": images, "name": name, "root": root, "final": final(family, root)}
             same = kept.get((family, name))
             if same and same.get("root") == root and (ROOT / same["picture"]).exists():
                 entry.update({k: same[k] for k in ("memorised", "median_ratio", "n", "picture")})
@@ -224,8 +233,8 @@ def _table(header: str, align: str, study: dict, cells) -> str:
 
 
 def tables() -> tuple[str, str]:
-    def fid(p):
-        return f"{facts.fid(p['fid'])} ({facts.fid(p['fid_floor'])})"
+    def fid(p):  # two decimals: the sizes end close together
+        return f"{p['fid']:.2f} ({p['fid_floor']:.2f})"
 
     size = _table("| family | network | parameters | steps | training FLOPs | CPU-seconds | final FID (floor) | class accuracy |",
                   "|---|---|---:|---:|---:|---:|---:|---:|", scaling.sizes(DATASET),

@@ -14,17 +14,17 @@ def shown():
 
 @pytest.mark.parametrize("step", lesson.steps(), ids=lambda s: s.title.split(" · ")[0])
 def test_every_step_links_to_a_shown_tab_with_settings_it_accepts(step, shown):
-    assert step.tab in models.FAMILIES + ("compare", "train")
+    assert step.tab in models.FAMILIES + ("compare", "train", "scaling")
     query = dict(q.split("=") for q in lesson.link(step)[1:].split("&"))
     tab, dataset, values, notes = links.read(query, shown)
     assert tab == step.tab and notes == [] and set(values) == set(map(str, step.query))
     assert 0 <= step.right < len(step.choices) and step.question.endswith("?")
 
 
-def test_twelve_steps_in_order_and_no_shared_module_names_a_family():
+def test_thirteen_steps_in_order_and_no_shared_module_names_a_family():
     steps = lesson.steps()
-    assert [int(s.title.split(" · ")[0]) for s in steps] == list(range(1, 13))
-    assert [s.tab for s in steps][-4:] == ["compare", "compare", "train", "train"]
+    assert [int(s.title.split(" · ")[0]) for s in steps] == list(range(1, 14))
+    assert [s.tab for s in steps][-5:] == ["compare", "compare", "train", "train", "scaling"]
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion"])

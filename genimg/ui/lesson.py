@@ -1,4 +1,4 @@
-"""The Lesson tab: twelve steps a teacher can project, one family at a time. Each step has one
+"""The Lesson tab: thirteen steps a teacher can project, one family at a time. Each step has one
 thing to try (a link that opens the tab with its settings, ``genimg.ui.links``), a question to
 answer *before* pressing the button, and the answer, revealed on request with the class's
 prediction beside it. Where an answer quotes a measurement, it is read from the checkpoint
@@ -95,7 +95,7 @@ COMPARE = (
 )
 
 
-TABS_AFTER = ("train",)  # tabs that are not a family's whose modules hold steps, after Compare's
+TABS_AFTER = ("train", "scaling")  # tabs that are not a family's whose modules hold steps, after Compare's
 
 
 def steps(shown=models.FAMILIES) -> list[Step]:
@@ -144,7 +144,7 @@ def build(shown: list[str]) -> None:
     """The walkthrough over the steps whose tab is shown (``?tab=lesson`` opens it)."""
     links.register_tab("lesson")
     steps = globals()["steps"](shown)
-    gr.Markdown(tr("**A lesson in twelve steps.** At each step: open the tab it links to (a new browser tab), "
+    gr.Markdown(tr("**A lesson in thirteen steps.** At each step: open the tab it links to (a new browser tab), "
                    "*predict* the answer with the class, then press the button and reveal it."))
     with gr.Walkthrough(selected=0) as walk:
         for i, step in enumerate(steps):
@@ -173,9 +173,9 @@ def build(shown: list[str]) -> None:
 
 
 add({
-    "**A lesson in twelve steps.** At each step: open the tab it links to (a new browser tab), *predict* the answer "
+    "**A lesson in thirteen steps.** At each step: open the tab it links to (a new browser tab), *predict* the answer "
     "with the class, then press the button and reveal it.":
-        "**十二步课程。** 每一步：打开它链接的页面（新的浏览器标签页），和全班一起*预测*答案，然后按下按钮，揭晓答案。",
+        "**十三步课程。** 每一步：打开它链接的页面（新的浏览器标签页），和全班一起*预测*答案，然后按下按钮，揭晓答案。",
     "**Try it:** {try_it} [Open it ↗]({link})": "**试一试：** {try_it} [打开 ↗]({link})",
     "Reveal the answer": "揭晓答案",
     "← Back": "← 上一步",

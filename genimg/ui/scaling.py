@@ -13,8 +13,8 @@ from __future__ import annotations
 import gradio as gr
 from PIL import Image
 
-from .. import checks, models, scaling
-from . import i18n, links
+from .. import checks, facts, models, scaling
+from . import i18n, lesson, links
 from .controls import DEFAULT_DATASET
 from .handlers import api_names, user_errors
 from .panels import LABEL_ROOM
@@ -119,6 +119,39 @@ def build(dataset: gr.Radio) -> None:
     i18n.follow(draw, [dataset, chart, families], outputs)
 
 
+def _sizes(dataset: str) -> dict:
+    """What the lesson's step rests on: the first family of the size study with three finished
+    sizes, at its smallest, middle and biggest, each planned for the same CPU time (the study is
+    of one dataset, whatever the lesson's)."""
+    study = scaling.sizes(facts.results("scaling", "dataset"))
+    found = next(((f, runs) for f, runs in study.items() if len(runs) >= 3 and all(r["points"] for r in runs)), None)
+    if not found:
+        return {}
+    family, runs = found
+    out = {"family": models.get(family).TITLE, "floor": runs[0]["points"][-1]["fid_floor"]}
+    for key, run in zip(("small", "mid", "big"), (runs[0], runs[len(runs) // 2], runs[-1])):
+        last = run["points"][-1]
+        out |= {key: scaling.count(run["params"]), f"{key}_fid": last["fid"], f"{key}_steps": last["step"],
+                f"{key}_cpu": round(last["cpu_s"])}
+    return out
+
+
+LESSON = (  # the Scaling tab's step of the Lesson tab (genimg/ui/lesson.py)
+    lesson.Step(TAB, "13 · Scaling: double the model or double the training?", {"chart": "size"},
+                "Open the Scaling tab's Model size chart: one network trained at three sizes, each planned for the "
+                "same CPU time, so the smaller ones take more steps.",
+                "With the same CPU time, which size ends with the best FID?",
+                ("The biggest, with the fewest steps", "The middle one", "The smallest, with the most steps"), 1,
+                "{family}: {small} parameters after {small_steps} steps end at FID {small_fid}, {mid} after {mid_steps} "
+                "steps at {mid_fid}, {big} after {big_steps} steps at {big_fid} (real images: {floor}). The middle one "
+                "even spent the least CPU time ({mid_cpu} CPU-seconds against {small_cpu} and {big_cpu}). At this "
+                "scale a bigger network does not pay for its slower steps within the budget, and a smaller one runs "
+                "out of room: neither doubling wins on its own.",
+                lambda m: m["mid_fid"] < min(m["small_fid"], m["big_fid"]) and m["mid_cpu"] <= min(m["small_cpu"], m["big_cpu"]),
+                _sizes),
+)
+
+
 add({
     "Scaling": "规模",
     INTRO: "**质量怎样随投入增长。** 这是当今大型图像模型背后的问题，这里对每个模型家族用同一把尺子来问：裁判网络特征上的 FID"
@@ -175,4 +208,21 @@ add({
     "**{family}**: {each}.": "**{family}**：{each}。",
     "**{family}** is within 10% of its best FID ({best:.2f}) from {nfe} passes per image.":
         "**{family}** 从每张图像 {nfe} 次计算起，FID 就在其最佳值（{best:.2f}）的 10% 以内。",
+    # 13 the lesson's step
+    "13 · Scaling: double the model or double the training?": "13 · 规模：模型加倍，还是训练加倍？",
+    "Open the Scaling tab's Model size chart: one network trained at three sizes, each planned for the same CPU "
+    "time, so the smaller ones take more steps.":
+        "打开规模页面的“模型规模”图：同一个网络训练成三种规模，每种都计划花同样的 CPU 时间，所以较小的模型走更多步。",
+    "With the same CPU time, which size ends with the best FID?": "在同样的 CPU 时间下，哪种规模最终的 FID 最好？",
+    "The biggest, with the fewest steps": "最大的，步数最少",
+    "The middle one": "中间的",
+    "The smallest, with the most steps": "最小的，步数最多",
+    "{family}: {small} parameters after {small_steps} steps end at FID {small_fid}, {mid} after {mid_steps} steps at "
+    "{mid_fid}, {big} after {big_steps} steps at {big_fid} (real images: {floor}). The middle one even spent the least "
+    "CPU time ({mid_cpu} CPU-seconds against {small_cpu} and {big_cpu}). At this scale a bigger network does not pay "
+    "for its slower steps within the budget, and a smaller one runs out of room: neither doubling wins on its own.":
+        "{family}：{small} 参数训练 {small_steps} 步后 FID 为 {small_fid}，{mid} 参数 {mid_steps} 步后为 {mid_fid}，"
+        "{big} 参数 {big_steps} 步后为 {big_fid}（真实图像：{floor}）。中间的那个花的 CPU 时间甚至最少（{mid_cpu} CPU 秒，"
+        "另两个是 {small_cpu} 和 {big_cpu}）。在这个规模上，更大的网络在预算内补不回它更慢的每一步，更小的网络则容量不够："
+        "单独加倍哪一样都赢不了。",
 })
