@@ -11,9 +11,9 @@ the data chart shows each run's samples nearest to a copy beside the training im
 from __future__ import annotations
 
 import gradio as gr
-from PIL import Image
+from PIL import Image, ImageDraw
 
-from .. import checks, facts, models, scaling
+from .. import checks, facts, models, render, scaling
 from . import i18n, lesson, links
 from .controls import DEFAULT_DATASET
 from .handlers import api_names, user_errors
@@ -53,6 +53,19 @@ def show(dataset_key: str, chart: str, families) -> tuple:
     return picture_, text, found, copies, table(found)
 
 
+def captioned(copies: list[tuple]) -> Image.Image | None:
+    """The data chart's pictures one above the other, each under its caption (a gallery crops
+    wide pictures to squares)."""
+    if not copies:
+        return None
+    parts = [Image.new("RGB", (1, LABEL_ROOM), (255, 255, 255))]  # room for the picture's label
+    for img, text in copies:
+        line = Image.new("RGB", (img.width, LABEL_ROOM), (255, 255, 255))
+        ImageDraw.Draw(line).text((4, 6), text, fill=(30, 30, 30), font=render.font_for(text, 15))
+        parts += [line, img]
+    return render.stack(parts)
+
+
 def table(found: list[dict]) -> str:
     if not found:
         return ""
@@ -88,8 +101,8 @@ def build(dataset: gr.Radio) -> None:
             said = gr.Markdown(text)
     links.register(TAB, go, dataset, all_classes=False, checks={"chart": lambda raw: checks.choice(
         "chart", raw, scaling.CHARTS), "families": check_families}, chart=chart, families=families)
-    copies = gr.Gallery(label=tr("Each class's sample nearest to a copy (its distance ratio), above that training image"),
-                        columns=1, height="auto", format="png", visible=False)
+    copies = picture(label=tr("Each class's sample nearest to a copy (its distance ratio), above that training image"),
+                     visible=False)
     with gr.Row():
         point = gr.Dropdown([p["label"] for p in found], value=first, label=tr("Open a point's sample sheet"), scale=1)
         with gr.Column(scale=2):
@@ -104,7 +117,7 @@ def build(dataset: gr.Radio) -> None:
         a, text, found, pictures, listed = show(dataset_key, chart_key, chosen)
         first = found[-1]["label"] if found else None
         img, cap = sheet(dataset_key, chart_key, chosen, first) if first else (None, "")
-        return (a, text, gr.Gallery(pictures, visible=bool(pictures)),
+        return (a, text, gr.Image(captioned(pictures), visible=bool(pictures)),
                 gr.Dropdown([p["label"] for p in found], value=first), img, cap, listed)
 
     outputs = [shown, said, copies, point, opened, caption, rows]
