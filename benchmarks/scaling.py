@@ -203,9 +203,6 @@ def collect(old: dict) -> dict:
             curves = [[(p["flops"], p["fid"]) for p in r["points"]] for r in runs_]
             floor = min(p["fid_floor"] for r in runs_ for p in r["points"])
             result["fits"][family] = power_law(curves, floor)
-            result["sizes"][family]["overtakes"] = [
-                {"small": a["name"], "big": b["name"], "flops": scaling.overtakes(*curves[i:i + 2])}
-                for i, (a, b) in enumerate(zip(runs_, runs_[1:]))]
     kept = {(f, r["name"]): r for f, rs in old.get("data", {}).items() for r in rs}
     for family, entries in DATA.items():
         for images, name, _ in entries:
