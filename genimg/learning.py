@@ -110,4 +110,8 @@ class Meter:
         return self.points[-1]
 
     def state(self) -> dict:
+        """What has been spent up to now, the clocks read (a run resumed from a save made between
+        two points would otherwise lose the time since the last one)."""
+        self.pause()
+        self.resume()
         return {"points": self.points, "flops": self.flops, "cpu_s": self.cpu_s, "wall_s": self.wall_s}

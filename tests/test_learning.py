@@ -1,5 +1,6 @@
 """Learning curves: every run that draws sample sheets measures quality and training spent there."""
 import itertools
+import time
 
 import pytest
 
@@ -107,3 +108,15 @@ def test_overrides_read_tuples_and_booleans_and_refuse_the_rest():
     model = transformer.Model(transformer.Config(tokenizer_steps=30, **transformer.TINY))
     assert transformer.Trainer(model, total_steps=1000).split == 30
     assert transformer.Trainer(transformer.Model(transformer.Config(**transformer.TINY)), 600).split == 100
+
+
+def test_a_saved_meter_keeps_the_time_since_its_last_point():
+    meter = learning.Meter()
+    end = time.process_time() + 0.05
+    while time.process_time() < end:  # spend some CPU between two points
+        pass
+    saved = meter.state()
+    assert saved["cpu_s"] >= 0.04 and saved["wall_s"] >= 0.04
+    again = learning.Meter(**saved)
+    assert again.cpu_s == saved["cpu_s"] and again.state()["cpu_s"] >= saved["cpu_s"]
+
