@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 from . import Option, Step, autocast
 from .sampling import draw_from, filtered
+from .transformer import Block
 from .unet import EmaTrainer
 from .vqvae import VQVAE
 
@@ -99,8 +100,8 @@ def still_masked(steps: int, masked: int = TOKENS, schedule: str = "cosine") -> 
 
 class BiTransformer(nn.Module):
     """(tokens (B, 49) with ``mask_id`` where hidden, class (B,)) -> logits (B, 49, codes).
-    Position 0 holds the class (or "no class", the last entry, for guidance); no causal mask:
-    every position reads every other one."""
+    Position 0 holds the class (or "no class", the last entry, for guidance). The blocks are the
+    GPT's (``transformer.Block``) without the causal mask: every position reads every other one."""
 
     def __init__(self, c: Config, tokens: int = TOKENS):
         """``tokens``: positions after the class (49 for the 7x7 grid; a benchmark's longer grids)."""
@@ -110,15 +111,18 @@ class BiTransformer(nn.Module):
         self.cls = nn.Embedding(c.num_classes + 1, d)
         self.tok = nn.Embedding(c.codes + 1, d)
         self.pos = nn.Parameter(torch.randn(tokens + 1, d) * 0.02)
-        layer = nn.TransformerEncoderLayer(d, c.heads, 4 * d, dropout=0.0, activation="gelu",
-                                           batch_first=True, norm_first=True)
-        self.blocks = nn.TransformerEncoder(layer, c.layers, enable_nested_tensor=False)
+        self.blocks = nn.ModuleList([Block(d, c.heads, causal=False) for _ in range(c.layers)])
         self.ln = nn.LayerNorm(d)
         self.head = nn.Linear(d, c.codes)
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, std=0.02)
 
     def forward(self, tokens: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         x = torch.cat([self.cls(labels)[:, None], self.tok(tokens)], 1) + self.pos
-        return self.head(self.ln(self.blocks(x)))[:, 1:]
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.ln(x))[:, 1:]
 
 
 class Model(nn.Module):

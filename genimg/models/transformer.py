@@ -59,11 +59,12 @@ class Config:
     tokenizer_steps: int = 0  # training only: steps of the VQ-VAE stage (0: a sixth of the run)
 
 
-def attention(q, k, v, offset: int = 0):
+def attention(q, k, v, offset: int = 0, causal: bool = True):
     """softmax(Q K^T / sqrt(d) + causal mask) V, for queries at positions offset.. and keys at
-    positions 0..: a query never attends to a later key. Returns (output, weights)."""
+    positions 0..: a query never attends to a later key (with ``causal``; without it every
+    query reads every key, as MaskGIT's network does). Returns (output, weights)."""
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
-    if q.shape[-2] > 1:  # one query at the newest position sees every key: nothing to mask
+    if causal and q.shape[-2] > 1:  # one query at the newest position sees every key: nothing to mask
         i = torch.arange(q.shape[-2], device=q.device)[:, None] + offset
         scores = scores.masked_fill(torch.arange(k.shape[-2], device=q.device)[None] > i, float("-inf"))
     weights = scores.softmax(-1)
@@ -79,9 +80,9 @@ def attended(n: int = 12) -> np.ndarray:
 
 
 class SelfAttention(nn.Module):
-    def __init__(self, d: int, heads: int):
+    def __init__(self, d: int, heads: int, causal: bool = True):
         super().__init__()
-        self.heads = heads
+        self.heads, self.causal = heads, causal
         self.qkv = nn.Linear(d, 3 * d)
         self.proj = nn.Linear(d, d)
 
@@ -95,15 +96,17 @@ class SelfAttention(nn.Module):
             keys, values = cache
             keys[:, :, start:start + t], values[:, :, start:start + t] = k, v
             k, v = keys[:, :, :start + t], values[:, :, :start + t]
-        y, _ = attention(q, k, v, start)
+        y, _ = attention(q, k, v, start, self.causal)
         return self.proj(y.transpose(1, 2).reshape(b, t, d))
 
 
 class Block(nn.Module):
-    def __init__(self, d: int, heads: int):
+    """Pre-norm: x + attention(LN(x)), then x + MLP(LN(x)); causal for the GPT, not for MaskGIT."""
+
+    def __init__(self, d: int, heads: int, causal: bool = True):
         super().__init__()
         self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
-        self.attn = SelfAttention(d, heads)
+        self.attn = SelfAttention(d, heads, causal)
         self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
 
     def forward(self, x, cache=None, start: int = 0):
