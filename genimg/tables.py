@@ -90,9 +90,10 @@ def _likelihood(e: dict) -> str:
     lk = e.get("likelihood")
     if not lk:
         return "–"
+    bound = "≤ " if lk["kind"].startswith(("ELBO", "bound")) else ""
     if "test_bits_per_token" in lk:
-        return f"{lk['test_bits_per_token']:.2f} bits/token"
-    return ("≤ " if lk["kind"].startswith("ELBO") else "") + f"{lk['test_bits_per_dim']:.3f} bits/dim"
+        return bound + f"{lk['test_bits_per_token']:.2f} bits/token"
+    return bound + f"{lk['test_bits_per_dim']:.3f} bits/dim"
 
 
 def scoreboard(lang: str = "en") -> str:

@@ -110,6 +110,21 @@ def test_the_loss_scores_only_masked_tokens_and_training_leaves_the_tokenizer():
     assert torch.allclose(a, b) and 0 < seen["mask"].float().mean() < 1
 
 
+def test_the_any_order_bound_is_a_likelihood_in_the_gpts_units():
+    """A network that knows nothing (uniform over the codes) is bounded by exactly 49 log(codes)
+    nats an image, whatever was masked; a trained-looking one is estimated the same way twice."""
+    model = tiny()
+    tokens, labels = torch.randint(0, maskgit.TINY["codes"], (6, 49)), torch.arange(6)
+    a = maskgit.any_order_nll(model, tokens, labels, torch.Generator().manual_seed(3))
+    b = maskgit.any_order_nll(model, tokens, labels, torch.Generator().manual_seed(3))
+    assert torch.equal(a, b) and (a > 0).all()
+    with torch.no_grad():
+        model.net.head.weight.zero_()
+        model.net.head.bias.zero_()
+    uniform = maskgit.any_order_nll(model, tokens, labels, torch.Generator().manual_seed(4))
+    assert torch.allclose(uniform, torch.full((6,), 49 * np.log(maskgit.TINY["codes"])))
+
+
 def test_the_tokenizer_comes_from_the_transformer_checkpoint(tmp_path):
     config = {k: maskgit.TINY[k] for k in ("codes", "code_dim", "width")}
     source = transformer.Model(transformer.Config(**transformer.TINY))
