@@ -1,5 +1,5 @@
 """MaskGIT's decoding options, measured: FID, class accuracy, precision and recall for each
-setting of steps, schedule, temperature, choice randomness and guidance, with the network passes
+setting of steps, schedule, temperature, top-p, choice randomness and guidance, with the network passes
 per image it costs, so that the default is chosen where quality stops paying for time.
 
 Each setting draws N samples (class-balanced, the same seed for every setting) and scores them
@@ -18,13 +18,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import sweep_main  # noqa: E402
 
 FAMILY = "maskgit"
-KEYS = ("steps", "schedule", "temperature", "randomness", "guidance")
-SETTINGS = (  # (steps, schedule, temperature, randomness, guidance)
-    (8, "cosine", 1.0, 2.0, 1.0), (8, "cosine", 1.0, 0.0, 1.0), (8, "cosine", 1.0, 4.5, 1.0),
-    (8, "linear", 1.0, 2.0, 1.0), (8, "square", 1.0, 2.0, 1.0), (8, "cosine", 0.8, 2.0, 1.0),
-    (8, "cosine", 1.0, 2.0, 1.5), (8, "cosine", 1.0, 2.0, 2.0), (8, "cosine", 1.0, 2.0, 3.0),
-    (4, "cosine", 1.0, 2.0, 1.0), (12, "cosine", 1.0, 2.0, 1.0), (16, "cosine", 1.0, 2.0, 1.0),
-    (49, "linear", 1.0, 2.0, 1.0),
+KEYS = ("steps", "schedule", "temperature", "top_p", "randomness", "guidance")
+SETTINGS = (  # (steps, schedule, temperature, top_p, randomness, guidance); the default first
+    (8, "cosine", 1.0, 0.9, 2.0, 1.0),
+    (8, "cosine", 1.0, 1.0, 2.0, 1.0), (8, "cosine", 1.0, 0.8, 2.0, 1.0), (8, "cosine", 0.8, 0.9, 2.0, 1.0),
+    (8, "cosine", 1.0, 0.9, 0.0, 1.0), (8, "cosine", 1.0, 0.9, 4.5, 1.0), (8, "cosine", 1.0, 0.9, 10.0, 1.0),
+    (8, "cosine", 1.0, 0.9, 2.0, 1.5), (8, "cosine", 1.0, 0.9, 2.0, 2.0), (8, "cosine", 1.0, 0.9, 2.0, 3.0),
+    (8, "linear", 1.0, 0.9, 2.0, 1.0), (8, "square", 1.0, 0.9, 2.0, 1.0),
+    (4, "cosine", 1.0, 0.9, 2.0, 1.0), (12, "cosine", 1.0, 0.9, 2.0, 1.0), (16, "cosine", 1.0, 0.9, 2.0, 1.0),
+    (49, "linear", 1.0, 0.9, 2.0, 1.0),
 )
 
 

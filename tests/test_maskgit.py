@@ -201,7 +201,7 @@ def test_inpaint_fills_only_the_marked_tokens():
 def test_the_maskgit_tab_decodes_and_races_the_gpt(client):
     from PIL import Image
 
-    job = client.submit("mnist", 3, 2, 0, 4, "cosine", 1.0, 2.0, 1.0, api_name="/generate_maskgit")
+    job = client.submit("mnist", 3, 2, 0, 4, "cosine", 1.0, 0.9, 2.0, 1.0, api_name="/generate_maskgit")
     updates = list(job)
     assert "Step 1 of 4" in updates[0][3]
     canvas, order, preview, stats, race, race_text = job.result()
@@ -211,19 +211,19 @@ def test_the_maskgit_tab_decodes_and_races_the_gpt(client):
 
 @shown
 def test_the_maskgit_tab_fills_a_painted_region(client, tmp_path):
-    sheet, text = client.predict("mnist", "test", 7, 1, None, region(tmp_path), 3, 0, 8, "cosine", 1.0, 2.0, 1.0,
+    sheet, text = client.predict("mnist", "test", 7, 1, None, region(tmp_path), 3, 0, 8, "cosine", 1.0, 0.9, 2.0, 1.0,
                                  api_name="/inpaint_maskgit")
     assert "15 of 49 tokens filled in 3 times" in text
     with pytest.raises(Exception, match="nothing is painted"):
-        client.predict("mnist", "test", 7, 1, None, region(tmp_path, painted=False), 3, 0, 8, "cosine", 1.0, 2.0,
+        client.predict("mnist", "test", 7, 1, None, region(tmp_path, painted=False), 3, 0, 8, "cosine", 1.0, 0.9, 2.0,
                        1.0, api_name="/inpaint_maskgit")
 
 
 @shown
 @pytest.mark.parametrize("args, message", [
-    (("mnist", 3, 2, 0, 0, "cosine", 1.0, 2.0, 1.0), "must be a number between"),
-    (("mnist", 3, 2, 0, 50, "cosine", 1.0, 2.0, 1.0), "must be a number between"),
-    (("mnist", 3, 2, 0, 8, "exp", 1.0, 2.0, 1.0), "exp"),
+    (("mnist", 3, 2, 0, 0, "cosine", 1.0, 0.9, 2.0, 1.0), "must be a number between"),
+    (("mnist", 3, 2, 0, 50, "cosine", 1.0, 0.9, 2.0, 1.0), "must be a number between"),
+    (("mnist", 3, 2, 0, 8, "exp", 1.0, 0.9, 2.0, 1.0), "exp"),
 ])
 def test_bad_maskgit_input_is_a_message(client, args, message):
     with pytest.raises(Exception, match=message):

@@ -46,6 +46,9 @@ OPTIONS = (
            "cos(π/2 · k/K) · 49, (1 − k/K) · 49 or (1 − (k/K)²) · 49", choices=SCHEDULES),
     Option("temperature", "Temperature", 1.0, 0.1, 2.0, 0.05,
            "divides the logits when a token's value is drawn: < 1 likely values, > 1 more chances"),
+    Option("top_p", "Top-p", 0.9, 0.05, 1.0, 0.05,
+           "draw only from the likeliest values that together hold this much probability (1: all); the "
+           "training's label smoothing leaves a tenth of the mass spread over every code"),
     Option("randomness", "Choice randomness", 2.0, 0.0, 10.0, 0.5,
            "Gumbel noise on the confidences that pick which tokens to commit, fading to 0 by the last step"),
     Option("guidance", "Guidance scale", 1.0, 0.0, 10.0, 0.25,
@@ -162,7 +165,7 @@ class Model(nn.Module):
         """Transformer passes per image (two a step when guided), then one decoder pass."""
         return int(steps) * (1 if guidance in (0, 1) else 2) + 1
 
-    def decode(self, labels, generator, steps=8, schedule="cosine", temperature=1.0, randomness=2.0,
+    def decode(self, labels, generator, steps=8, schedule="cosine", temperature=1.0, top_p=0.9, randomness=2.0,
                guidance=1.0, given=None, keep=None):
         """The parallel decoding loop: yield (tokens (B, 49), -1 where still masked; the step at
         which each token was committed (0: given or not yet); this step's draw at every position)
@@ -179,7 +182,7 @@ class Model(nn.Module):
         fixed = torch.zeros(b, n, dtype=torch.long)
         for k, left in enumerate(still_masked(steps, int((tokens < 0).sum(1).max()), schedule), 1):
             masked = tokens < 0
-            probs = filtered(self.logits(tokens, labels, guidance), temperature)  # (B, 49, codes)
+            probs = filtered(self.logits(tokens, labels, guidance), temperature, top_p=top_p)  # (B, 49, codes)
             drawn = draw_from(probs.reshape(-1, probs.shape[-1]), generator).view(b, n)
             conf = probs.gather(-1, drawn[..., None])[..., 0].clamp_min(1e-30).log()
             u = torch.rand(b, n, generator=generator).clamp(1e-20, 1 - 1e-7)
