@@ -20,13 +20,13 @@ from benchmarks.common import sweep_main  # noqa: E402
 FAMILY = "maskgit"
 KEYS = ("steps", "schedule", "temperature", "top_p", "randomness", "guidance")
 SETTINGS = (  # (steps, schedule, temperature, top_p, randomness, guidance); the default first
-    (8, "cosine", 1.0, 0.9, 2.0, 1.0),
-    (8, "cosine", 1.0, 1.0, 2.0, 1.0), (8, "cosine", 1.0, 0.8, 2.0, 1.0), (8, "cosine", 0.8, 0.9, 2.0, 1.0),
-    (8, "cosine", 1.0, 0.9, 0.0, 1.0), (8, "cosine", 1.0, 0.9, 4.5, 1.0), (8, "cosine", 1.0, 0.9, 10.0, 1.0),
-    (8, "cosine", 1.0, 0.9, 2.0, 1.5), (8, "cosine", 1.0, 0.9, 2.0, 2.0), (8, "cosine", 1.0, 0.9, 2.0, 3.0),
-    (8, "linear", 1.0, 0.9, 2.0, 1.0), (8, "square", 1.0, 0.9, 2.0, 1.0),
-    (4, "cosine", 1.0, 0.9, 2.0, 1.0), (12, "cosine", 1.0, 0.9, 2.0, 1.0), (16, "cosine", 1.0, 0.9, 2.0, 1.0),
-    (49, "linear", 1.0, 0.9, 2.0, 1.0),
+    (8, "cosine", 1.0, 0.9, 4.5, 1.0),
+    (8, "cosine", 1.0, 1.0, 4.5, 1.0), (8, "cosine", 1.0, 0.8, 4.5, 1.0), (8, "cosine", 0.8, 0.9, 4.5, 1.0),
+    (8, "cosine", 1.0, 0.9, 0.0, 1.0), (8, "cosine", 1.0, 0.9, 2.0, 1.0), (8, "cosine", 1.0, 0.9, 10.0, 1.0),
+    (8, "cosine", 1.0, 0.9, 4.5, 1.5), (8, "cosine", 1.0, 0.9, 4.5, 2.0), (8, "cosine", 1.0, 0.9, 4.5, 3.0),
+    (8, "linear", 1.0, 0.9, 4.5, 1.0), (8, "square", 1.0, 0.9, 4.5, 1.0),
+    (4, "cosine", 1.0, 0.9, 4.5, 1.0), (12, "cosine", 1.0, 0.9, 4.5, 1.0), (16, "cosine", 1.0, 0.9, 4.5, 1.0),
+    (49, "linear", 1.0, 0.9, 4.5, 1.0),
 )
 
 

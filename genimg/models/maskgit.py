@@ -49,7 +49,7 @@ OPTIONS = (
     Option("top_p", "Top-p", 0.9, 0.05, 1.0, 0.05,
            "draw only from the likeliest values that together hold this much probability (1: all); the "
            "training's label smoothing leaves a tenth of the mass spread over every code"),
-    Option("randomness", "Choice randomness", 2.0, 0.0, 10.0, 0.5,
+    Option("randomness", "Choice randomness", 4.5, 0.0, 10.0, 0.5,
            "Gumbel noise on the confidences that pick which tokens to commit, fading to 0 by the last step"),
     Option("guidance", "Guidance scale", 1.0, 0.0, 10.0, 0.25,
            "0: ignore the class · 1: the plain conditional model (one pass a step) · more: push towards "
@@ -165,7 +165,7 @@ class Model(nn.Module):
         """Transformer passes per image (two a step when guided), then one decoder pass."""
         return int(steps) * (1 if guidance in (0, 1) else 2) + 1
 
-    def decode(self, labels, generator, steps=8, schedule="cosine", temperature=1.0, top_p=0.9, randomness=2.0,
+    def decode(self, labels, generator, steps=8, schedule="cosine", temperature=1.0, top_p=0.9, randomness=4.5,
                guidance=1.0, given=None, keep=None):
         """The parallel decoding loop: yield (tokens (B, 49), -1 where still masked; the step at
         which each token was committed (0: given or not yet); this step's draw at every position)
