@@ -37,7 +37,7 @@ STEPS: dict[str, tuple] = {
     "flow": (2, 4, 6, 10, 20, 40), "latent": (2, 4, 6, 10, 20, 40), "maskgit": (4, 8, 12, 16),
     "transformer": (None,), "pixelcnn": (None,),
 }
-REUSE_ONLY = ("maskgit",)  # in models.DEVELOPING: the pipeline does not serve it, its card's sweep is used
+REUSE_ONLY: tuple[str, ...] = ()  # families in models.DEVELOPING: the pipeline does not serve them, their cards' sweeps are used
 # (no timing: the sweeps ran on busy machines at other thread counts; the speed tables time the families)
 KEEP = ("nfe", "fid", "fid_floor", "precision", "recall", "class_accuracy")
 

@@ -24,9 +24,10 @@ from typing import Any, Protocol, runtime_checkable
 
 # In the order the app shows them. A family appears once its module is listed here and its
 # checkpoints exist.
-FAMILIES: tuple[str, ...] = ("gan", "vae", "pixelcnn", "transformer", "diffusion", "flow", "latent", "distilled")
+FAMILIES: tuple[str, ...] = ("gan", "vae", "pixelcnn", "transformer", "diffusion", "flow", "latent", "distilled",
+                             "maskgit")
 # Families being built: trained and tested at tiny size, not yet shipped, shown or scored.
-DEVELOPING: tuple[str, ...] = ("maskgit",)
+DEVELOPING: tuple[str, ...] = ()
 # Everything `python -m genimg train` can build: the families, the classifier that labels the
 # app's images, and the judge, a second feature network for the scores alone.
 TRAINABLE: tuple[str, ...] = FAMILIES + DEVELOPING + ("classifier", "judge")
