@@ -125,6 +125,19 @@ def test_the_any_order_bound_is_a_likelihood_in_the_gpts_units():
     assert torch.allclose(uniform, torch.full((6,), 49 * np.log(maskgit.TINY["codes"])))
 
 
+@pytest.mark.parametrize("dataset", ["mnist", "fashion"])
+def test_the_shipped_checkpoints_keep_the_issues_bars_on_the_scoreboard(dataset):
+    """At 10,000 samples (``genimg eval``): FID at most FID_OVER_GPT times the GPT's, class
+    accuracy at the bar, and the bars the card states are the ones the code holds."""
+    ours, gpt = (checkpoint.read_card(f, dataset)["eval"] for f in ("maskgit", "transformer"))
+    card = checkpoint.read_card("maskgit", dataset)
+    assert card["metrics"]["bars"] == {"class_accuracy": maskgit.BARS[dataset], "fid_over_gpt": maskgit.FID_OVER_GPT}
+    assert ours["n_samples"] == gpt["n_samples"] == 10_000
+    assert ours["fid"] <= maskgit.FID_OVER_GPT * gpt["fid"], (ours["fid"], gpt["fid"])
+    assert ours["class_accuracy"] >= maskgit.BARS[dataset]
+    assert ours["likelihood"]["kind"].startswith("bound") and gpt["likelihood"]["kind"].startswith("exact")
+
+
 def test_the_tokenizer_comes_from_the_transformer_checkpoint(tmp_path):
     config = {k: maskgit.TINY[k] for k in ("codes", "code_dim", "width")}
     source = transformer.Model(transformer.Config(**transformer.TINY))
