@@ -172,5 +172,5 @@ def table(result: dict) -> str:
     lines.append(f"\nMeasured {result['date']} on {result['hardware']}, {result['threads']} CPU threads, torch "
                  f"{result['torch']}, {result['dataset']}; naive samplers on {NAIVE_N} images. "
                  f"Regenerate with `python -m genimg bench` (it writes {RESULTS}), then "
-                 f"`python benchmarks/model_table.py --write`.")
+                 f"`python -m genimg docs`.")
     return "\n".join(lines)
