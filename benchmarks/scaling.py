@@ -43,7 +43,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import ROOT, save_json, write_table  # noqa: E402
-from genimg import checkpoint, facts, learning, memorisation, models, scaling  # noqa: E402
+from genimg import checkpoint, learning, memorisation, models, scaling  # noqa: E402
 from genimg.data import load_tensors  # noqa: E402
 from genimg.train import take_subset  # noqa: E402
 
@@ -74,7 +74,11 @@ FIT_FROM = 0.1  # the power law is fitted past this share of the largest compute
 
 
 def run_dir(name: str) -> Path:
-    """Where a run trains: the learning runs of part 1 under runs/scratch, the others their own."""
+    """Where a run trains: the learning runs of part 1 under runs/scratch, the others their own.
+    One step's student learns from the shipped Flow matching teacher, which its root must hold
+    (runs/scratch holds the flow run from scratch), so it has a root of its own."""
+    if name == "distilled-scratch":
+        return checkpoint.RUNS_DIR / "scratch-distilled"
     if name.endswith("-scratch"):
         return checkpoint.RUNS_DIR / "scratch"
     return checkpoint.RUNS_DIR / ("sizes" if name in {n for _, rs in SIZES.values() for n, _ in rs} else "data") / name
@@ -106,6 +110,26 @@ def plan() -> None:
             seen.add(name)
             root = run_dir(name).relative_to(ROOT)
             print(RUN.format(family=family, root=root, extra=f"{RECIPE.get(family, '')} {extra}".strip()))
+    for family in models.FAMILIES:  # part 1: a shipped checkpoint without a curve gets a run from scratch
+        name = f"{family}-scratch"
+        done = run_dir(name) / DATASET / f"{family}.json"
+        recipe = checkpoint.read_card(family, DATASET)["recipe"]
+        if checkpoint.read_card(family, DATASET).get("learning") or (
+                done.exists() and bool(json.loads(done.read_text())["recipe"].get("continued_from")) ==
+                bool(recipe.get("continued_from"))):
+            continue
+        stages = []
+        while recipe:  # the shipped recipe's runs, the first first
+            stages.insert(0, recipe["command"])
+            recipe = recipe.get("continued_from") or recipe.get("earlier")
+        root = run_dir(name).relative_to(ROOT)
+        for role, source in (checkpoint.read_card(family, DATASET)["recipe"].get("builds_on") or {}).items():
+            print(f"# its {role}, the shipped {source['family']}, beside it: cp checkpoints/{DATASET}/{source['family']}.json "
+                  f"checkpoints/{DATASET}/{source['family']}.safetensors {root}/{DATASET}/")
+        for k, command in enumerate(stages):
+            if k:
+                print(f"# then, once it has finished, without its state ({root}/{DATASET}/{family}.state.safetensors):")
+            print(f"{command} --threads 1 --root {root}")
 
 
 def collect_run(family: str, name: str | None) -> str | None:
@@ -129,9 +153,19 @@ def params(family: str, root, part: str | None) -> int:
 
 
 def final(family: str, root: str | None) -> dict:
-    """The last point of a run's learning curve (its card's): what the docs quote of it."""
+    """The last point of a run's learning curve (its card's): what the docs quote of it, and
+    ``cpu_s_lost`` where the run's CPU clock lost time (see ``lost_cpu``)."""
     points = checkpoint.read_card(family, DATASET, root and ROOT / root).get("learning") or [{}]
-    return {k: v for k, v in points[-1].items() if k != "sheet"}
+    return {**{k: v for k, v in points[-1].items() if k != "sheet"}, **({"cpu_s_lost": True} if lost_cpu(points) else {})}
+
+
+def lost_cpu(points: list[dict]) -> bool:
+    """Whether a stretch between two points counted under a third of the run's usual CPU-seconds
+    per FLOP: a run resumed from a state saved between two points, before learning.Meter.state
+    read its clocks, lost the time since the last point. Its CPU-seconds are then a lower bound."""
+    rates = [(b["cpu_s"] - a["cpu_s"]) / (b["flops"] - a["flops"])
+             for a, b in zip([{"cpu_s": 0, "flops": 0}, *points], points) if b["flops"] > a["flops"]]
+    return len(rates) > 2 and min(rates) < sorted(rates)[len(rates) // 2] / 3
 
 
 def power_law(curves: list[list[tuple[float, float]]], floor: float) -> dict | None:
@@ -236,7 +270,7 @@ def tables() -> tuple[str, str]:
     size = _table("| family | network | parameters | steps | training FLOPs | CPU-seconds | final FID (floor) | class accuracy |",
                   "|---|---|---:|---:|---:|---:|---:|---:|", scaling.sizes(DATASET),
                   lambda r, p: [r["network"], f"{r['params']:,}", f"{p['step']:,}", f"{p['flops']:.2e}",
-                                f"{p['cpu_s']:,.0f}", fid(p), f"{p['class_accuracy']:.1%}"])
+                                ("≥ " if r.get("final", {}).get("cpu_s_lost") else "") + f"{p['cpu_s']:,.0f}", fid(p), f"{p['class_accuracy']:.1%}"])
     data = _table("| family | training images | final FID (floor) | class accuracy | memorised | median distance ratio |",
                   "|---|---:|---:|---:|---:|---:|", scaling.data(DATASET),
                   lambda r, p: [f"{r['images']:,}", fid(p), f"{p['class_accuracy']:.1%}", f"{r['memorised']:.1%}",
