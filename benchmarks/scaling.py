@@ -160,12 +160,9 @@ def final(family: str, root: str | None) -> dict:
 
 
 def lost_cpu(points: list[dict]) -> bool:
-    """Whether a stretch between two points counted under a third of the run's usual CPU-seconds
-    per FLOP: a run resumed from a state saved between two points, before learning.Meter.state
-    read its clocks, lost the time since the last point. Its CPU-seconds are then a lower bound."""
-    rates = [(b["cpu_s"] - a["cpu_s"]) / (b["flops"] - a["flops"])
-             for a, b in zip([{"cpu_s": 0, "flops": 0}, *points], points) if b["flops"] > a["flops"]]
-    return len(rates) > 2 and min(rates) < sorted(rates)[len(rates) // 2] / 3
+    """Whether the run's CPU clock lost time somewhere (``scaling.clock_lost_at``): its
+    CPU-seconds are then a lower bound."""
+    return scaling.clock_lost_at(points) is not None
 
 
 def power_law(curves: list[list[tuple[float, float]]], floor: float) -> dict | None:

@@ -118,28 +118,44 @@ def _title(family: str, say) -> str:
     return say(models.get(family).TITLE)
 
 
+def clock_lost_at(points: list[dict]) -> int | None:
+    """The first point whose stretch of training counted under a third of the run's usual
+    CPU-seconds per FLOP, or None. A run resumed from a state saved between two points, before
+    ``learning.Meter.state`` read its clocks, lost the time since the last point: from there on
+    its CPU-seconds are a lower bound (its FLOPs are whole)."""
+    rates = [(b["cpu_s"] - a["cpu_s"]) / (b["flops"] - a["flops"]) if b["flops"] > a["flops"] else None
+             for a, b in zip([{"cpu_s": 0, "flops": 0}, *points], points)]
+    known = sorted(r for r in rates if r is not None)
+    if len(known) < 3:
+        return None
+    return next((i for i, r in enumerate(rates) if r is not None and r < known[len(known) // 2] / 3), None)
+
+
 def points(chart: str, dataset: str, families=None, say=_plain) -> list[dict]:
     """Every point of ``chart`` that has a sample sheet: ``label``, ``sheet`` (path), ``caption``."""
     keep = (lambda f: True) if families is None else (lambda f: f in families)
     out = []
 
-    def add(name: str, folder: Path, p: dict):
-        out.append({"label": say("{name}, step {step:,}: FID {fid:.2f}", name=name, step=p["step"], fid=p["fid"]),
-                    "sheet": folder / p["sheet"],
-                    "caption": say("FID {fid:.2f} (real images: {floor:.2f}), class accuracy {acc:.1%}, after {flops:.2e} "
-                                   "training FLOPs and {cpu:,.0f} CPU-seconds.", fid=p["fid"], floor=p["fid_floor"],
-                                   acc=p["class_accuracy"], flops=p["flops"], cpu=p["cpu_s"])})
+    def add(name: str, folder: Path, ps: list[dict]):
+        lost = clock_lost_at(ps)
+        for i, p in enumerate(ps):
+            spent = ("training FLOPs and at least {cpu:,.0f} CPU-seconds (a resumed run lost some of its clock)."
+                     if lost is not None and i >= lost else "training FLOPs and {cpu:,.0f} CPU-seconds.")
+            out.append({"label": say("{name}, step {step:,}: FID {fid:.2f}", name=name, step=p["step"], fid=p["fid"]),
+                        "sheet": folder / p["sheet"],
+                        "caption": say("FID {fid:.2f} (real images: {floor:.2f}), class accuracy {acc:.1%}, after "
+                                       "{flops:.2e} " + spent, fid=p["fid"], floor=p["fid_floor"],
+                                       acc=p["class_accuracy"], flops=p["flops"], cpu=p["cpu_s"])})
 
     if chart == "compute":
         for f, (ps, folder) in _curves(dataset).items():
-            for p in ps if keep(f) else ():
-                add(_title(f, say), folder, p)
+            if keep(f):
+                add(_title(f, say), folder, ps)
     elif chart in ("size", "data"):
         study = sizes(dataset) if chart == "size" else data(dataset)
         for f, runs in study.items():
             for r in runs if keep(f) else ():
-                for p in r["points"]:
-                    add(_run_name(f, r, chart, say), r["folder"], p)
+                add(_run_name(f, r, chart, say), r["folder"], r["points"])
     return out
 
 

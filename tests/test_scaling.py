@@ -61,13 +61,18 @@ def test_the_power_law_fit_recovers_a_known_exponent():
     assert study.power_law([curve[:2]], floor) is None  # too few points to fit
 
 
-def test_a_run_whose_clock_lost_time_is_found_and_its_cpu_seconds_read_as_a_bound():
+def test_a_run_whose_clock_lost_time_is_found_and_its_cpu_seconds_read_as_a_bound(monkeypatch):
     from benchmarks import scaling as study
 
     steady = [{"flops": 10 * k, "cpu_s": 5.0 * k} for k in range(1, 9)]
     lost = [dict(p, cpu_s=p["cpu_s"] - (4.0 if p["flops"] >= 50 else 0)) for p in steady]  # a resume between 40 and 50
     assert not study.lost_cpu(steady) and study.lost_cpu(lost)
     assert not study.lost_cpu(lost[:2])  # too few stretches to tell
+    assert scaling.clock_lost_at(lost) == 4  # from the fifth point on, CPU-seconds are a lower bound
+    points = [dict(p, step=p["flops"], fid=3.0, fid_floor=2.0, class_accuracy=0.9, sheet="s.png") for p in lost]
+    monkeypatch.setattr(scaling, "_curves", lambda dataset: {"gan": (points, Path("."))})
+    captions = [p["caption"] for p in scaling.points("compute", "mnist")]
+    assert ["at least" in c for c in captions] == [False] * 4 + [True] * 4
 
 
 def test_memorisation_flags_a_copy_and_not_a_new_image():

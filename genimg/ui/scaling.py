@@ -201,6 +201,10 @@ add({
     "FID {fid:.2f} (real images: {floor:.2f}), class accuracy {acc:.1%}, after {flops:.2e} training FLOPs and "
     "{cpu:,.0f} CPU-seconds.": "FID {fid:.2f}（真实图像：{floor:.2f}），类别准确率 {acc:.1%}，此时已花费 {flops:.2e} 训练 FLOPs、"
                                "{cpu:,.0f} CPU 秒。",
+    "FID {fid:.2f} (real images: {floor:.2f}), class accuracy {acc:.1%}, after {flops:.2e} training FLOPs and at "
+    "least {cpu:,.0f} CPU-seconds (a resumed run lost some of its clock).":
+        "FID {fid:.2f}（真实图像：{floor:.2f}），类别准确率 {acc:.1%}，此时已花费 {flops:.2e} 训练 FLOPs、"
+        "至少 {cpu:,.0f} CPU 秒（这次训练中途恢复时丢了一段计时）。",
     "**{family}** went from FID {first:.1f} to {last:.2f}; it was within a quarter of its final distance to the floor "
     "after {share:.0%} of its training compute.":
         "**{family}** 的 FID 从 {first:.1f} 降到 {last:.2f}；花费 {share:.0%} 的训练计算量时，它与真实数据基线的距离已不超过最终距离的 1.25 倍。",
