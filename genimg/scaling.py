@@ -131,21 +131,24 @@ def clock_lost_at(points: list[dict]) -> int | None:
     return next((i for i, r in enumerate(rates) if r is not None and r < known[len(known) // 2] / 3), None)
 
 
+def caption(points: list[dict], i: int, say=_plain) -> str:
+    """What a run's ``i``-th learning point measured and what the run had spent by then."""
+    p, lost = points[i], clock_lost_at(points)
+    spent = ("training FLOPs and at least {cpu:,.0f} CPU-seconds (a resumed run lost some of its clock)."
+             if lost is not None and i >= lost else "training FLOPs and {cpu:,.0f} CPU-seconds.")
+    return say("FID {fid:.2f} (real images: {floor:.2f}), class accuracy {acc:.1%}, after {flops:.2e} " + spent,
+               fid=p["fid"], floor=p["fid_floor"], acc=p["class_accuracy"], flops=p["flops"], cpu=p["cpu_s"])
+
+
 def points(chart: str, dataset: str, families=None, say=_plain) -> list[dict]:
     """Every point of ``chart`` that has a sample sheet: ``label``, ``sheet`` (path), ``caption``."""
     keep = (lambda f: True) if families is None else (lambda f: f in families)
     out = []
 
     def add(name: str, folder: Path, ps: list[dict]):
-        lost = clock_lost_at(ps)
         for i, p in enumerate(ps):
-            spent = ("training FLOPs and at least {cpu:,.0f} CPU-seconds (a resumed run lost some of its clock)."
-                     if lost is not None and i >= lost else "training FLOPs and {cpu:,.0f} CPU-seconds.")
             out.append({"label": say("{name}, step {step:,}: FID {fid:.2f}", name=name, step=p["step"], fid=p["fid"]),
-                        "sheet": folder / p["sheet"],
-                        "caption": say("FID {fid:.2f} (real images: {floor:.2f}), class accuracy {acc:.1%}, after "
-                                       "{flops:.2e} " + spent, fid=p["fid"], floor=p["fid_floor"],
-                                       acc=p["class_accuracy"], flops=p["flops"], cpu=p["cpu_s"])})
+                        "sheet": folder / p["sheet"], "caption": caption(ps, i, say)})
 
     if chart == "compute":
         for f, (ps, folder) in _curves(dataset).items():

@@ -9,7 +9,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from .. import checkpoint, explore, models, pipeline, render
+from .. import checkpoint, explore, models, pipeline, render, scaling
 from . import i18n, links
 from .controls import class_dropdown, option_names, option_sliders, seed_input
 from .handlers import api_names, cost, endpoint, user_errors
@@ -106,16 +106,13 @@ def learning_panel(family: str, dataset: gr.Radio) -> None:
         count = len(found["steps"])
         k = min(max(int(k), 1), count)
         step = found["steps"][k - 1]
-        measured = next((p for p in checkpoint.read_card(family, dataset_key).get("learning") or []
-                         if p["step"] == step), None)  # the learning curve's point at this sheet (the Scaling tab)
+        curve = checkpoint.read_card(family, dataset_key).get("learning") or []
+        at = next((i for i, p in enumerate(curve) if p["step"] == step), None)  # its point (the Scaling tab)
         return (gr.Slider(minimum=min(1, count - 1), maximum=count, value=k, interactive=count > 1),
                 render.grid(found["sheets"][k - 1][None], scale=3, top=LABEL_ROOM),
                 say("Step {step:,} of {total:,} ({share:.0%} of the training run).", step=step,
                     total=found["total"], share=step / found["total"]) +
-                (" " + say("FID {fid:.2f} (real images: {floor:.2f}), class accuracy {acc:.1%}, after {flops:.2e} "
-                           "training FLOPs and {cpu:,.0f} CPU-seconds.", fid=measured["fid"],
-                           floor=measured["fid_floor"], acc=measured["class_accuracy"], flops=measured["flops"],
-                           cpu=measured["cpu_s"]) if measured else ""))
+                (" " + scaling.caption(curve, at, say) if at is not None else ""))
 
     def refresh(is_open, dataset_key, k):  # a closed panel is drawn when it opens, not before
         return show(dataset_key, k) if is_open else (gr.skip(),) * 3
