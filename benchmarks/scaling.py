@@ -113,8 +113,9 @@ def plan() -> None:
     for family in models.FAMILIES:  # part 1: a shipped checkpoint without a curve gets a run from scratch
         name = f"{family}-scratch"
         done = run_dir(name) / DATASET / f"{family}.json"
-        recipe = checkpoint.read_card(family, DATASET)["recipe"]
-        if checkpoint.read_card(family, DATASET).get("learning") or (
+        card = checkpoint.read_card(family, DATASET)
+        recipe = card["recipe"]
+        if card.get("learning") or (
                 done.exists() and bool(json.loads(done.read_text())["recipe"].get("continued_from")) ==
                 bool(recipe.get("continued_from"))):
             continue
@@ -123,7 +124,7 @@ def plan() -> None:
             stages.insert(0, recipe["command"])
             recipe = recipe.get("continued_from") or recipe.get("earlier")
         root = run_dir(name).relative_to(ROOT)
-        for role, source in (checkpoint.read_card(family, DATASET)["recipe"].get("builds_on") or {}).items():
+        for role, source in (card["recipe"].get("builds_on") or {}).items():
             print(f"# its {role}, the shipped {source['family']}, beside it: cp checkpoints/{DATASET}/{source['family']}.json "
                   f"checkpoints/{DATASET}/{source['family']}.safetensors {root}/{DATASET}/")
         for k, command in enumerate(stages):
@@ -153,10 +154,9 @@ def params(family: str, root, part: str | None) -> int:
 
 
 def final(family: str, root: str | None) -> dict:
-    """The last point of a run's learning curve (its card's): what the docs quote of it, and
-    ``cpu_s_lost`` where the run's CPU clock lost time (see ``lost_cpu``)."""
+    """The last point of a run's learning curve (its card's): what the docs quote of it."""
     points = checkpoint.read_card(family, DATASET, root and ROOT / root).get("learning") or [{}]
-    return {**{k: v for k, v in points[-1].items() if k != "sheet"}, **({"cpu_s_lost": True} if lost_cpu(points) else {})}
+    return {k: v for k, v in points[-1].items() if k != "sheet"}
 
 
 def lost_cpu(points: list[dict]) -> bool:
@@ -267,7 +267,7 @@ def tables() -> tuple[str, str]:
     size = _table("| family | network | parameters | steps | training FLOPs | CPU-seconds | final FID (floor) | class accuracy |",
                   "|---|---|---:|---:|---:|---:|---:|---:|", scaling.sizes(DATASET),
                   lambda r, p: [r["network"], f"{r['params']:,}", f"{p['step']:,}", f"{p['flops']:.2e}",
-                                ("≥ " if r.get("final", {}).get("cpu_s_lost") else "") + f"{p['cpu_s']:,.0f}", fid(p), f"{p['class_accuracy']:.1%}"])
+                                ("≥ " if lost_cpu(r["points"]) else "") + f"{p['cpu_s']:,.0f}", fid(p), f"{p['class_accuracy']:.1%}"])
     data = _table("| family | training images | final FID (floor) | class accuracy | memorised | median distance ratio |",
                   "|---|---:|---:|---:|---:|---:|", scaling.data(DATASET),
                   lambda r, p: [f"{r['images']:,}", fid(p), f"{p['class_accuracy']:.1%}", f"{r['memorised']:.1%}",

@@ -131,11 +131,11 @@ def clock_lost_at(points: list[dict]) -> int | None:
     return next((i for i, r in enumerate(rates) if r is not None and r < known[len(known) // 2] / 3), None)
 
 
-def caption(points: list[dict], i: int, say=_plain) -> str:
-    """What a run's ``i``-th learning point measured and what the run had spent by then."""
-    p, lost = points[i], clock_lost_at(points)
+def caption(p: dict, bound: bool, say=_plain) -> str:
+    """What a learning point measured and what its run had spent by then (``bound``: the
+    CPU-seconds are a lower bound, from ``clock_lost_at`` on)."""
     spent = ("training FLOPs and at least {cpu:,.0f} CPU-seconds (a resumed run lost some of its clock)."
-             if lost is not None and i >= lost else "training FLOPs and {cpu:,.0f} CPU-seconds.")
+             if bound else "training FLOPs and {cpu:,.0f} CPU-seconds.")
     return say("FID {fid:.2f} (real images: {floor:.2f}), class accuracy {acc:.1%}, after {flops:.2e} " + spent,
                fid=p["fid"], floor=p["fid_floor"], acc=p["class_accuracy"], flops=p["flops"], cpu=p["cpu_s"])
 
@@ -146,9 +146,10 @@ def points(chart: str, dataset: str, families=None, say=_plain) -> list[dict]:
     out = []
 
     def add(name: str, folder: Path, ps: list[dict]):
+        lost = clock_lost_at(ps)
         for i, p in enumerate(ps):
             out.append({"label": say("{name}, step {step:,}: FID {fid:.2f}", name=name, step=p["step"], fid=p["fid"]),
-                        "sheet": folder / p["sheet"], "caption": caption(ps, i, say)})
+                        "sheet": folder / p["sheet"], "caption": caption(p, lost is not None and i >= lost, say)})
 
     if chart == "compute":
         for f, (ps, folder) in _curves(dataset).items():

@@ -112,7 +112,8 @@ def learning_panel(family: str, dataset: gr.Radio) -> None:
                 render.grid(found["sheets"][k - 1][None], scale=3, top=LABEL_ROOM),
                 say("Step {step:,} of {total:,} ({share:.0%} of the training run).", step=step,
                     total=found["total"], share=step / found["total"]) +
-                (" " + scaling.caption(curve, at, say) if at is not None else ""))
+                (" " + scaling.caption(curve[at], at >= (scaling.clock_lost_at(curve) or len(curve)), say)
+                 if at is not None else ""))
 
     def refresh(is_open, dataset_key, k):  # a closed panel is drawn when it opens, not before
         return show(dataset_key, k) if is_open else (gr.skip(),) * 3
